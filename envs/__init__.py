@@ -1,0 +1,1 @@
+"""isched envs."""

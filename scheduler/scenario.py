@@ -1,0 +1,205 @@
+"""Scenario configuration: named, seeded sizes and distributions of a hiring season.
+
+A scenario is a ``ScenarioConfig``; ``generate_season(config, seed)`` (in
+``scheduler.generator``) turns it into one concrete season. Named scenarios are
+``tiny`` (tests), ``default`` and ``large``; a YAML file may start from one of
+them (``base: default``) and override any field, e.g.::
+
+    base: default
+    n_candidates: 900
+    rewards: {unfilled_penalty: 2.0}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scheduler.domain import InterviewFormat, WorkingHours
+
+
+@dataclass(frozen=True)
+class RewardWeights:
+    """Weights of the one documented objective (see ``envs.season_env``).
+
+    reward = sum over accepted hires of ``hire_value + quality_weight * quality``
+    (times ``secondary_fit`` when hired in the secondary area)
+    - ``interviewer_hour_cost`` per interviewer-hour booked
+    - ``wait_cost`` per active candidate per working day waiting
+    - ``unfilled_penalty`` per headcount left unfilled at season end
+    - ``invalid_penalty`` per illegal action (a no-op).
+    """
+
+    hire_value: float = 1.0
+    quality_weight: float = 1.0
+    secondary_fit: float = 0.8
+    interviewer_hour_cost: float = 0.03
+    wait_cost: float = 0.004
+    unfilled_penalty: float = 1.5
+    invalid_penalty: float = 0.1
+
+
+@dataclass(frozen=True)
+class ScenarioConfig:
+    """Sizes and distributions of one season. Every field is documented inline."""
+
+    name: str = "default"
+    season_start: dt.date = dt.date(2027, 2, 1)
+    """A Monday; working days are Monday to Friday from here."""
+    working_days: int = 80
+    n_postings: int = 20
+    headcount_min: int = 1
+    headcount_max: int = 3
+    n_candidates: int = 600
+    n_interviewers: int = 80
+    team_size: int = 6
+    """Interviewers per team; teams beyond the posting count are not created."""
+    rooms_per_office: int = 2
+    accessible_rooms_per_office: int = 1
+    max_per_day: tuple[int, int] = (2, 4)
+    """Range (inclusive) of an interviewer's daily interview cap."""
+    max_per_week: tuple[int, int] = (4, 10)
+    screen_role_p: float = 0.7
+    extra_area_p: float = 0.3
+    busy_blocks_per_day: tuple[int, int] = (0, 3)
+    """Calendar busy blocks per interviewer-day, each 1-4 slots (meetings)."""
+    start_window_offsets_days: tuple[int, ...] = (105, 119, 133, 147)
+    """Cohort start dates, days after ``season_start`` (mid May to late June)."""
+    onboarding_share: float = 0.4
+    """Per-office capacity of each start window, as a share of the office's headcount."""
+    onboarding_lead_days: int = 14
+    """Calendar days between an offer and the earliest start window it may name."""
+    offer_response_days: int = 3
+    """Working days a candidate takes to answer an offer."""
+    horizon_days: int = 10
+    """Working days ahead in which the env books an interview."""
+    # Distributions ------------------------------------------------------------
+    arrival_front_share: float = 0.7
+    """Share of applicants arriving on a front-loaded Beta(1.5, 3) curve; the rest uniformly."""
+    form_never_p: float = 0.12
+    """Probability an applicant never submits the follow-up form (incomplete application)."""
+    form_delay_p: float = 0.4
+    """Form delay in working days ~ Geometric(p) - 1 (mean 1.5)."""
+    secondary_area_p: float = 0.6
+    publications_mean: float = 2.0
+    """Publications ~ Poisson(mean); quality prior mean = 0.15 * (publications - mean)."""
+    screen_noise_sd: float = 1.0
+    loop_noise_sd: float = 0.5
+    patience_mean_days: float = 8.0
+    """Working days without contact before withdrawing ~ 2 + Exponential(mean - 2)."""
+    deadline_mean_days: float = 30.0
+    """Working days after the form until a competing offer is taken ~ 8 + Exponential(mean - 8)."""
+    no_show_p: float = 0.05
+    sick_p: float = 0.02
+    """Probability an interviewer is out on a given day (their interviews that day are cancelled)."""
+    accommodation_p: float = 0.08
+    onsite_p: float = 0.55
+    too_short_availability_p: float = 0.1
+    """Share of candidates whose availability cannot hold a 12-week internship."""
+    accept_base: float = 0.85
+    """Offer acceptance probability, lowered by secondary fit, office mismatch and delay."""
+    timezones: dict[str, float] = field(
+        default_factory=lambda: {
+            "America/Los_Angeles": 0.30,
+            "America/Denver": 0.05,
+            "America/Chicago": 0.10,
+            "America/New_York": 0.25,
+            "America/Sao_Paulo": 0.04,
+            "Europe/London": 0.09,
+            "Europe/Berlin": 0.09,
+            "Asia/Shanghai": 0.04,
+            "Asia/Tokyo": 0.04,
+        }
+    )
+    hours: WorkingHours = WorkingHours()
+    interview: InterviewFormat = InterviewFormat()
+    rewards: RewardWeights = RewardWeights()
+
+    @property
+    def start_window_dates(self) -> tuple[dt.date, ...]:
+        return tuple(self.season_start + dt.timedelta(days=d) for d in self.start_window_offsets_days)
+
+
+NAMED: dict[str, ScenarioConfig] = {
+    "tiny": ScenarioConfig(
+        name="tiny",
+        working_days=20,
+        n_postings=4,
+        n_candidates=50,
+        n_interviewers=14,
+        team_size=3,
+        rooms_per_office=1,
+        accessible_rooms_per_office=1,
+        start_window_offsets_days=(70, 84),
+    ),
+    "default": ScenarioConfig(name="default"),
+    "large": ScenarioConfig(
+        name="large",
+        n_postings=100,
+        n_candidates=5000,
+        n_interviewers=400,
+        rooms_per_office=8,
+        accessible_rooms_per_office=3,
+    ),
+}
+
+
+def _merge(obj: Any, overrides: dict[str, Any], where: str) -> Any:
+    """A copy of dataclass ``obj`` with ``overrides`` applied (nested dataclasses merge)."""
+    changes: dict[str, Any] = {}
+    fields = {f.name: f for f in dataclasses.fields(obj)}
+    for key, value in overrides.items():
+        if key not in fields:
+            raise ValueError(f"{where}: unknown scenario field '{key}'")
+        current = getattr(obj, key)
+        if dataclasses.is_dataclass(current) and isinstance(value, dict):
+            changes[key] = _merge(current, value, f"{where}.{key}")
+        elif isinstance(current, tuple) and isinstance(value, list):
+            changes[key] = tuple(value)
+        elif isinstance(current, dt.date) and isinstance(value, str):
+            changes[key] = dt.date.fromisoformat(value)
+        else:
+            changes[key] = value
+    return dataclasses.replace(obj, **changes)
+
+
+def load_scenario(spec: str | Path | ScenarioConfig) -> ScenarioConfig:
+    """A named scenario, a YAML file (``base:`` plus overrides), or a config as is."""
+    if isinstance(spec, ScenarioConfig):
+        return spec
+    text = str(spec)
+    if text in NAMED:
+        return NAMED[text]
+    path = Path(text)
+    if not path.exists():
+        raise ValueError(f"unknown scenario '{text}': use one of {', '.join(NAMED)} or a YAML file")
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a scenario file must be a mapping")
+    base = NAMED.get(str(data.pop("base", "default")))
+    if base is None:
+        raise ValueError(f"{path}: unknown base scenario")
+    data.setdefault("name", path.stem)
+    return _merge(base, data, str(path))
+
+
+def scenario_to_dict(config: ScenarioConfig) -> dict[str, Any]:
+    """Plain-YAML form of a config (dates as ISO strings, tuples as lists)."""
+
+    def plain(value: Any) -> Any:
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if isinstance(value, tuple | list):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return value
+
+    return plain(config)
