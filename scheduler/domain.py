@@ -86,7 +86,7 @@ class InterviewFormat:
     """Lengths of sessions in slots; accommodations stretch them."""
 
     screen_slots: int = 2
-    loop_sessions: int = 4
+    loop_sessions: int = 3
     session_slots: int = 2
     extended_extra_slots: int = 1
     """``extended_time``: each session gets this many more slots."""
@@ -94,8 +94,8 @@ class InterviewFormat:
     """``breaks``: a gap of this many slots between loop sessions."""
     min_gap_days: int = 2
     """A loop is at least this many days after the screen (results must be in)."""
-    candidate_local_start_hour: int = 8
-    candidate_local_end_hour: int = 20
+    candidate_local_start_hour: int = 7
+    candidate_local_end_hour: int = 21
     """A candidate is interviewed only between these local hours in their own time zone."""
 
     def screen_length(self, accommodation: frozenset[str]) -> int:
@@ -160,9 +160,7 @@ class Candidate:
         return self.form_completed_date is not None
 
     def areas(self) -> tuple[str, ...]:
-        return (self.primary_area,) + (
-            (self.secondary_area,) if self.secondary_area else ()
-        )
+        return (self.primary_area,) + ((self.secondary_area,) if self.secondary_area else ())
 
 
 @dataclass(frozen=True)
@@ -231,7 +229,9 @@ class Snapshot:
     busy: list[BusyBlock] = field(default_factory=list)
 
 
-def internship_fits(window_start: dt.date, available_from: dt.date, available_until: dt.date) -> bool:
+def internship_fits(
+    window_start: dt.date, available_from: dt.date, available_until: dt.date
+) -> bool:
     """Whether a start window leaves ``INTERNSHIP_WEEKS`` inside the candidate's availability."""
     end = window_start + dt.timedelta(weeks=INTERNSHIP_WEEKS)
     return available_from <= window_start and end <= available_until

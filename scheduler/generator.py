@@ -187,7 +187,9 @@ def generate_season(config: ScenarioConfig, seed: int) -> Season:
         capacity = max(1, int(np.ceil(config.onboarding_share * office_headcount)))
         for w, start in enumerate(config.start_window_dates):
             start_windows.append(
-                StartWindow(window_id=f"W{w}-{office}", office=office, start_date=start, capacity=capacity)
+                StartWindow(
+                    window_id=f"W{w}-{office}", office=office, start_date=start, capacity=capacity
+                )
             )
 
     # Candidates ----------------------------------------------------------------
@@ -219,7 +221,9 @@ def generate_season(config: ScenarioConfig, seed: int) -> Season:
         if rng.random() < config.accommodation_p:
             accommodation = frozenset({ACCOMMODATIONS[int(rng.integers(len(ACCOMMODATIONS)))]})
         span = (last_window - first_window).days + 14
-        available_from = first_window - dt.timedelta(days=7) + dt.timedelta(days=int(rng.integers(0, span)))
+        available_from = (
+            first_window - dt.timedelta(days=7) + dt.timedelta(days=int(rng.integers(0, span)))
+        )
         weeks = 10 if rng.random() < config.too_short_availability_p else int(rng.integers(12, 17))
         available_until = available_from + dt.timedelta(weeks=weeks, days=int(rng.integers(0, 7)))
         office_pref = OFFICES[int(rng.integers(2))] if rng.random() < 0.6 else None

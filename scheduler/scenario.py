@@ -122,7 +122,9 @@ class ScenarioConfig:
 
     @property
     def start_window_dates(self) -> tuple[dt.date, ...]:
-        return tuple(self.season_start + dt.timedelta(days=d) for d in self.start_window_offsets_days)
+        return tuple(
+            self.season_start + dt.timedelta(days=d) for d in self.start_window_offsets_days
+        )
 
 
 NAMED: dict[str, ScenarioConfig] = {
