@@ -28,7 +28,14 @@ N_VERBS = len(VERBS)
 N_OFFER_OPTIONS = 4
 N_ACTIONS = WINDOW * N_VERBS + 1
 END_DAY = N_ACTIONS - 1
-SLOT_FEATURES = 18
+SLOT_FEATURE_NAMES = (
+    "present", "stage_new", "stage_screened", "stage_looped", "quality_mean", "quality_sd",
+    "days_since_contact", "days_since_form", "patience_risk", "deadline_risk", "can_screen",
+    "can_loop", "offer_options", "can_offer", "accommodation", "publications", "rebook",
+    "primary_area_open",
+)  # fmt: skip
+"""Per-slot observation features, in order (``obs[GLOBAL_FEATURES + k * SLOT_FEATURES + j]``)."""
+SLOT_FEATURES = len(SLOT_FEATURE_NAMES)
 GLOBAL_FEATURES = 12
 OBS_SIZE = GLOBAL_FEATURES + WINDOW * SLOT_FEATURES
 
@@ -631,8 +638,11 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
             offsets = cfg.interview.session_offsets(acc)
             length = cfg.interview.session_length(acc)
             office = self.postings[p].office if room >= 0 else "virtual"
-            self._book(Booking(c, "loop", day, start, start + offsets[-1] + length, chosen,
-                               tuple(start + o for o in offsets), length, office, room, p))  # fmt: skip
+            sessions = tuple(start + o for o in offsets)
+            end = start + offsets[-1] + length
+            self._book(
+                Booking(c, "loop", day, start, end, chosen, sessions, length, office, room, p)
+            )
         else:
             p, w = self.offer_options(c)[int(verb[-1])]
             self.stage[c] = OFFERED

@@ -1,1 +1,6 @@
-"""isched policies."""
+"""Everything that decides: heuristics, planners and learned policies, behind one interface."""
+
+from policies import heuristics as _heuristics  # noqa: F401  (registers the heuristics)
+from policies.base import Policy, make_policy, policy_names, register_policy
+
+__all__ = ["Policy", "make_policy", "policy_names", "register_policy"]

@@ -96,7 +96,7 @@ class ScenarioConfig:
     """Working days after the form until a competing offer is taken ~ 8 + Exponential(mean - 8)."""
     no_show_p: float = 0.05
     sick_p: float = 0.02
-    """Probability an interviewer is out on a given day (their interviews that day are cancelled)."""
+    """Chance an interviewer is out on a given day (their interviews that day are cancelled)."""
     accommodation_p: float = 0.08
     onsite_p: float = 0.55
     too_short_availability_p: float = 0.1

@@ -1,0 +1,117 @@
+"""Heuristic policies: floors for comparison and behaviour policies for logged data.
+
+All four read only the observation and the mask, so they run on any scenario:
+
+- ``random``: a uniformly random valid action (ending the day included).
+- ``fifo``: advances the candidate who submitted the form earliest; offers the
+  top-ranked option; never rejects.
+- ``urgency``: advances the candidate most at risk of withdrawing first
+  (days without contact against mean patience, days since the form against the
+  mean deadline); never rejects.
+- ``greedy``: advances the best estimated quality first; rejects candidates
+  whose posterior mean falls below a per-stage threshold.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from envs.season_env import (
+    END_DAY,
+    GLOBAL_FEATURES,
+    N_VERBS,
+    SLOT_FEATURE_NAMES,
+    SLOT_FEATURES,
+    WINDOW,
+)
+from policies.base import register_policy
+
+F = {name: j for j, name in enumerate(SLOT_FEATURE_NAMES)}
+SCREEN, LOOP, REJECT, OFFER_0 = 0, 1, 2, 3
+
+
+def slot_table(obs: np.ndarray) -> np.ndarray:
+    """The per-slot block of an observation as a (WINDOW, SLOT_FEATURES) array."""
+    return np.asarray(obs[GLOBAL_FEATURES:]).reshape(WINDOW, SLOT_FEATURES)
+
+
+class RandomPolicy:
+    """Uniformly random among valid actions."""
+
+    name = "random"
+
+    def __init__(self, seed: int = 0) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def reset(self, env: gym.Env) -> None:
+        pass
+
+    def act(self, obs: np.ndarray, info: dict[str, Any]) -> int:
+        valid = np.flatnonzero(info["action_mask"])
+        return int(valid[self.rng.integers(len(valid))])
+
+
+class PriorityPolicy:
+    """Advance the valid candidate of highest priority; subclasses set the priority."""
+
+    name = "priority"
+    reject_below: tuple[float, float, float] | None = None
+    """Posterior-mean thresholds for (new, screened, looped); below them: reject."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+
+    def reset(self, env: gym.Env) -> None:
+        pass
+
+    def priority(self, slots: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def act(self, obs: np.ndarray, info: dict[str, Any]) -> int:
+        mask = info["action_mask"][: WINDOW * N_VERBS].reshape(WINDOW, N_VERBS)
+        slots = slot_table(obs)
+        if self.reject_below is not None:
+            stage = slots[:, [F["stage_new"], F["stage_screened"], F["stage_looped"]]]
+            limit = stage @ np.asarray(self.reject_below)
+            low = (slots[:, F["present"]] > 0) & (slots[:, F["quality_mean"]] < limit)
+            low &= mask[:, REJECT] > 0
+            if low.any():
+                return int(np.flatnonzero(low)[0]) * N_VERBS + REJECT
+        advance = mask[:, [SCREEN, LOOP, OFFER_0]].any(axis=1)
+        if not advance.any():
+            return END_DAY
+        score = np.where(advance, self.priority(slots), -np.inf)
+        k = int(np.argmax(score))
+        for verb in (OFFER_0, LOOP, SCREEN):
+            if mask[k, verb]:
+                return k * N_VERBS + verb
+        return END_DAY
+
+
+class FifoPolicy(PriorityPolicy):
+    name = "fifo"
+
+    def priority(self, slots: np.ndarray) -> np.ndarray:
+        return slots[:, F["days_since_form"]]
+
+
+class UrgencyPolicy(PriorityPolicy):
+    name = "urgency"
+
+    def priority(self, slots: np.ndarray) -> np.ndarray:
+        return np.maximum(slots[:, F["patience_risk"]], slots[:, F["deadline_risk"]])
+
+
+class GreedyPolicy(PriorityPolicy):
+    name = "greedy"
+    reject_below = (-0.6, -0.1, 0.2)
+
+    def priority(self, slots: np.ndarray) -> np.ndarray:
+        return slots[:, F["quality_mean"]]
+
+
+for _cls in (RandomPolicy, FifoPolicy, UrgencyPolicy, GreedyPolicy):
+    register_policy(_cls.name)(_cls)
