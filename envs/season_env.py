@@ -144,7 +144,9 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         elif self.fixed_season is not None:
             season = self.fixed_season
         else:
-            season = generate_season(self.config, int(self.np_random.integers(2**31 - 1)))
+            season = generate_season(
+                self.config, int(self.np_random.integers(2**31 - 1)), calendar_rows=False
+            )
         self._setup(season)
         self._start_day()
         return self._observe(), {"action_mask": self._mask.copy()}
@@ -254,6 +256,9 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         self.screen_cache: dict[tuple, tuple[tuple, Any]] = {}
         self.loop_cache: dict[int, tuple[tuple, Any]] = {}
         self.option_cache: dict[int, tuple[tuple, list[tuple[int, int]]]] = {}
+        self.tz_masks: dict[str, list[int]] = {}
+        self.n_offers_out = 0
+        self.n_hires = 0
         # accounting
         self.day = 0
         self.n_active = 0
@@ -312,6 +317,7 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         d = self.day
         self.epoch += 1
         self.actions_today = 0
+        self.n_offerable = sum(1 for first in self.p_first_offer if first <= d)
         for b in self.bookings_on[d]:
             booking = self.bookings[b]
             if booking.status == "booked" and any(
@@ -432,7 +438,9 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         accepted = self.truths[c].accept_draw < self.acceptance_probability(c, p, offer_day)
         self.offers[k] = (c, p, w, offer_day, accepted)
         self.offer_version += 1
+        self.n_offers_out -= 1
         if accepted:
+            self.n_hires += 1
             self.stage[c] = HIRED
             rw = self.config.rewards
             fit = (
@@ -455,9 +463,14 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         )
 
     def _hours_masks(self, c: int, days: range) -> list[int]:
+        """Candidate-local-hours masks of ``days`` (computed once per time zone and season)."""
         tz = self.candidates[c].timezone
-        hours, fmt = self.config.hours, self.config.interview
-        return [candidate_hours_mask(tz, self.days[d], hours, fmt) for d in days]
+        masks = self.tz_masks.get(tz)
+        if masks is None:
+            hours, fmt = self.config.hours, self.config.interview
+            masks = [candidate_hours_mask(tz, day, hours, fmt) for day in self.days]
+            self.tz_masks[tz] = masks
+        return masks[days.start : days.stop]
 
     def _screen_search(self, c: int) -> tuple[int, int, int] | None:
         cand = self.candidates[c]
@@ -651,6 +664,7 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
             self.offer_version += 1
             self.offer[c] = (p, w, self.day, len(self.offers))
             self.offers.append((c, p, w, self.day, False))
+            self.n_offers_out += 1
             answer = self.day + cfg.offer_response_days
             if answer < self.n_days:
                 self.answers[answer].append(c)
@@ -720,25 +734,19 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
                 self.day / self.n_days,
                 (self.n_days - self.day) / self.n_days,
                 sum(self.p_remaining) / max(1, self.total_headcount),
-                sum(1 for c in self.offer_open()) / max(1, self.total_headcount),
-                self.n_hired() / max(1, self.total_headcount),
+                self.n_offers_out / max(1, self.total_headcount),
+                self.n_hires / max(1, self.total_headcount),
                 min(len(self.ready), 200) / 50.0,
                 min(self.n_active, 1000) / 200.0,
                 self.actions_today / self.max_actions_per_day,
                 sum(self.window_left) / self.total_window_capacity,
-                sum(1 for d in self.p_first_offer if d <= self.day) / max(1, len(self.postings)),
+                self.n_offerable / max(1, len(self.postings)),
                 math.log1p(len(self.candidates)) / 10.0,
                 self.n_withdrawn / max(1, self.n_completed),
             ),
             dtype=np.float32,
         )
         return np.clip(np.concatenate((g, rows.ravel())), -10.0, 10.0)
-
-    def offer_open(self) -> list[int]:
-        return [c for c, *_ in self.offers if self.stage[c] == OFFERED]
-
-    def n_hired(self) -> int:
-        return sum(1 for *_, accepted in self.offers if accepted)
 
     # ------------------------------------------------------------------- KPIs
     def kpis(self) -> dict[str, float]:
@@ -766,7 +774,6 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
             "interviewer_load_cv": float(load.std() / load.mean()) if load.mean() > 0 else 0.0,
             "offers": float(len(self.offers)),
             "invalid_actions": float(self.n_invalid),
-            "hard_violations": 0.0,
             **{f"reward_{k}": float(v) for k, v in self.parts.items()},
         }
 
@@ -776,8 +783,8 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         lines = [
             f"{self.config.name} day {self.day + 1}/{self.n_days} "
             f"({self.days[min(self.day, self.n_days - 1)]}): active {self.n_active}, "
-            f"queue {len(self.ready)}, hires {self.n_hired()}/{self.total_headcount}, "
-            f"offers out {len(self.offer_open())}, withdrawn {self.n_withdrawn}",
+            f"queue {len(self.ready)}, hires {self.n_hires}/{self.total_headcount}, "
+            f"offers out {self.n_offers_out}, withdrawn {self.n_withdrawn}",
         ]
         for k, c in enumerate(self.window):
             if c >= 0:

@@ -70,6 +70,14 @@ class Season:
     sick: set[tuple[int, int]] = field(default_factory=set)
     """(interviewer index, day index) pairs on which the interviewer is out."""
 
+    def busy_blocks(self) -> list[BusyBlock]:
+        """Calendar busy rows of the interviewers (built on demand)."""
+        if not self.snapshot.busy:
+            self.snapshot.busy = busy_blocks_from_masks(
+                self.snapshot.interviewers, self.days, self.busy, self.config
+            )
+        return self.snapshot.busy
+
 
 def working_days(start: dt.date, count: int) -> list[dt.date]:
     days: list[dt.date] = []
@@ -81,8 +89,12 @@ def working_days(start: dt.date, count: int) -> list[dt.date]:
     return days
 
 
-def generate_season(config: ScenarioConfig, seed: int) -> Season:
-    """Draw one season of ``config`` from ``seed`` (same seed, same season)."""
+def generate_season(config: ScenarioConfig, seed: int, *, calendar_rows: bool = True) -> Season:
+    """Draw one season of ``config`` from ``seed`` (same seed, same season).
+
+    ``calendar_rows=False`` skips building ``snapshot.busy`` rows (the env reads
+    the bitmasks; ``Season.busy_blocks()`` builds the rows when needed).
+    """
     rng = np.random.default_rng(seed)
     days = working_days(config.season_start, config.working_days)
     n_days = len(days)
@@ -258,7 +270,7 @@ def generate_season(config: ScenarioConfig, seed: int) -> Season:
             )
         )
 
-    busy_blocks = busy_blocks_from_masks(interviewers, days, busy, config)
+    busy_blocks = busy_blocks_from_masks(interviewers, days, busy, config) if calendar_rows else []
     snapshot = Snapshot(
         postings=postings,
         candidates=candidates,

@@ -1,0 +1,168 @@
+"""Export a realised season: the snapshot tables plus ``schedule.csv`` and ``offers.csv``.
+
+The export is what ``isched check`` replays: every interview that took place
+(held or a candidate no-show: the interviewers' time was spent) and every offer
+with its answer. Cancelled interviews (interviewer out sick, candidate
+withdrew) are left out, as they never happened.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from envs.season_env import APPLIED, NEW, SCREENED, STAGE_NAMES, InterviewSchedulingEnv
+from scheduler.domain import Snapshot
+from scheduler.generator import busy_blocks_from_masks
+from scheduler.tables import write_snapshot
+
+SCHEDULE_COLUMNS = (
+    "interview_id", "candidate_id", "posting_id", "stage", "interviewer_ids", "start", "end",
+    "office", "room_id", "status", "session_starts",
+)  # fmt: skip
+OFFER_COLUMNS = ("candidate_id", "posting_id", "offer_date", "start_date", "accepted", "window_id")
+
+
+def schedule_frame(env: InterviewSchedulingEnv) -> pd.DataFrame:
+    """One row per interview that took place, in the CLI.md ``schedule.csv`` columns."""
+    hours = env.config.hours
+    rows = []
+    for b, booking in enumerate(env.bookings):
+        if booking.status not in ("held", "no_show"):
+            continue
+        day = env.days[booking.day]
+        rows.append(
+            {
+                "interview_id": f"IV{b:06d}",
+                "candidate_id": env.candidates[booking.candidate].candidate_id,
+                "posting_id": env.postings[booking.posting].posting_id
+                if booking.posting >= 0
+                else "",
+                "stage": booking.stage,
+                "interviewer_ids": ";".join(
+                    env.interviewers[i].interviewer_id for i in booking.interviewers
+                ),
+                "start": hours.slot_start(day, booking.start).isoformat(),
+                "end": hours.slot_start(day, booking.end).isoformat(),
+                "office": booking.office,
+                "room_id": env.season.snapshot.rooms[booking.room].room_id  # type: ignore[union-attr]
+                if booking.room >= 0
+                else "",
+                "status": "confirmed",
+                "session_starts": ";".join(
+                    hours.slot_start(day, s).isoformat() for s in booking.session_starts
+                )
+                if booking.stage == "loop"
+                else "",
+            }
+        )
+    return pd.DataFrame(rows, columns=list(SCHEDULE_COLUMNS))
+
+
+def offers_frame(env: InterviewSchedulingEnv) -> pd.DataFrame:
+    """One row per offer made, with its start window and answer."""
+    rows = [
+        {
+            "candidate_id": env.candidates[c].candidate_id,
+            "posting_id": env.postings[p].posting_id,
+            "offer_date": env.days[day].isoformat(),
+            "start_date": env.windows[w].start_date.isoformat(),
+            "accepted": "true" if accepted else "false",
+            "window_id": env.windows[w].window_id,
+        }
+        for c, p, w, day, accepted in env.offers
+    ]
+    return pd.DataFrame(rows, columns=list(OFFER_COLUMNS))
+
+
+def export_season(env: InterviewSchedulingEnv, out_dir: Path | str) -> Path:
+    """Write the realised season of ``env`` (after or during an episode) to ``out_dir``."""
+    season = env.season
+    if season is None:
+        raise RuntimeError("reset the env before exporting its season")
+    snapshot = season.snapshot
+    final = [
+        dataclasses.replace(c, stage=STAGE_NAMES[env.stage[k]])
+        for k, c in enumerate(snapshot.candidates)
+    ]
+    realised = Snapshot(
+        postings=snapshot.postings,
+        candidates=final,
+        interviewers=snapshot.interviewers,
+        rooms=snapshot.rooms,
+        start_windows=snapshot.start_windows,
+        busy=season.busy_blocks(),
+    )
+    out = Path(out_dir)
+    write_snapshot(
+        realised,
+        env.config,
+        out,
+        seed=season.seed,
+        snapshot_date=season.days[0],
+        extra_csv={"schedule": schedule_frame(env), "offers": offers_frame(env)},
+    )
+    return out
+
+
+def coordinator_snapshot(
+    env: InterviewSchedulingEnv, seed: int, out_dir: Path | str, fmt: str = "csv"
+) -> Path:
+    """Write what a coordinator holds on the env's current day as snapshot tables.
+
+    Candidates who applied so far and are still to be scheduled (``applied``:
+    form missing; ``new``: needs a screen; ``screened``: needs a loop, with its
+    target posting and screen date); interviewer calendars over the next
+    ``horizon_days`` working days, with the interviews already booked shown as
+    busy blocks. Candidates with an interview already booked are left out.
+    """
+    season = env.season
+    if season is None:
+        raise RuntimeError("reset the env before taking a snapshot")
+    day = min(env.day, env.n_days - 1)
+    keep = []
+    targets: dict[str, str] = {}
+    last: dict[str, Any] = {}
+    for c, cand in enumerate(env.candidates):
+        stage = env.stage[c]
+        if season.applied_day[c] > day or env.pending[c] >= 0:
+            continue
+        if stage not in (APPLIED, NEW, SCREENED):
+            continue
+        keep.append(dataclasses.replace(cand, stage=STAGE_NAMES[stage]))
+        if stage == SCREENED:
+            p = env._target_posting(c)
+            if p >= 0:
+                targets[cand.candidate_id] = env.postings[p].posting_id
+            last[cand.candidate_id] = env.days[env.screen_day[c]]
+    horizon = range(day + 1, min(day + 1 + env.config.horizon_days, env.n_days))
+    occupied = np.array(
+        [[row[d] for d in horizon] for row in env.calendar.occupied], dtype=np.int64
+    )
+    busy = busy_blocks_from_masks(
+        env.interviewers, [env.days[d] for d in horizon], occupied, env.config
+    )
+    snapshot = Snapshot(
+        postings=env.postings,
+        candidates=keep,
+        interviewers=env.interviewers,
+        rooms=season.snapshot.rooms,
+        start_windows=season.snapshot.start_windows,
+        busy=busy,
+    )
+    out = Path(out_dir)
+    write_snapshot(
+        snapshot,
+        env.config,
+        out,
+        seed=seed,
+        snapshot_date=env.days[day],
+        fmt=fmt,
+        targets=targets,
+        last_interview=last,
+    )
+    return out

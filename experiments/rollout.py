@@ -1,0 +1,99 @@
+"""Run whole seasons with a policy and summarise their KPIs."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable, Iterable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+import envs
+from policies import Policy, make_policy
+
+
+@cache
+def code_version() -> str:
+    """The git commit of the code (``unknown`` outside a checkout)."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parent,
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def run_episode(
+    env: gym.Env, policy: Policy, seed: int
+) -> tuple[dict[str, float], int, list[float]]:
+    """Play one season; returns its KPIs, the step count and each decision's latency (s)."""
+    obs, info = env.reset(seed=seed)
+    policy.reset(env)
+    steps = 0
+    latencies: list[float] = []
+    while True:
+        start = time.perf_counter()
+        action = policy.act(obs, info)
+        latencies.append(time.perf_counter() - start)
+        obs, _, terminated, truncated, info = env.step(action)
+        steps += 1
+        if terminated or truncated:
+            return info["kpis"], steps, latencies
+
+
+def simulate(
+    scenario: Any,
+    policies: Iterable[str],
+    episodes: int,
+    seed: int,
+    on_episode: Callable[[str, int, gym.Env], None] | None = None,
+) -> list[dict[str, Any]]:
+    """One row per (policy, episode): scenario, seed, KPIs, steps, latency, code version.
+
+    Episode ``e`` of every policy plays the season drawn from ``seed + e``, so
+    policies are compared on the same seasons.
+    """
+    rows: list[dict[str, Any]] = []
+    for name in policies:
+        env = gym.make(envs.ENV_ID, scenario=scenario)
+        for e in range(episodes):
+            policy = make_policy(name, seed=seed + e)
+            started = time.perf_counter()
+            kpis, steps, latencies = run_episode(env, policy, seed + e)
+            rows.append(
+                {
+                    "policy": name,
+                    "scenario": env.unwrapped.config.name,
+                    "seed": seed + e,
+                    "episode": e,
+                    **kpis,
+                    "steps": steps,
+                    "seconds": time.perf_counter() - started,
+                    "decision_ms_median": 1000 * float(np.median(latencies)),
+                    "code_version": code_version(),
+                }
+            )
+            if on_episode is not None:
+                on_episode(name, e, env)
+    return rows
+
+
+def mean_ci(values: Iterable[float], level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and a Student-t confidence interval (low, high)."""
+    from scipy import stats
+
+    x = np.asarray(list(values), dtype=float)
+    m = float(x.mean()) if x.size else float("nan")
+    if x.size < 2:
+        return m, m, m
+    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+    return m, m - half, m + half

@@ -1,0 +1,236 @@
+"""The ``isched`` command line (contract: CLI.md)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+app = typer.Typer(
+    help="Interview scheduling for an internship hiring season.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console(width=None if sys.stdout.isatty() else 150)
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class InputProblem(Exception):
+    """Bad input from the user: one line on stderr, exit 2."""
+
+
+def one_line_errors(func: F) -> F:
+    """Turn bad-input exceptions into one line on stderr and exit code 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from scheduler.tables import TableError
+
+        try:
+            return func(*args, **kwargs)
+        except (TableError, InputProblem, ValueError, FileNotFoundError) as problem:
+            message = str(problem).splitlines()[0] if str(problem) else type(problem).__name__
+            err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    )
+
+
+@app.command()
+@one_line_errors
+def generate(
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory for the snapshot tables.")],
+    scenario: Annotated[str, typer.Option(help="tiny, default, large or a YAML file.")] = "default",
+    seed: Annotated[int, typer.Option(help="Season seed.")] = 0,
+    day: Annotated[
+        int | None,
+        typer.Option(help="Working day of the snapshot (default: a fifth into the season)."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+) -> None:
+    """Write a coordinator snapshot of a seeded season as tables.
+
+    The season is played with the greedy policy up to DAY; the snapshot holds
+    the postings, the candidates still to schedule, interviewers, rooms, start
+    windows, calendar busy blocks over the planning horizon and scenario.yaml.
+    """
+    import gymnasium as gym
+
+    import envs
+    from envs.export import coordinator_snapshot
+    from policies import make_policy
+
+    env = gym.make(envs.ENV_ID, scenario=scenario)
+    inner = env.unwrapped
+    obs, info = env.reset(seed=seed)
+    target = inner.n_days // 5 if day is None else day
+    if not 0 <= target < inner.n_days:
+        raise InputProblem(f"--day must be between 0 and {inner.n_days - 1}")
+    policy = make_policy("greedy", seed=seed)
+    policy.reset(env)
+    while inner.day < target:
+        obs, _, terminated, _, info = env.step(policy.act(obs, info))
+        if terminated:
+            break
+    path = coordinator_snapshot(inner, seed, out_dir, fmt=fmt)
+    n = sum(1 for _ in path.glob("*"))
+    out.print(
+        f"wrote {n} files to {path} ({inner.config.name}, seed {seed}, "
+        f"day {target}: {inner.days[target]})"
+    )
+
+
+@app.command()
+@one_line_errors
+def simulate(
+    scenario: Annotated[str, typer.Option(help="tiny, default, large or a YAML file.")] = "tiny",
+    policy: Annotated[str, typer.Option(help="Comma-separated policy names.")] = "greedy",
+    episodes: Annotated[int, typer.Option(help="Seasons per policy.")] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of the first season.")] = 0,
+    out_csv: Annotated[
+        Path | None, typer.Option("--out", help="Write one row per episode.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print rows as JSON.")] = False,
+    export: Annotated[
+        Path | None, typer.Option(help="Write each realised season under DIR/POLICY/seedN.")
+    ] = None,
+) -> None:
+    """Run whole seasons in the environment and print KPIs per policy."""
+    from envs.export import export_season
+    from experiments.rollout import mean_ci
+    from experiments.rollout import simulate as run
+    from policies import make_policy
+    from scheduler.validator import check_schedule
+
+    names = [p.strip() for p in policy.split(",") if p.strip()]
+    for name in names:
+        make_policy(name)  # fail early on an unknown name
+    if episodes < 1:
+        raise InputProblem("--episodes must be at least 1")
+
+    with progress() as bar:
+        task = bar.add_task("seasons", total=episodes * len(names))
+
+        checked: list[int] = []
+
+        def done(name: str, episode: int, env: Any) -> None:
+            if export is not None:
+                safe = name.replace(":", "_").replace("/", "_")
+                where = export_season(env.unwrapped, export / safe / f"seed{seed + episode}")
+                found = check_schedule(where, where / "schedule.csv", where / "offers.csv")
+                checked.append(len(found))
+            bar.advance(task)
+
+        rows = run(scenario, names, episodes, seed, on_episode=done)
+    for row, found in zip(rows, checked, strict=False):
+        row["hard_violations"] = found
+    if out_csv is not None:
+        import pandas as pd
+
+        out_csv.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out_csv.with_suffix(out_csv.suffix + ".tmp")
+        pd.DataFrame(rows).to_csv(tmp, index=False)
+        tmp.replace(out_csv)
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    table = Table(title=f"{rows[0]['scenario']}: {episodes} seasons from seed {seed}")
+    for column in ("policy", "return (95% CI)", "hires", "fill", "quality", "to offer (d)",
+                   "drop-off", "interviews/hire", "violations"):  # fmt: skip
+        table.add_column(column, justify="right")
+    for name in names:
+        mine = [r for r in rows if r["policy"] == name]
+        m, lo, hi = mean_ci(r["return"] for r in mine)
+
+        def avg(key: str, rows: list[dict[str, Any]] = mine) -> float:
+            return sum(r[key] for r in rows) / len(rows)
+
+        table.add_row(
+            name,
+            f"{m:.2f} [{lo:.2f}, {hi:.2f}]",
+            f"{avg('hires'):.1f}",
+            f"{avg('fill_rate'):.2f}",
+            f"{avg('mean_hire_quality'):+.2f}",
+            f"{avg('time_to_offer_days'):.1f}",
+            f"{avg('drop_off_rate'):.2f}",
+            f"{avg('interviews_per_hire'):.1f}",
+            f"{sum(r['hard_violations'] for r in mine)}" if checked else "use --export",
+        )
+    out.print(table)
+
+
+@app.command()
+@one_line_errors
+def check(
+    snapshot_dir: Annotated[Path, typer.Argument(help="Snapshot directory.")],
+    schedule: Annotated[Path, typer.Argument(help="schedule.csv to check.")],
+    offers: Annotated[Path | None, typer.Option(help="offers.csv to check too.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per violation.")] = False,
+) -> None:
+    """The independent validator: exit 0 when no hard constraint is violated, else 1."""
+    from scheduler.validator import check_schedule
+
+    for path in (snapshot_dir, schedule, *([offers] if offers else [])):
+        if not path.exists():
+            raise InputProblem(f"{path}: no such file or directory")
+    violations = check_schedule(snapshot_dir, schedule, offers)
+    for v in violations:
+        out.print(json.dumps(v.to_dict()) if as_json else str(v), markup=False, highlight=False,
+                  soft_wrap=True)  # fmt: skip
+    if violations:
+        raise typer.Exit(1)
+    if not as_json:
+        out.print("no hard violations")
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Where the demo writes.")] = Path(
+        "out/demo"
+    ),
+    episodes: Annotated[int, typer.Option(help="Seasons per policy.")] = 3,
+) -> None:
+    """The main job on the built-in default scenario, end to end, with no input."""
+    out.rule("1. A coordinator snapshot of the default season")
+    generate(out_dir=out_dir / "snapshot", scenario="default", seed=0, day=None, fmt="csv")
+    out.rule("2. Whole seasons per heuristic, each replayed by the independent validator")
+    simulate(
+        scenario="default",
+        policy="random,fifo,urgency,greedy",
+        episodes=episodes,
+        seed=0,
+        out_csv=out_dir / "simulate.csv",
+        as_json=False,
+        export=out_dir / "seasons",
+    )
+    out.print(f"results in {out_dir}/: snapshot/, simulate.csv, seasons/POLICY/seedN/")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
