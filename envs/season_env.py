@@ -270,8 +270,25 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         self._pending_reward = 0.0
         self.n_withdrawn = 0
         self.done = False
-        self._slot_rows = np.zeros((WINDOW, SLOT_FEATURES), dtype=np.float32)
+        self._obs = np.zeros(OBS_SIZE, dtype=np.float32)
+        self._slot_rows = self._obs[GLOBAL_FEATURES:].reshape(WINDOW, SLOT_FEATURES)
         self._mask = np.zeros(N_ACTIONS, dtype=np.int8)
+        self._mask2d = self._mask[: WINDOW * N_VERBS].reshape(WINDOW, N_VERBS)
+        self._slot_memo: list[tuple[int, int, int, int] | None] = [None] * WINDOW
+        """(candidate, stage, calendar version, offer version) each slot's mask was made for."""
+        self.calendar_version = 0
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_slot_rows", None)  # views: rebuilt on unpickling
+        state.pop("_mask2d", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if "_obs" in state:
+            self._slot_rows = self._obs[GLOBAL_FEATURES:].reshape(WINDOW, SLOT_FEATURES)
+            self._mask2d = self._mask[: WINDOW * N_VERBS].reshape(WINDOW, N_VERBS)
 
     def _day_on_or_after(self, date: Any) -> int:
         for d, day in enumerate(self.days):
@@ -316,6 +333,7 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         """Morning of ``self.day``: sick cancellations, withdrawals, arrivals."""
         d = self.day
         self.epoch += 1
+        self.calendar_version += 1
         self.actions_today = 0
         self.n_offerable = sum(1 for first in self.p_first_offer if first <= d)
         for b in self.bookings_on[d]:
@@ -365,6 +383,7 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         self.pending[booking.candidate] = -1
 
     def _bump(self, booking: Booking) -> None:
+        self.calendar_version += 1
         for i in booking.interviewers:
             for a in self.i_areas[i]:
                 self.area_version[a] += 1
@@ -582,22 +601,31 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         return options
 
     def _compute_mask(self) -> None:
-        mask = self._mask
-        mask[:] = 0
-        mask[END_DAY] = 1
+        """Refresh the mask rows (and their observation columns) of slots that may have changed."""
+        self._mask[END_DAY] = 1
+        stamp_cal, stamp_offer = self.calendar_version, self.offer_version
+        memo, mask2d, rows = self._slot_memo, self._mask2d, self._slot_rows
         for k, c in enumerate(self.window):
             if c < 0:
+                if memo[k] is not None:
+                    memo[k] = None
+                    mask2d[k] = 0
                 continue
-            base = k * N_VERBS
-            mask[base + 2] = 1
             stage = self.stage[c]
-            if stage == NEW:
-                mask[base] = self._screen_search(c) is not None
-            elif stage == SCREENED:
-                mask[base + 1] = self._loop_search(c) is not None
-            elif stage == LOOPED:
-                n_opt = len(self.offer_options(c))
-                mask[base + 3 : base + 3 + n_opt] = 1
+            seen = memo[k]
+            if seen is not None and seen == (c, stage, stamp_cal, stamp_offer):
+                continue
+            can_screen = stage == NEW and self._screen_search(c) is not None
+            can_loop = stage == SCREENED and self._loop_search(c) is not None
+            n_options = len(self.offer_options(c)) if stage == LOOPED else 0
+            row = mask2d[k]
+            row[:] = 0
+            row[0], row[1], row[2] = can_screen, can_loop, 1
+            row[3 : 3 + n_options] = 1
+            features = rows[k]
+            features[10], features[11] = can_screen, can_loop
+            features[12], features[13] = n_options / N_OFFER_OPTIONS, n_options > 0
+            memo[k] = (c, stage, stamp_cal, stamp_offer)
 
     def action_masks(self) -> np.ndarray:
         """Valid actions as booleans (sb3-contrib MaskablePPO)."""
@@ -689,8 +717,10 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
     def _fill_row(self, k: int) -> None:
         c = self.window[k]
         row = self._slot_rows[k]
+        self._slot_memo[k] = None
         if c < 0:
             row[:] = 0.0
+            self._mask2d[k] = 0
             return
         cfg = self.config
         stage = self.stage[c]
@@ -718,35 +748,26 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
             self.rebook[c],
             min(primary_open, 10) / 10.0,
         )
+        np.clip(row, -10.0, 10.0, out=row)
 
     def _observe(self) -> np.ndarray:
         if not self.done:
             self._compute_mask()
-        mask2d = self._mask[: WINDOW * N_VERBS].reshape(WINDOW, N_VERBS)
-        rows = self._slot_rows
-        rows[:, 10] = mask2d[:, 0]
-        rows[:, 11] = mask2d[:, 1]
-        rows[:, 12] = mask2d[:, 3:].sum(axis=1) / N_OFFER_OPTIONS
-        first_option = mask2d[:, 3].astype(np.float32)
-        rows[:, 13] = first_option
-        g = np.array(
-            (
-                self.day / self.n_days,
-                (self.n_days - self.day) / self.n_days,
-                sum(self.p_remaining) / max(1, self.total_headcount),
-                self.n_offers_out / max(1, self.total_headcount),
-                self.n_hires / max(1, self.total_headcount),
-                min(len(self.ready), 200) / 50.0,
-                min(self.n_active, 1000) / 200.0,
-                self.actions_today / self.max_actions_per_day,
-                sum(self.window_left) / self.total_window_capacity,
-                self.n_offerable / max(1, len(self.postings)),
-                math.log1p(len(self.candidates)) / 10.0,
-                self.n_withdrawn / max(1, self.n_completed),
-            ),
-            dtype=np.float32,
-        )
-        return np.clip(np.concatenate((g, rows.ravel())), -10.0, 10.0)
+        g = self._obs
+        headcount = max(1, self.total_headcount)
+        g[0] = self.day / self.n_days
+        g[1] = (self.n_days - self.day) / self.n_days
+        g[2] = sum(self.p_remaining) / headcount
+        g[3] = self.n_offers_out / headcount
+        g[4] = self.n_hires / headcount
+        g[5] = min(len(self.ready), 200) / 50.0
+        g[6] = min(self.n_active, 1000) / 200.0
+        g[7] = self.actions_today / self.max_actions_per_day
+        g[8] = sum(self.window_left) / self.total_window_capacity
+        g[9] = self.n_offerable / max(1, len(self.postings))
+        g[10] = math.log1p(len(self.candidates)) / 10.0
+        g[11] = self.n_withdrawn / max(1, self.n_completed)
+        return g.copy()
 
     # ------------------------------------------------------------------- KPIs
     def kpis(self) -> dict[str, float]:

@@ -1,0 +1,138 @@
+"""The season env as a Gymnasium contract: checkers, determinism, pickling, masks."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env as gym_check_env
+from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+import envs
+from envs.season_env import END_DAY, N_ACTIONS, OBS_SIZE, InterviewSchedulingEnv
+
+
+def make(scenario: str = "tiny") -> InterviewSchedulingEnv:
+    return gym.make(envs.ENV_ID, scenario=scenario).unwrapped
+
+
+def random_rollout(env: gym.Env, seed: int, steps: int | None = None) -> list:
+    """(obs, reward, mask) per step of a seeded random-valid rollout."""
+    rng = np.random.default_rng(seed)
+    obs, info = env.reset(seed=seed)
+    trace = [(obs.copy(), 0.0, info["action_mask"].copy())]
+    while steps is None or len(trace) <= steps:
+        action = int(rng.choice(np.flatnonzero(info["action_mask"])))
+        obs, reward, terminated, truncated, info = env.step(action)
+        trace.append((obs.copy(), reward, info["action_mask"].copy()))
+        if terminated or truncated:
+            break
+    return trace
+
+
+@pytest.mark.parametrize("scenario", ["tiny", "default"])
+def test_gymnasium_and_sb3_checkers(scenario: str) -> None:
+    gym_check_env(make(scenario), skip_render_check=True)
+    sb3_check_env(make(scenario), warn=True)
+
+
+def test_spaces_are_the_same_for_every_scenario() -> None:
+    for scenario in ("tiny", "default", "large"):
+        env = make(scenario)
+        assert env.observation_space.shape == (OBS_SIZE,)
+        assert env.action_space.n == N_ACTIONS
+
+
+def test_same_seed_same_rollout() -> None:
+    a, b = random_rollout(make(), 3), random_rollout(make(), 3)
+    assert len(a) == len(b) > 10
+    for (obs_a, r_a, m_a), (obs_b, r_b, m_b) in zip(a, b, strict=True):
+        np.testing.assert_array_equal(obs_a, obs_b)
+        assert r_a == r_b
+        np.testing.assert_array_equal(m_a, m_b)
+    c = random_rollout(make(), 4)
+    assert any(not np.array_equal(x[0], y[0]) for x, y in zip(a, c, strict=False))
+
+
+def test_pickled_env_continues_identically() -> None:
+    env = make()
+    random_rollout(env, 5, steps=40)
+    clone = pickle.loads(pickle.dumps(env))
+    rng = np.random.default_rng(9)
+    mask = env._mask.copy()
+    for _ in range(200):
+        action = int(rng.choice(np.flatnonzero(mask)))
+        obs_a, r_a, term_a, _, info_a = env.step(action)
+        obs_b, r_b, term_b, _, info_b = clone.step(action)
+        np.testing.assert_array_equal(obs_a, obs_b)
+        assert (r_a, term_a) == (r_b, term_b)
+        mask = info_a["action_mask"]
+        np.testing.assert_array_equal(mask, info_b["action_mask"])
+        if term_a:
+            break
+
+
+def test_mask_exposures_agree_and_every_valid_action_is_accepted() -> None:
+    env = make()
+    rng = np.random.default_rng(0)
+    obs, info = env.reset(seed=1)
+    checked = 0
+    for _ in range(60):
+        mask = info["action_mask"]
+        assert mask.dtype == np.int8
+        np.testing.assert_array_equal(mask.astype(bool), env.action_masks())
+        assert mask[END_DAY] == 1
+        for action in np.flatnonzero(mask):
+            trial = copy.deepcopy(env)
+            trial.step(int(action))
+            assert trial.n_invalid == 0, f"valid action {action} was refused"
+            checked += 1
+        obs, _, terminated, _, info = env.step(int(rng.choice(np.flatnonzero(mask))))
+        if terminated:
+            break
+    assert checked > 100
+
+
+def test_illegal_actions_are_penalised_no_ops() -> None:
+    env = make()
+    obs, info = env.reset(seed=2)
+    invalid = np.flatnonzero(info["action_mask"] == 0)
+    assert invalid.size > 0
+    before = (env.day, list(env.stage), list(env.window))
+    for action in invalid[:20]:
+        obs2, reward, terminated, truncated, info2 = env.step(int(action))
+        assert reward == -env.config.rewards.invalid_penalty
+        assert not terminated and not truncated
+        assert env.observation_space.contains(obs2)
+    assert (env.day, list(env.stage), list(env.window)) == before
+    assert env.n_invalid == min(20, invalid.size)
+
+
+def test_unmasked_random_actions_never_crash() -> None:
+    env = make()
+    env.reset(seed=0)
+    for action in np.random.default_rng(1).integers(0, N_ACTIONS, size=3000):
+        _, _, terminated, _, _ = env.step(int(action))
+        if terminated:
+            env.reset()
+
+
+def test_episode_ends_with_kpis_and_reward_parts_add_up() -> None:
+    env = make()
+    trace = random_rollout(env, 0)
+    kpis = env.kpis()
+    total = sum(r for _, r, _ in trace)
+    assert kpis["return"] == pytest.approx(total)
+    parts = sum(v for k, v in kpis.items() if k.startswith("reward_"))
+    assert parts == pytest.approx(total)
+    assert 0.0 <= kpis["fill_rate"] <= 1.0
+
+
+def test_render_ansi_summarises_the_day() -> None:
+    env = gym.make(envs.ENV_ID, scenario="tiny", render_mode="ansi")
+    env.reset(seed=0)
+    text = env.render()
+    assert "tiny day 1/20" in text and "hires 0/" in text
