@@ -45,9 +45,9 @@ def measure(env: gym.Env, min_steps: int, seed: int = 0) -> tuple[float, float, 
 def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
-    print(
-        "| scenario | candidates | steps measured | steps/s (env) | steps/s (gym.make) | reset (s) |"
-    )
+    header = ("scenario", "candidates", "steps measured", "steps/s (env)", "steps/s (gym.make)",
+              "reset (s)")  # fmt: skip
+    print("| " + " | ".join(header) + " |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for name, min_steps in (("tiny", 20_000), ("default", 20_000), ("large", 20_000)):
         raw = InterviewSchedulingEnv(name)

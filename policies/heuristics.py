@@ -7,9 +7,10 @@ All four read only the observation and the mask, so they run on any scenario:
   top-ranked option; never rejects.
 - ``urgency``: advances the candidate most at risk of withdrawing first
   (days without contact against mean patience, days since the form against the
-  mean deadline); never rejects.
+  mean deadline); rejects a candidate with nothing bookable for 5 days.
 - ``greedy``: advances the best estimated quality first; rejects candidates
-  whose posterior mean falls below a per-stage threshold.
+  whose posterior mean falls below a per-stage threshold, and those with
+  nothing bookable for 5 days.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class PriorityPolicy:
     name = "priority"
     reject_below: tuple[float, float, float] | None = None
     """Posterior-mean thresholds for (new, screened, looped); below them: reject."""
+    reject_stuck_after: float | None = None
+    """Reject a candidate with nothing bookable after this many days without contact."""
 
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
@@ -81,6 +84,11 @@ class PriorityPolicy:
             if low.any():
                 return int(np.flatnonzero(low)[0]) * N_VERBS + REJECT
         advance = mask[:, [SCREEN, LOOP, OFFER_0]].any(axis=1)
+        if self.reject_stuck_after is not None:
+            stuck = (mask[:, REJECT] > 0) & ~advance
+            stuck &= slots[:, F["days_since_contact"]] * 10.0 >= self.reject_stuck_after
+            if stuck.any():
+                return int(np.flatnonzero(stuck)[0]) * N_VERBS + REJECT
         if not advance.any():
             return END_DAY
         score = np.where(advance, self.priority(slots), -np.inf)
@@ -100,6 +108,7 @@ class FifoPolicy(PriorityPolicy):
 
 class UrgencyPolicy(PriorityPolicy):
     name = "urgency"
+    reject_stuck_after = 5.0
 
     def priority(self, slots: np.ndarray) -> np.ndarray:
         return np.maximum(slots[:, F["patience_risk"]], slots[:, F["deadline_risk"]])
@@ -108,6 +117,7 @@ class UrgencyPolicy(PriorityPolicy):
 class GreedyPolicy(PriorityPolicy):
     name = "greedy"
     reject_below = (-0.6, -0.1, 0.2)
+    reject_stuck_after = 5.0
 
     def priority(self, slots: np.ndarray) -> np.ndarray:
         return slots[:, F["quality_mean"]]

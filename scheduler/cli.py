@@ -34,11 +34,13 @@ def one_line_errors(func: F) -> F:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import yaml
+
         from scheduler.tables import TableError
 
         try:
             return func(*args, **kwargs)
-        except (TableError, InputProblem, ValueError, FileNotFoundError) as problem:
+        except (TableError, InputProblem, ValueError, OSError, yaml.YAMLError) as problem:
             message = str(problem).splitlines()[0] if str(problem) else type(problem).__name__
             err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
@@ -56,6 +58,15 @@ def progress() -> Progress:
         transient=True,
         disable=not sys.stderr.isatty(),
     )
+
+
+def writable_dir(path: Path, option: str) -> None:
+    """Fail early, before any work, when ``path`` cannot become an output directory."""
+    for part in (path, *path.parents):
+        if part.exists():
+            if not part.is_dir():
+                raise InputProblem(f"{option} {path}: {part} is a file, expected a directory")
+            return
 
 
 @app.command()
@@ -82,6 +93,7 @@ def generate(
     from envs.export import coordinator_snapshot
     from policies import make_policy
 
+    writable_dir(out_dir, "--out")
     env = gym.make(envs.ENV_ID, scenario=scenario)
     inner = env.unwrapped
     obs, info = env.reset(seed=seed)
@@ -129,6 +141,10 @@ def simulate(
         make_policy(name)  # fail early on an unknown name
     if episodes < 1:
         raise InputProblem("--episodes must be at least 1")
+    if export is not None:
+        writable_dir(export, "--export")
+    if out_csv is not None and out_csv.is_dir():
+        raise InputProblem(f"--out {out_csv}: is a directory, expected a CSV file path")
 
     with progress() as bar:
         task = bar.add_task("seasons", total=episodes * len(names))

@@ -59,18 +59,21 @@ class ScenarioConfig:
     n_interviewers: int = 80
     team_size: int = 6
     """Interviewers per team; teams beyond the posting count are not created."""
-    rooms_per_office: int = 2
+    # Scarcity: interviewer hours, rooms and start-window capacity bind in default
+    # and large (relaxing any one of them raises the greedy policy's return; see
+    # tests/test_dynamics.py). Where capacity is ample a greedy is near-optimal.
+    rooms_per_office: int = 1
     accessible_rooms_per_office: int = 1
-    max_per_day: tuple[int, int] = (2, 4)
+    max_per_day: tuple[int, int] = (1, 2)
     """Range (inclusive) of an interviewer's daily interview cap."""
-    max_per_week: tuple[int, int] = (4, 10)
+    max_per_week: tuple[int, int] = (1, 2)
     screen_role_p: float = 0.7
     extra_area_p: float = 0.3
-    busy_blocks_per_day: tuple[int, int] = (0, 3)
+    busy_blocks_per_day: tuple[int, int] = (1, 5)
     """Calendar busy blocks per interviewer-day, each 1-4 slots (meetings)."""
     start_window_offsets_days: tuple[int, ...] = (105, 119, 133, 147)
     """Cohort start dates, days after ``season_start`` (mid May to late June)."""
-    onboarding_share: float = 0.4
+    onboarding_share: float = 0.25
     """Per-office capacity of each start window, as a share of the office's headcount."""
     onboarding_lead_days: int = 14
     """Calendar days between an offer and the earliest start window it may name."""
@@ -145,8 +148,8 @@ NAMED: dict[str, ScenarioConfig] = {
         n_postings=100,
         n_candidates=5000,
         n_interviewers=400,
-        rooms_per_office=8,
-        accessible_rooms_per_office=3,
+        rooms_per_office=5,
+        accessible_rooms_per_office=2,
     ),
 }
 
@@ -178,16 +181,52 @@ def load_scenario(spec: str | Path | ScenarioConfig) -> ScenarioConfig:
     if text in NAMED:
         return NAMED[text]
     path = Path(text)
-    if not path.exists():
+    if not path.is_file():
         raise ValueError(f"unknown scenario '{text}': use one of {', '.join(NAMED)} or a YAML file")
-    data = yaml.safe_load(path.read_text()) or {}
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as problem:
+        mark = getattr(problem, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ValueError(f"{path}{where}: not valid YAML") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path}: a scenario file must be a mapping")
     base = NAMED.get(str(data.pop("base", "default")))
     if base is None:
         raise ValueError(f"{path}: unknown base scenario")
     data.setdefault("name", path.stem)
-    return _merge(base, data, str(path))
+    return validate_scenario(_merge(base, data, str(path)), str(path))
+
+
+def validate_scenario(config: ScenarioConfig, where: str) -> ScenarioConfig:
+    """Reject sizes and probabilities no season can have, naming the field."""
+    counts = ("working_days", "n_postings", "n_candidates", "n_interviewers", "team_size")
+    for name in counts:
+        if getattr(config, name) < 1:
+            raise ValueError(f"{where}: {name} must be at least 1")
+    for name in (
+        "headcount_min",
+        "rooms_per_office",
+        "accessible_rooms_per_office",
+        "horizon_days",
+    ):
+        if getattr(config, name) < 0:
+            raise ValueError(f"{where}: {name} must not be negative")
+    if config.headcount_max < config.headcount_min:
+        raise ValueError(f"{where}: headcount_max must be at least headcount_min")
+    for name in ("max_per_day", "max_per_week", "busy_blocks_per_day"):
+        lo, hi = getattr(config, name)
+        if not 0 <= lo <= hi:
+            raise ValueError(f"{where}: {name} must be a range [low, high] with 0 <= low <= high")
+    probabilities = ("form_never_p", "form_delay_p", "secondary_area_p", "no_show_p", "sick_p",
+                     "accommodation_p", "onsite_p", "too_short_availability_p", "accept_base",
+                     "screen_role_p", "extra_area_p", "arrival_front_share")  # fmt: skip
+    for name in probabilities:
+        if not 0.0 <= getattr(config, name) <= 1.0:
+            raise ValueError(f"{where}: {name} must be between 0 and 1")
+    if config.form_delay_p == 0:
+        raise ValueError(f"{where}: form_delay_p must be above 0")
+    return config
 
 
 def scenario_to_dict(config: ScenarioConfig) -> dict[str, Any]:

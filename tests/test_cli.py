@@ -1,0 +1,299 @@
+"""The ``isched`` command line as a user runs it: a subprocess, exit codes, stdout and stderr.
+
+Contract: /work/shared/CLI.md. Everything runs on the ``tiny`` scenario to stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from scheduler.tables import read_snapshot
+from scheduler.validator import KINDS, check_schedule
+
+COMMANDS = ("generate", "simulate", "check", "demo")
+SNAPSHOT_FILES = (
+    "postings.csv",
+    "candidates.csv",
+    "interviewers.csv",
+    "rooms.csv",
+    "busy.csv",
+    "start_windows.csv",
+    "scenario.yaml",
+)
+SIMULATE = (
+    "simulate", "--scenario", "tiny", "--policy", "fifo,greedy", "--episodes", "2", "--seed", "0",
+    "--json",
+)  # fmt: skip
+
+
+def isched(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``isched ARGS`` in a fresh interpreter (the console script's own entry point)."""
+    return subprocess.run(
+        [sys.executable, "-m", "scheduler.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str) -> str:
+    """Exit 2, a single non-empty stderr line without a traceback, containing ``words``."""
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    line = lines[0]
+    assert line.startswith("error: "), line
+    for word in words:
+        assert word in line, (word, line)
+    return line
+
+
+def read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def write(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False)
+
+
+# Help ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_of_every_command(command: str, tmp_path: Path) -> None:
+    result = isched(command, "--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout
+    assert command in result.stdout
+    assert list(tmp_path.iterdir()) == []  # --help writes nothing
+
+
+def test_top_level_help_lists_the_commands(tmp_path: Path) -> None:
+    result = isched("--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for command in COMMANDS:
+        assert command in result.stdout
+
+
+def test_installed_console_script_runs(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "isched"
+    if not script.exists():
+        pytest.skip("the isched console script is not installed next to this interpreter")
+    result = subprocess.run(
+        [str(script), "check", "--help"], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout
+
+
+# generate --------------------------------------------------------------------------------
+
+
+def test_generate_writes_a_readable_deterministic_snapshot(tmp_path: Path) -> None:
+    runs = []
+    for name in ("first", "second"):
+        out = tmp_path / name
+        result = isched("generate", "--scenario", "tiny", "--seed", "0", "--out", out)
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr
+        for file in SNAPSHOT_FILES:
+            assert (out / file).is_file(), file
+        runs.append(out)
+
+    snapshot, config, meta = read_snapshot(runs[0])
+    assert config.name == "tiny"
+    assert snapshot.postings and snapshot.interviewers
+    assert meta["snapshot_date"] is not None
+
+    first = sorted(p.name for p in runs[0].iterdir())
+    assert first == sorted(p.name for p in runs[1].iterdir())
+    for name in first:
+        assert (runs[0] / name).read_bytes() == (runs[1] / name).read_bytes(), name
+
+
+# simulate --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict], Path, Path]:
+    """One ``simulate --json --out --export`` run: its JSON rows, the CSV and the export dir."""
+    root = tmp_path_factory.mktemp("simulate")
+    csv, export = root / "rows.csv", root / "seasons"
+    result = isched(*SIMULATE, "--out", csv, "--export", export)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return json.loads(result.stdout), csv, export
+
+
+def test_simulate_prints_json_rows_per_policy_and_episode(simulated) -> None:
+    rows, _, _ = simulated
+    assert len(rows) == 4
+    assert [(r["policy"], r["seed"]) for r in rows] == [
+        ("fifo", 0),
+        ("fifo", 1),
+        ("greedy", 0),
+        ("greedy", 1),
+    ]
+    for row in rows:
+        assert {"policy", "seed", "return", "hires"} <= set(row)
+        assert isinstance(row["return"], float)
+        assert row["hires"] >= 0
+        assert row["hard_violations"] == 0  # every exported season replayed clean
+
+
+def test_simulate_is_reproducible(simulated) -> None:
+    rows, _, _ = simulated
+    again = isched(*SIMULATE)
+    assert again.returncode == 0, again.stderr
+    rerun = json.loads(again.stdout)
+    assert [(r["policy"], r["seed"], r["return"], r["hires"]) for r in rerun] == [
+        (r["policy"], r["seed"], r["return"], r["hires"]) for r in rows
+    ]
+
+
+def test_simulate_out_writes_the_rows(simulated) -> None:
+    rows, csv, _ = simulated
+    frame = pd.read_csv(csv)
+    assert len(frame) == len(rows)
+    assert list(frame["policy"]) == [r["policy"] for r in rows]
+    assert list(frame["seed"]) == [r["seed"] for r in rows]
+    assert list(frame["return"]) == pytest.approx([r["return"] for r in rows])
+    assert not csv.with_suffix(".csv.tmp").exists()
+
+
+def test_simulate_export_is_replayed_clean_by_check(simulated) -> None:
+    _, _, export = simulated
+    for policy in ("fifo", "greedy"):
+        for seed in (0, 1):
+            where = export / policy / f"seed{seed}"
+            for file in (*SNAPSHOT_FILES, "schedule.csv", "offers.csv"):
+                assert (where / file).is_file(), (policy, seed, file)
+    where = export / "greedy" / "seed0"
+    result = isched("check", where, where / "schedule.csv", "--offers", where / "offers.csv")
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    assert "no hard violations" in result.stdout
+
+
+# check with violations -------------------------------------------------------------------
+
+
+@pytest.fixture
+def broken(simulated, tmp_path: Path) -> tuple[Path, int]:
+    """A copy of the greedy seed-0 export with one screen double-booked; (dir, violations)."""
+    _, _, export = simulated
+    where = Path(shutil.copytree(export / "greedy" / "seed0", tmp_path / "season"))
+    schedule = read(where / "schedule.csv")
+    screen = schedule[schedule["stage"] == "screen"].iloc[0]
+    others = read(where / "candidates.csv")
+    other = others.loc[
+        (others["candidate_id"] != screen["candidate_id"]) & (others["form_completed_date"] != ""),
+        "candidate_id",
+    ].iloc[0]
+    extra = screen.copy()
+    extra["interview_id"] = "IVX00001"
+    extra["candidate_id"] = other
+    write(pd.concat([schedule, extra.to_frame().T], ignore_index=True), where / "schedule.csv")
+    found = check_schedule(where, where / "schedule.csv", where / "offers.csv")
+    assert "interviewer_double_booked" in {v.kind for v in found}
+    return where, len(found)
+
+
+def test_check_reports_one_line_per_violation(broken) -> None:
+    where, count = broken
+    result = isched("check", where, where / "schedule.csv", "--offers", where / "offers.csv")
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == count
+    assert all(line.split(" ", 1)[0] in KINDS for line in lines), lines
+    assert any(line.startswith("interviewer_double_booked ") for line in lines)
+    assert any("IVX00001" in line for line in lines)
+
+
+def test_check_json_gives_one_object_per_violation(broken) -> None:
+    where, count = broken
+    result = isched(
+        "check", where, where / "schedule.csv", "--offers", where / "offers.csv", "--json"
+    )
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    objects = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    assert len(objects) == count
+    for obj in objects:
+        assert set(obj) == {"kind", "ids", "detail"}
+        assert obj["kind"] in KINDS
+        assert isinstance(obj["ids"], list) and obj["ids"]
+        assert isinstance(obj["detail"], str) and obj["detail"]
+    double = [o for o in objects if o["kind"] == "interviewer_double_booked"]
+    assert double and "IVX00001" in double[0]["ids"]
+
+
+# Bad input: exit 2, one line on stderr ---------------------------------------------------
+
+
+def test_unknown_policy(tmp_path: Path) -> None:
+    result = isched("simulate", "--scenario", "tiny", "--policy", "nosuch", cwd=tmp_path)
+    assert_one_line_error(result, "nosuch")
+
+
+def test_unknown_scenario(tmp_path: Path) -> None:
+    result = isched("generate", "--scenario", "nosuch", "--out", tmp_path / "out")
+    assert_one_line_error(result, "nosuch")
+    assert not (tmp_path / "out").exists()
+
+
+def test_check_missing_snapshot_dir(tmp_path: Path) -> None:
+    missing = tmp_path / "missing"
+    result = isched("check", missing, missing / "schedule.csv")
+    assert_one_line_error(result, str(missing))
+
+
+def test_check_unknown_time_zone_names_file_row_and_column(simulated, tmp_path: Path) -> None:
+    _, _, export = simulated
+    where = Path(shutil.copytree(export / "greedy" / "seed0", tmp_path / "season"))
+    candidates = read(where / "candidates.csv")
+    candidates.loc[1, "timezone"] = "Mars/Olympus_Mons"  # data row 2 = spreadsheet row 3
+    write(candidates, where / "candidates.csv")
+    result = isched("check", where, where / "schedule.csv", "--offers", where / "offers.csv")
+    assert_one_line_error(result, "candidates.csv", "row 3", "timezone", "Mars/Olympus_Mons")
+    assert result.stdout.strip() == ""
+
+
+# Bad input that once ended in a traceback -------------------------------------------------
+
+
+def test_malformed_scenario_yaml(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("n_candidates: [1\n")
+    assert_one_line_error(isched("simulate", "--scenario", bad, "--episodes", "1"), "bad.yaml")
+
+
+def test_scenario_that_is_a_directory(tmp_path: Path) -> None:
+    assert_one_line_error(isched("simulate", "--scenario", tmp_path, "--episodes", "1"))
+
+
+def test_generate_out_is_an_existing_file(tmp_path: Path) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("")
+    result = isched("generate", "--scenario", "tiny", "--seed", "0", "--out", taken)
+    assert_one_line_error(result, "taken")
+
+
+def test_simulate_out_is_a_directory(tmp_path: Path) -> None:
+    result = isched("simulate", "--scenario", "tiny", "--episodes", "1", "--out", tmp_path)
+    assert_one_line_error(result, "is a directory")
+
+
+def test_scenario_with_negative_size(tmp_path: Path) -> None:
+    bad = tmp_path / "neg.yaml"
+    bad.write_text("base: tiny\nn_candidates: -3\n")
+    result = isched("simulate", "--scenario", bad, "--episodes", "1")
+    assert_one_line_error(result, "neg.yaml", "n_candidates")
