@@ -193,16 +193,7 @@ def generate_season(config: ScenarioConfig, seed: int, *, calendar_rows: bool = 
                     accessible=r < config.accessible_rooms_per_office,
                 )
             )
-    start_windows: list[StartWindow] = []
-    for office in OFFICES:
-        office_headcount = sum(p.headcount for p in postings if p.office == office)
-        capacity = max(1, int(np.ceil(config.onboarding_share * office_headcount)))
-        for w, start in enumerate(config.start_window_dates):
-            start_windows.append(
-                StartWindow(
-                    window_id=f"W{w}-{office}", office=office, start_date=start, capacity=capacity
-                )
-            )
+    start_windows = start_windows_for(postings, config)
 
     # Candidates ----------------------------------------------------------------
     n = config.n_candidates
@@ -290,6 +281,17 @@ def generate_season(config: ScenarioConfig, seed: int, *, calendar_rows: bool = 
         busy=busy,
         sick=sick,
     )
+
+
+def start_windows_for(postings: list[Posting], config: ScenarioConfig) -> list[StartWindow]:
+    """Each office's cohort start windows, with capacity ``onboarding_share`` of its headcount."""
+    windows: list[StartWindow] = []
+    for office in OFFICES:
+        headcount = sum(p.headcount for p in postings if p.office == office)
+        capacity = max(1, int(np.ceil(config.onboarding_share * headcount)))
+        for w, start in enumerate(config.start_window_dates):
+            windows.append(StartWindow(f"W{w}-{office}", office, start, capacity))
+    return windows
 
 
 def busy_blocks_from_masks(

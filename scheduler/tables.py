@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
 import os
 import re
 import shutil
@@ -26,7 +25,6 @@ import yaml
 
 from scheduler.domain import (
     ACCOMMODATIONS,
-    OFFICES,
     ROLES,
     BusyBlock,
     Candidate,
@@ -36,6 +34,7 @@ from scheduler.domain import (
     Snapshot,
     StartWindow,
 )
+from scheduler.generator import start_windows_for
 from scheduler.scenario import NAMED, ScenarioConfig, scenario_to_dict
 from scheduler.table_schema import TABLES, Table, TableError, scenario_from_dict
 
@@ -193,17 +192,6 @@ def _required(root: Path, name: str) -> tuple[str, Rows]:
     return found
 
 
-def default_start_windows(postings: list[Posting], config: ScenarioConfig) -> list[StartWindow]:
-    """The generator's start windows, for a snapshot without ``start_windows.csv``."""
-    windows: list[StartWindow] = []
-    for office in OFFICES:
-        headcount = sum(p.headcount for p in postings if p.office == office)
-        capacity = max(1, math.ceil(config.onboarding_share * headcount))
-        for w, start in enumerate(config.start_window_dates):
-            windows.append(StartWindow(f"W{w}-{office}", office, start, capacity))
-    return windows
-
-
 def read_snapshot(dir: Path | str) -> tuple[Snapshot, ScenarioConfig, dict[str, Any]]:
     """Read and validate a snapshot directory.
 
@@ -247,7 +235,7 @@ def read_snapshot(dir: Path | str) -> tuple[Snapshot, ScenarioConfig, dict[str, 
     rooms = [Room(**v) for _, v in _required(root, "rooms")[1]]
     found = _read_table(root, TABLES["start_windows"])
     if found is None:
-        start_windows = default_start_windows(postings, config)
+        start_windows = start_windows_for(postings, config)
     else:
         start_windows = [StartWindow(**v) for _, v in found[1]]
 
