@@ -38,6 +38,8 @@ SLOT_FEATURE_NAMES = (
 SLOT_FEATURES = len(SLOT_FEATURE_NAMES)
 GLOBAL_FEATURES = 12
 OBS_SIZE = GLOBAL_FEATURES + WINDOW * SLOT_FEATURES
+HOURS_PER_WEEK = 40
+"""Full-time internship hours, for the ``intern_cost_usd`` KPI (posting rate x hours)."""
 
 
 def decode_action(action: int) -> tuple[int, str]:
@@ -105,6 +107,7 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
     ## Information
     ``action_mask`` every step; ``kpis`` (hires, fill rate, mean hire quality,
     time to offer, drop-off rate, interviews per hire, interviewer load balance,
+    the interns' pay at the postings' hourly rates (12 weeks full time),
     invalid actions, reward parts) when the episode ends.
 
     ## Arguments
@@ -794,6 +797,11 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
             "interviews_per_hire": len(held) / max(1, len(hires)),
             "interviewer_load_cv": float(load.std() / load.mean()) if load.mean() > 0 else 0.0,
             "offers": float(len(self.offers)),
+            "intern_cost_usd": float(
+                sum(self.postings[p].hourly_rate for _, p, _, _, ok in self.offers if ok)
+                * HOURS_PER_WEEK
+                * INTERNSHIP_WEEKS
+            ),
             "invalid_actions": float(self.n_invalid),
             **{f"reward_{k}": float(v) for k, v in self.parts.items()},
         }
