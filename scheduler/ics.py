@@ -1,0 +1,300 @@
+"""Export a schedule (``schedule.csv`` rows) as an iCalendar file (RFC 5545).
+
+One ``VCALENDAR`` (``METHOD:PUBLISH``) with a ``VTIMEZONE`` for the office zone
+(``America/Los_Angeles``) and one ``VEVENT`` per interview:
+
+- ``UID`` is ``{interview_id}@isched``, so a re-planned interview updates the same
+  calendar entry; ``SEQUENCE`` counts its significant revisions (see ``sequence_for``);
+- ``DTSTART``/``DTEND`` are in Pacific time with ``TZID=America/Los_Angeles``;
+- ``STATUS`` is ``CONFIRMED`` for confirmed rows and ``TENTATIVE`` for proposed ones;
+- the snapshot tables carry no e-mail addresses, so attendees get placeholder
+  addresses: ``mailto:{candidate_id}@candidates.isched.example`` and
+  ``mailto:{interviewer_id}@interviewers.isched.example`` (``CN`` is the id).
+
+The file is written atomically: a temporary file in the target directory, then
+``os.replace``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pandas as pd
+from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress
+
+from scheduler.domain import OFFICE_TZ, VIRTUAL, Candidate, Snapshot
+
+__all__ = [
+    "CANDIDATE_DOMAIN",
+    "DEFAULT_ORGANIZER",
+    "INTERVIEWER_DOMAIN",
+    "PRODID",
+    "event_uid",
+    "sequence_for",
+    "write_ics",
+]
+
+PRODID = "-//isched//interview scheduling//EN"
+TZID = "America/Los_Angeles"
+DEFAULT_ORGANIZER = "mailto:recruiting@isched.example"
+CANDIDATE_DOMAIN = "candidates.isched.example"
+INTERVIEWER_DOMAIN = "interviewers.isched.example"
+OFFICE_NAMES = {"los_gatos": "Los Gatos office", "los_angeles": "Los Angeles office"}
+STATUS = {"confirmed": "CONFIRMED", "proposed": "TENTATIVE"}
+CHANGE_FIELDS = ("start", "end", "interviewer_ids", "room_id", "office", "session_starts")
+"""Fields whose change is a significant revision (bumps ``SEQUENCE``)."""
+
+
+# Cells -------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    """A cell as stripped text; missing values (None, NaN) are ''."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+def _split(value: Any) -> list[str]:
+    return [part.strip() for part in _text(value).split(";") if part.strip()]
+
+
+def _when(value: Any) -> dt.datetime:
+    """An ISO 8601 datetime with a UTC offset (a naive one is read as Pacific time)."""
+    moment = dt.datetime.fromisoformat(_text(value))
+    return moment.replace(tzinfo=OFFICE_TZ) if moment.tzinfo is None else moment
+
+
+def _int(value: Any) -> int | None:
+    text = _text(value)
+    return int(float(text)) if text else None
+
+
+def event_uid(interview_id: str) -> str:
+    """The stable ``UID`` of an interview's event."""
+    return f"{interview_id}@isched"
+
+
+# SEQUENCE ---------------------------------------------------------------------------
+
+
+def _signature(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What a significant revision changes: times (as instants), interviewers, place."""
+    return (
+        _when(row["start"]).timestamp(),
+        _when(row["end"]).timestamp(),
+        tuple(_split(row.get("interviewer_ids"))),
+        _text(row.get("room_id")),
+        _text(row.get("office")),
+        tuple(_when(s).timestamp() for s in _split(row.get("session_starts"))),
+    )
+
+
+def sequence_for(row: Mapping[str, Any], previous: Mapping[str, Mapping[str, Any]]) -> int:
+    """``SEQUENCE`` of a row: its own ``sequence`` cell if set, else derived from ``previous``.
+
+    A row absent from ``previous`` gets 0; one whose start, end, interviewers, room,
+    office or session starts changed gets the previous sequence + 1; an unchanged
+    one keeps the previous sequence.
+    """
+    own = _int(row.get("sequence"))
+    if own is not None:
+        return own
+    before = previous.get(_text(row["interview_id"]))
+    if before is None:
+        return 0
+    base = _int(before.get("sequence")) or 0
+    return base if _signature(before) == _signature(row) else base + 1
+
+
+# Calendar parts --------------------------------------------------------------------------
+
+
+def _vtimezone(first: dt.date, last: dt.date) -> Timezone:
+    """VTIMEZONE of the office zone covering ``first`` to ``last``."""
+    if hasattr(Timezone, "from_tzinfo"):  # icalendar >= 6
+        return Timezone.from_tzinfo(OFFICE_TZ, TZID, first_date=first, last_date=last)
+    tz = Timezone()  # the US rules since 2007, as RRULEs
+    tz.add("tzid", TZID)
+    daylight = TimezoneDaylight()
+    daylight.add("dtstart", dt.datetime(2007, 3, 11, 2))
+    daylight.add("rrule", {"freq": "yearly", "bymonth": 3, "byday": "2SU"})
+    daylight.add("tzoffsetfrom", dt.timedelta(hours=-8))
+    daylight.add("tzoffsetto", dt.timedelta(hours=-7))
+    daylight.add("tzname", "PDT")
+    standard = TimezoneStandard()
+    standard.add("dtstart", dt.datetime(2007, 11, 4, 2))
+    standard.add("rrule", {"freq": "yearly", "bymonth": 11, "byday": "1SU"})
+    standard.add("tzoffsetfrom", dt.timedelta(hours=-7))
+    standard.add("tzoffsetto", dt.timedelta(hours=-8))
+    standard.add("tzname", "PST")
+    tz.add_component(daylight)
+    tz.add_component(standard)
+    return tz
+
+
+def _address(uri: str, cn: str, role: str | None = None) -> vCalAddress:
+    address = vCalAddress(uri)
+    address.params["CN"] = cn
+    if role:
+        address.params["ROLE"] = role
+    return address
+
+
+def _location(office: str, room_id: str) -> str:
+    if office == VIRTUAL:
+        return "Virtual (video call)"
+    name = OFFICE_NAMES.get(office, office)
+    return f"{room_id}, {name}" if room_id else name
+
+
+def _summary(row: Mapping[str, Any], snapshot: Snapshot, candidate: Candidate | None) -> str:
+    candidate_id = _text(row["candidate_id"])
+    posting_id = _text(row.get("posting_id"))
+    posting = next((p for p in snapshot.postings if p.posting_id == posting_id), None)
+    if _text(row["stage"]) == "loop":
+        head = f"Loop: {candidate_id}" + (f" for {posting_id}" if posting_id else "")
+        team = posting.team if posting else _interviewer_team(row, snapshot)
+        return head + (f" (team {team})" if team else "")
+    area = posting.area if posting else (candidate.primary_area if candidate else "")
+    return f"Screen: {candidate_id}" + (f" ({area})" if area else "")
+
+
+def _interviewer_team(row: Mapping[str, Any], snapshot: Snapshot) -> str:
+    teams = {i.interviewer_id: i.team for i in snapshot.interviewers}
+    found = {teams[i] for i in _split(row.get("interviewer_ids")) if i in teams}
+    return found.pop() if len(found) == 1 else ""
+
+
+def _sessions(row: Mapping[str, Any]) -> list[tuple[dt.datetime, dt.datetime, str]]:
+    """(start, end, interviewer) per loop session.
+
+    With ``session_starts`` every session is as long as the last one (start to the
+    loop's end); without, the loop is split evenly among the interviewers.
+    """
+    start, end = _when(row["start"]), _when(row["end"])
+    interviewers = _split(row.get("interviewer_ids"))
+    if not interviewers:
+        return []
+    starts = [_when(s) for s in _split(row.get("session_starts"))]
+    if len(starts) == len(interviewers):
+        length = end - starts[-1]
+        return [(s, s + length, i) for s, i in zip(starts, interviewers, strict=True)]
+    step = (end - start) / len(interviewers)
+    return [(start + k * step, start + (k + 1) * step, i) for k, i in enumerate(interviewers)]
+
+
+def _description(row: Mapping[str, Any], candidate: Candidate | None) -> str:
+    lines: list[str] = []
+    start = _when(row["start"])
+    if _text(row["stage"]) == "loop":
+        lines.append("Sessions (Pacific time):")
+        for k, (s, e, who) in enumerate(_sessions(row), start=1):
+            s, e = s.astimezone(OFFICE_TZ), e.astimezone(OFFICE_TZ)
+            lines.append(f"  {k}. {s:%H:%M}-{e:%H:%M} with {who}")
+    else:
+        lines.append("Interviewer: " + ", ".join(_split(row.get("interviewer_ids"))))
+    if candidate is None:
+        lines.append("Candidate: not in the snapshot")
+    else:
+        try:
+            local = start.astimezone(ZoneInfo(candidate.timezone))
+            note = f" (starts {local:%Y-%m-%d %H:%M} local time)"
+        except (ZoneInfoNotFoundError, ValueError):
+            note = ""
+        lines.append(f"Candidate time zone: {candidate.timezone}{note}")
+        accommodation = ", ".join(sorted(candidate.accommodation)) or "none"
+        lines.append(f"Accommodation: {accommodation}")
+    return "\n".join(lines)
+
+
+def _event(
+    row: Mapping[str, Any],
+    snapshot: Snapshot,
+    candidates: Mapping[str, Candidate],
+    stamp: dt.datetime,
+    sequence: int,
+    organizer: str,
+) -> Event:
+    interview_id = _text(row["interview_id"])
+    candidate_id = _text(row["candidate_id"])
+    candidate = candidates.get(candidate_id)
+    status = _text(row.get("status")) or "proposed"
+    event = Event()
+    event.add("uid", event_uid(interview_id))
+    event.add("dtstamp", stamp)
+    event.add("dtstart", _when(row["start"]).astimezone(OFFICE_TZ))
+    event.add("dtend", _when(row["end"]).astimezone(OFFICE_TZ))
+    event.add("summary", _summary(row, snapshot, candidate))
+    event.add("description", _description(row, candidate))
+    event.add("location", _location(_text(row.get("office")), _text(row.get("room_id"))))
+    event.add("status", STATUS.get(status, "TENTATIVE"))
+    event.add("sequence", sequence)
+    event.add("organizer", _address(organizer, "isched recruiting"))
+    role = "REQ-PARTICIPANT"
+    event.add("attendee", _address(f"mailto:{candidate_id}@{CANDIDATE_DOMAIN}", candidate_id, role))
+    for interviewer_id in _split(row.get("interviewer_ids")):
+        uri = f"mailto:{interviewer_id}@{INTERVIEWER_DOMAIN}"
+        event.add("attendee", _address(uri, interviewer_id, role))
+    return event
+
+
+def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
+    return [] if frame is None else frame.to_dict(orient="records")
+
+
+# Writing ------------------------------------------------------------------------------------
+
+
+def write_ics(
+    schedule: pd.DataFrame,
+    snapshot: Snapshot,
+    path: Path,
+    previous: pd.DataFrame | None = None,
+    organizer: str = DEFAULT_ORGANIZER,
+    stamp: dt.datetime | None = None,
+) -> None:
+    """Write ``schedule`` (``schedule.csv`` columns) to ``path`` as one iCalendar file.
+
+    ``previous`` is the schedule before a re-plan (it sets ``SEQUENCE`` where the
+    rows have no ``sequence`` column); ``stamp`` is the ``DTSTAMP`` (default: now, UTC).
+    """
+    stamp = dt.datetime.now(dt.UTC) if stamp is None else stamp
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=dt.UTC)
+    stamp = stamp.astimezone(dt.UTC)
+    rows = _records(schedule)
+    before = {_text(r["interview_id"]): r for r in _records(previous)}
+    candidates = {c.candidate_id: c for c in snapshot.candidates}
+
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    days = [_when(r[k]).astimezone(OFFICE_TZ).date() for r in rows for k in ("start", "end")]
+    first = min(days, default=stamp.date())
+    last = max(days, default=stamp.date())
+    calendar.add_component(_vtimezone(dt.date(first.year, 1, 1), dt.date(last.year + 1, 1, 1)))
+    for row in rows:
+        sequence = sequence_for(row, before)
+        calendar.add_component(_event(row, snapshot, candidates, stamp, sequence, organizer))
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(calendar.to_ical())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
