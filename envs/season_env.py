@@ -133,7 +133,7 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         )
         self.render_mode = render_mode
         self.max_actions_per_day = max_actions_per_day
-        self.action_space = spaces.Discrete(N_ACTIONS)
+        self.action_space: spaces.Discrete = spaces.Discrete(N_ACTIONS)  # type: ignore[assignment]
         self.observation_space = spaces.Box(-10.0, 10.0, (OBS_SIZE,), np.float32)
         self.season: Season | None = None
 

@@ -148,17 +148,17 @@ def generate_season(config: ScenarioConfig, seed: int, *, calendar_rows: bool = 
                 roles.add("hiring_manager")
             if rng.random() < config.screen_role_p or k == managers:
                 roles.add("screen")
-            areas = list(owned)
+            skills: list[str] = list(owned)
             if rng.random() < config.extra_area_p:
                 extra = AREAS[int(rng.integers(len(AREAS)))]
-                if extra not in areas:
-                    areas.append(extra)
+                if extra not in skills:
+                    skills.append(extra)
             interviewers.append(
                 Interviewer(
                     interviewer_id=f"I{len(interviewers):04d}",
                     team=team_id,
                     office=office,
-                    areas=tuple(areas),
+                    areas=tuple(skills),
                     roles=frozenset(roles),
                     max_per_day=int(rng.integers(config.max_per_day[0], config.max_per_day[1] + 1)),
                     max_per_week=int(
