@@ -222,6 +222,61 @@ def check(
 
 
 @app.command()
+@one_line_errors
+def solve(
+    snapshot_dir: Annotated[Path, typer.Argument(help="Snapshot directory (isched generate).")],
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Directory for schedule.csv, schedule.ics, report.json.")
+    ],
+    solver: Annotated[
+        str, typer.Option(help="cpsat or greedy (PREFIX:ARG names, e.g. rl:MODEL_DIR, as added).")
+    ] = "cpsat",
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", help="Seconds for the whole solve.")
+    ] = 30.0,
+    workers: Annotated[int, typer.Option(help="CP-SAT search workers (1: reproducible).")] = 2,
+    seed: Annotated[int, typer.Option(help="CP-SAT random seed.")] = 0,
+    previous: Annotated[
+        Path | None,
+        typer.Option(help="Previous schedule.csv: re-plan, keeping confirmed interviews."),
+    ] = None,
+) -> None:
+    """Schedule the screens and loops of a snapshot over its planning horizon.
+
+    Writes OUT/schedule.csv, OUT/schedule.ics and OUT/report.json (what could not
+    be placed, and the constraint that blocked it). Nothing is written on bad input.
+    """
+    import contextlib
+
+    from scheduler.solver import SolveOptions, get_solver, solve_snapshot, write_outputs
+
+    if time_limit <= 0:
+        raise InputProblem("--time-limit must be above 0")
+    if workers < 1:
+        raise InputProblem("--workers must be at least 1")
+    get_solver(solver)  # an unknown name fails before any work
+    if not snapshot_dir.is_dir():
+        raise InputProblem(f"{snapshot_dir}: no such snapshot directory")
+    if previous is not None and not previous.is_file():
+        raise InputProblem(f"--previous {previous}: no such file")
+    writable_dir(out_dir, "--out")
+    options = SolveOptions(solver=solver, time_limit=time_limit, workers=workers, seed=seed)
+    busy = err.status(f"solving ({solver}, up to {time_limit:g} s)...")
+    with busy if err.is_terminal else contextlib.nullcontext():
+        result = solve_snapshot(snapshot_dir, options, previous)
+        snapshot = result.problem.snapshot
+        names = write_outputs(out_dir, result.schedule, result.report, snapshot, result.previous)
+    r = result.report
+    gap = "n/a" if r["gap"] is None else f"{100 * r['gap']:.2f}% ({r['bound_source']} bound)"
+    out.print(
+        f"{r['status']}: scheduled {r['scheduled']}, unscheduled {len(r['unscheduled'])}, "
+        f"gap {gap}, {r['solve_seconds']:.1f} s; wrote {', '.join(names)} to {out_dir}",
+        markup=False,
+        highlight=False,
+    )
+
+
+@app.command()
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Where the demo writes.")] = Path(
         "out/demo"
@@ -242,6 +297,95 @@ def demo(
         export=out_dir / "seasons",
     )
     out.print(f"results in {out_dir}/: snapshot/, simulate.csv, seasons/POLICY/seedN/")
+
+
+@app.command()
+@one_line_errors
+def collect(
+    out_dir: Annotated[Path, typer.Option("--out", help="Dataset directory to write.")],
+    scenario: Annotated[str, typer.Option(help="tiny, default, large or a YAML file.")] = "tiny",
+    behavior: Annotated[
+        str,
+        typer.Option(help="Comma-separated behaviour policies; NAME+epsE for a fixed epsilon."),
+    ] = "random,fifo,urgency,greedy",
+    episodes: Annotated[int, typer.Option(help="Seasons per behaviour variant.")] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of the first season.")] = 0,
+    epsilon: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated epsilons: each behaviour is also collected taking a random "
+            "valid action with this probability (0 = plain)."
+        ),
+    ] = "0,0.2,0.5",
+) -> None:
+    """Roll out behaviour policies and log their transitions as an offline-RL dataset.
+
+    Writes DATASET_DIR/transitions.parquet (scalar columns), arrays.npz (observations
+    and action masks) and manifest.json. Every episode is a different season: variant
+    V plays seeds SEED + V * EPISODES ... SEED + (V + 1) * EPISODES - 1.
+    """
+    from experiments.offline_dataset import behavior_labels, write_dataset
+    from experiments.offline_dataset import collect as run
+
+    names = [b.strip() for b in behavior.split(",") if b.strip()]
+    try:
+        epsilons = [float(e) for e in epsilon.split(",") if e.strip()]
+    except ValueError:
+        raise InputProblem(f"--epsilon {epsilon}: expected comma-separated numbers") from None
+    if not names:
+        raise InputProblem("--behavior: name at least one policy")
+    if not epsilons or any(not 0.0 <= e <= 1.0 for e in epsilons):
+        raise InputProblem("--epsilon: values must be between 0 and 1")
+    if episodes < 1:
+        raise InputProblem("--episodes must be at least 1")
+    writable_dir(out_dir, "--out")
+    labels = behavior_labels(names, epsilons)
+    with progress() as bar:
+        task = bar.add_task("seasons", total=episodes * len(labels))
+        data, manifest = run(scenario, names, episodes, seed, epsilons,
+                             on_episode=lambda label, e: bar.advance(task))  # fmt: skip
+    write_dataset(out_dir, data, manifest)
+    out.print(
+        f"wrote {data['action'].size} transitions of {episodes * len(labels)} seasons "
+        f"({', '.join(labels)}) to {out_dir}"
+    )
+
+
+@app.command()
+@one_line_errors
+def train(
+    dataset_dir: Annotated[Path, typer.Argument(help="Dataset directory (isched collect).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Model directory to write.")],
+    algo: Annotated[str, typer.Option(help="cql, bcq or bc.")] = "cql",
+    steps: Annotated[int | None, typer.Option(help="Gradient steps (default: per algo).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of torch, numpy and sampling.")] = 0,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "cpu",
+    threads: Annotated[int, typer.Option(help="Torch CPU threads.")] = 1,
+) -> None:
+    """Train an offline-RL policy (masked CQL, BCQ or behaviour cloning) on a dataset.
+
+    Writes MODEL_DIR/model.pt, config.json and train_log.csv; run the result with
+    `isched simulate --policy rl:MODEL_DIR`.
+    """
+    from policies.offline import ALGOS
+
+    if algo not in ALGOS:
+        raise InputProblem(f"--algo {algo}: choose from {', '.join(ALGOS)}")
+    if not (dataset_dir / "manifest.json").is_file():
+        raise InputProblem(f"{dataset_dir}: not a dataset directory (no manifest.json)")
+    if steps is not None and steps < 1:
+        raise InputProblem("--steps must be at least 1")
+    if device not in ("auto", "cpu", "cuda"):
+        raise InputProblem(f"--device {device}: choose auto, cpu or cuda")
+    writable_dir(out_dir, "--out")
+    from policies.offline.train import train_model
+
+    summary = train_model(dataset_dir, algo, out_dir, device=device, steps=steps, seed=seed,
+                          threads=threads)  # fmt: skip
+    out.print(
+        f"trained {algo} for {summary['steps']} steps on {summary['transitions']} transitions "
+        f"in {summary['seconds']:.1f} s; wrote {out_dir}/model.pt (policy rl:{out_dir})"
+    )
 
 
 def main() -> None:

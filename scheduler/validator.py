@@ -443,8 +443,15 @@ class _Checker:
                 )
 
     def stage_order(self, interviews: list[_Interview]) -> dict[str, dt.date]:
-        """Loops need a screen ``min_gap_days`` working days earlier; returns first loop dates."""
-        first_screen: dict[str, dt.date] = {}
+        """Loops need a screen ``min_gap_days`` working days earlier; returns first loop dates.
+
+        A screen held before the snapshot counts (candidates.csv ``last_interview_date``).
+        """
+        first_screen: dict[str, dt.date] = {
+            cid: cand.last_interview_date
+            for cid, cand in self.snap.candidates.items()
+            if cand.last_interview_date is not None
+        }
         first_loop: dict[str, dt.date] = {}
         for iv in interviews:
             target = first_screen if iv.rec.stage == "screen" else first_loop

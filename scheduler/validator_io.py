@@ -67,6 +67,8 @@ class CandidateRec:
     available_from: dt.date
     available_until: dt.date
     accommodation: frozenset[str]
+    last_interview_date: dt.date | None = None
+    """Date of the screen already held before the snapshot (optional column)."""
 
 
 @dataclass(frozen=True)
@@ -324,6 +326,7 @@ def read_snapshot(snapshot_dir: Path, need_windows: bool) -> SnapshotRec:
             available_from=cells.date(row, c, "available_from"),
             available_until=cells.date(row, c, "available_until"),
             accommodation=cells.subset(row, c, "accommodation", ACCOMMODATIONS),
+            last_interview_date=cells.optional_date(row, c, "last_interview_date"),
         )
 
     cells = read_table(

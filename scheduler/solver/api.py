@@ -1,0 +1,137 @@
+"""The coordinator's scheduling job: snapshot directory in, schedule and report out.
+
+``solve_snapshot`` reads and validates the snapshot (``TableError`` on bad
+input), matches a previous plan, runs the chosen solver, assigns every request
+it could not place the constraint that blocked it, and returns the schedule
+frame and the report; ``write_outputs`` writes them atomically. The time limit
+covers the whole job.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from scheduler.solver.config import SolveOptions
+from scheduler.solver.engine import Job, Outcome
+from scheduler.solver.options import blocking_reason, make_pools
+from scheduler.solver.output import interviewer_load, schedule_rows
+from scheduler.solver.problem import Problem, build_problem
+from scheduler.solver.registry import get_solver
+from scheduler.solver.replan import Replan, apply_previous, ignored_blocks, read_previous
+from scheduler.solver.state import State
+from scheduler.tables import read_snapshot
+
+
+@dataclass
+class SolveResult:
+    problem: Problem
+    schedule: pd.DataFrame
+    report: dict[str, Any]
+    previous: pd.DataFrame | None
+    """The previous schedule as read (for the calendar's SEQUENCE), if any."""
+
+
+def _bound(outcome: Outcome) -> tuple[float | None, str | None, float | None]:
+    """Tightest certified bound, its source and the relative gap of the objective."""
+    candidates = ((outcome.cpsat_bound, "cpsat"), (outcome.lp_bound, "lp"))
+    found = [(b, s) for b, s in candidates if b is not None]
+    if not found:
+        return None, None, None
+    bound, source = min(found, key=lambda f: (f[0], f[1] != "cpsat"))
+    gap = max(0.0, bound - outcome.objective) / max(1.0, abs(bound))
+    return bound, source, round(gap, 6)
+
+
+def _unscheduled(problem: Problem, state: State, placed: set[int]) -> list[dict[str, str]]:
+    pools = make_pools(problem, state)
+    found = [
+        {"candidate_id": s.candidate_id, "stage": s.stage, "reason": s.reason}
+        for s in problem.skipped
+    ]
+    for req in problem.requests:
+        if req.index not in placed:
+            reason = blocking_reason(problem, state, req, pools)
+            found.append(
+                {"candidate_id": req.candidate.candidate_id, "stage": req.stage, "reason": reason}
+            )
+    return sorted(found, key=lambda u: (u["candidate_id"], u["stage"]))
+
+
+def solve_snapshot(
+    snapshot_dir: Path | str,
+    options: SolveOptions | None = None,
+    previous: Path | str | None = None,
+) -> SolveResult:
+    """Solve the scheduling job of a snapshot directory (see module docstring)."""
+    options = options or SolveOptions()
+    began = time.perf_counter()
+    solver, arg = get_solver(options.solver)
+    snapshot, config, meta = read_snapshot(snapshot_dir)
+    rows = read_previous(Path(previous)) if previous is not None else []
+    problem = build_problem(snapshot, config, meta, ignored_blocks(rows, snapshot, config))
+    state = State(problem)
+    plan: Replan = apply_previous(problem, state, rows)
+    fixed = {p.request for p in plan.fixed}
+    todo = [r.index for r in problem.requests if r.index not in fixed]
+    deadline = began + options.time_limit
+    job = Job(problem, state, todo, plan.fixed, plan.previous, options, deadline, arg)
+    outcome = solver(job)
+    placements = [*plan.fixed, *outcome.placements]
+    placed = {p.request for p in placements}
+    frame, moved = schedule_rows(problem, placements, plan)
+    bound, source, gap = _bound(outcome)
+    new_start = {p.request: problem.horizon.time(p.day, p.start).isoformat() for p in placements}
+    report: dict[str, Any] = {
+        "status": outcome.status,
+        "objective": outcome.objective,
+        "bound": bound,
+        "bound_source": source,
+        "gap": gap,
+        "solve_seconds": round(time.perf_counter() - began, 3),
+        "scheduled": len(placements),
+        "unscheduled": _unscheduled(problem, state, placed),
+        "interviewer_load": interviewer_load(problem, placements),
+        "variables": outcome.variables,
+        "constraints": outcome.constraints,
+        "workers": options.workers,
+        "seed": options.seed,
+        "time_limit": options.time_limit,
+        "solver": options.solver,
+        "solution_source": outcome.source,
+        "cpsat_bound": outcome.cpsat_bound,
+        "lp_bound": outcome.lp_bound,
+        "lp_model": outcome.lp_model,
+        "horizon": {
+            "first_day": problem.horizon.days[0].isoformat() if problem.horizon.days else None,
+            "last_day": problem.horizon.days[-1].isoformat() if problem.horizon.days else None,
+            "days": len(problem.horizon.days),
+        },
+        "requests": {
+            "screens": sum(r.stage == "screen" for r in problem.requests),
+            "loops": sum(r.stage == "loop" for r in problem.requests),
+        },
+        "kept_confirmed": len(plan.fixed),
+        "moved": moved,
+        "moved_confirmed": [
+            {
+                "interview_id": plan.rows[r].interview_id,
+                "candidate_id": plan.rows[r].candidate_id,
+                "stage": plan.rows[r].stage,
+                "reason": reason,
+                "new_start": new_start.get(r),
+            }
+            for r, reason in sorted(plan.moved_confirmed.items())
+        ],
+        "dropped_previous": plan.dropped,
+        "parts": outcome.parts,
+        "undecomposed_variables": outcome.undecomposed_variables,
+    }
+    previous_frame = None
+    if previous is not None:
+        previous_frame = pd.read_csv(previous, dtype=str, keep_default_na=False)
+    return SolveResult(problem, frame, report, previous_frame)

@@ -1,0 +1,150 @@
+"""A fast greedy schedule: the ``greedy`` solver, and the hint of the CP-SAT model.
+
+Requests are taken most constrained first: loops (worth more, need three
+interviewers and maybe a room) before screens, then by how few interviewers
+qualify. Each goes to its earliest feasible day and start; a screen to the
+free screener of the primary area with the lightest load so far; a loop to
+the least-loaded team members with a hiring manager, in a standard room when
+the candidate needs no accessible one (accessible rooms are kept for those who
+do). A placement from the previous plan is kept first when it is still free.
+It books into a copy of the state, so it never breaks a hard constraint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from scheduler.solver.options import assign_sessions
+from scheduler.solver.problem import Problem, Request
+from scheduler.solver.state import Placement, State, block, run_starts
+
+
+def request_order(problem: Problem, requests: Iterable[int]) -> list[int]:
+    """Most constrained first: loops, then fewest qualified interviewers, earliest day, id."""
+
+    def key(r: int) -> tuple[int, int, int, str]:
+        req = problem.requests[r]
+        return (req.stage != "loop", len(req.qualified), req.earliest_day, req.label)
+
+    return sorted(requests, key=key)
+
+
+def fits(problem: Problem, state: State, placement: Placement) -> bool:
+    """Whether ``placement`` can be booked into ``state`` (interviewers, caps, room, hours)."""
+    req = problem.requests[placement.request]
+    day, start = placement.day, placement.start
+    if not (0 <= day < len(problem.horizon.days)) or day < req.earliest_day:
+        return False
+    if start < 0 or start + req.span > problem.horizon.slots:
+        return False
+    span = block(start, req.span)
+    if req.allowed[day] & span != span:
+        return False
+    if len(set(placement.interviewers)) != req.sessions:
+        return False
+    qualified = set(req.qualified)
+    for i, off in zip(placement.interviewers, req.offsets, strict=True):
+        if i not in qualified or not state.fits(i, day, start + off, req.session_length):
+            return False
+    if req.stage == "loop":
+        if not req.preferred.intersection(placement.interviewers):
+            return False
+        if req.onsite:
+            rooms = problem.usable_rooms(req.office, req.accessible)
+            room = placement.room
+            if room not in rooms or state.room_free[room][day] & span != span:
+                return False
+        elif placement.room >= 0:
+            return False
+    return True
+
+
+def _screen(problem: Problem, state: State, req: Request, days: Iterable[int]) -> Placement | None:
+    for day in days:
+        if day < req.earliest_day or not req.allowed[day]:
+            continue
+        best: tuple[int, bool, int, int] | None = None
+        for i in req.qualified:
+            if not state.has_capacity(i, day):
+                continue
+            runs = run_starts(state.free[i][day] & req.allowed[day], req.session_length)
+            if runs:
+                start = (runs & -runs).bit_length() - 1
+                key = (start, i not in req.preferred, state.load[i], i)
+                if best is None or key < best:
+                    best = key
+        if best is not None:
+            return Placement(req.index, day, best[0], (best[3],))
+    return None
+
+
+def _loop(problem: Problem, state: State, req: Request, days: Iterable[int]) -> Placement | None:
+    if len(req.qualified) < req.sessions or not req.preferred:
+        return None
+    rooms: list[int] = []
+    if req.onsite:
+        rooms = problem.usable_rooms(req.office, req.accessible)
+        rooms.sort(key=lambda r: (problem.rooms[r].accessible, r))
+        if not rooms:
+            return None
+    for day in days:
+        if day < req.earliest_day:
+            continue
+        starts = run_starts(req.allowed[day], req.span)
+        members = sorted(
+            (i for i in req.qualified if state.has_capacity(i, day)),
+            key=lambda i: (state.load[i], i),
+        )
+        if len(members) < req.sessions:
+            continue
+        managers = [i for i in members if i in req.preferred]
+        while starts:
+            start = (starts & -starts).bit_length() - 1
+            starts &= starts - 1
+            room = -1
+            if rooms:
+                span = block(start, req.span)
+                room = next((r for r in rooms if state.room_free[r][day] & span == span), -1)
+                if room < 0:
+                    continue
+            eligible = [
+                [
+                    i
+                    for i in members
+                    if state.free[i][day] & block(start + off, req.session_length)
+                    == block(start + off, req.session_length)
+                ]
+                for off in req.offsets
+            ]
+            chosen = assign_sessions(eligible, managers)
+            if chosen is not None:
+                return Placement(req.index, day, start, chosen, room)
+    return None
+
+
+def greedy(
+    problem: Problem,
+    state: State,
+    requests: Sequence[int],
+    days: Sequence[int] | None = None,
+    preferred: Mapping[int, Placement] | None = None,
+) -> list[Placement]:
+    """Place ``requests`` one by one into ``state`` (mutated); returns the placements."""
+    days = range(len(problem.horizon.days)) if days is None else days
+    placed: list[Placement] = []
+    todo = request_order(problem, requests)
+    for r in todo:  # the previous plan first, where it still fits
+        keep = (preferred or {}).get(r)
+        if keep is not None and keep.day in days and fits(problem, state, keep):
+            state.book(problem.requests[r], keep)
+            placed.append(keep)
+    done = {p.request for p in placed}
+    for r in todo:
+        if r in done:
+            continue
+        req = problem.requests[r]
+        found = (_loop if req.stage == "loop" else _screen)(problem, state, req, days)
+        if found is not None:
+            state.book(req, found)
+            placed.append(found)
+    return placed

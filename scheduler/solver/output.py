@@ -1,0 +1,130 @@
+"""Outputs of a solve: ``schedule.csv`` rows, ``report.json`` and the atomic write of OUT.
+
+Schedule columns are those of CLI.md plus ``session_starts`` (loops: one start
+per interviewer, in ``interviewer_ids`` order) and ``sequence`` (0 for a new
+row; the previous sequence + 1 when a re-plan changed its time, people or
+place; the previous sequence when unchanged). ``interview_id`` is the previous
+row's id for the same candidate and stage, else ``IV-{candidate_id}-{stage}``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from scheduler.domain import Snapshot
+from scheduler.solver.problem import Problem
+from scheduler.solver.replan import Replan
+from scheduler.solver.state import Placement
+
+SCHEDULE_COLUMNS = (
+    "interview_id", "candidate_id", "posting_id", "stage", "interviewer_ids", "start", "end",
+    "office", "room_id", "status", "session_starts", "sequence",
+)  # fmt: skip
+
+
+def schedule_rows(
+    problem: Problem, placements: Sequence[Placement], plan: Replan
+) -> tuple[pd.DataFrame, int]:
+    """The schedule frame (sorted by start, candidate) and how many previous rows moved."""
+    horizon = problem.horizon
+    fixed = {p.request for p in plan.fixed}
+    used = {row.interview_id for row in plan.rows.values()}
+    names = [who.interviewer_id for who in problem.interviewers]
+    rows: list[dict[str, Any]] = []
+    moved = 0
+    for p in sorted(placements, key=lambda p: (p.day, p.start, p.request)):
+        req = problem.requests[p.request]
+        prev = plan.rows.get(p.request)
+        if prev is not None:
+            interview_id = prev.interview_id
+        else:
+            interview_id = base = f"IV-{req.candidate.candidate_id}-{req.stage}"
+            n = 1
+            while interview_id in used:
+                n += 1
+                interview_id = f"{base}-{n}"
+        used.add(interview_id)
+        starts = [horizon.time(p.day, p.start + off) for off in req.offsets]
+        row: dict[str, Any] = {
+            "interview_id": interview_id,
+            "candidate_id": req.candidate.candidate_id,
+            "posting_id": req.posting.posting_id if req.posting is not None else "",
+            "stage": req.stage,
+            "interviewer_ids": ";".join(names[i] for i in p.interviewers),
+            "start": horizon.time(p.day, p.start).isoformat(),
+            "end": horizon.time(p.day, p.start + req.span).isoformat(),
+            "office": req.office,
+            "room_id": problem.rooms[p.room].room_id if p.room >= 0 else "",
+            "status": "confirmed" if p.request in fixed else "proposed",
+            "session_starts": ";".join(s.isoformat() for s in starts)
+            if req.stage == "loop"
+            else "",
+            "sequence": 0,
+        }
+        if prev is not None:
+            same = plan.previous.get(p.request) == p
+            row["sequence"] = prev.sequence if same else prev.sequence + 1
+            moved += not same
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(SCHEDULE_COLUMNS)), moved
+
+
+def interviewer_load(problem: Problem, placements: Sequence[Placement]) -> dict[str, int]:
+    """Sessions per interviewer (every interviewer, 0 included), by id."""
+    load = {who.interviewer_id: 0 for who in problem.interviewers}
+    for p in placements:
+        for i in p.interviewers:
+            load[problem.interviewers[i].interviewer_id] += 1
+    return dict(sorted(load.items()))
+
+
+def write_outputs(
+    out_dir: Path,
+    schedule: pd.DataFrame,
+    report: dict[str, Any],
+    snapshot: Snapshot,
+    previous: pd.DataFrame | None = None,
+) -> list[str]:
+    """Write ``schedule.csv``, ``report.json`` and ``schedule.ics`` into ``out_dir`` at once.
+
+    Everything is written into a temporary sibling directory first and moved into
+    place only when complete, so a failure leaves ``out_dir`` as it was.
+    """
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    tmp.chmod(0o755)
+    try:
+        schedule.to_csv(tmp / "schedule.csv", index=False, lineterminator="\n")
+        (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        names = ["schedule.csv", "report.json"]
+        if _write_ics(schedule, snapshot, tmp / "schedule.ics", previous):
+            names.append("schedule.ics")
+        if not out.exists():
+            tmp.rename(out)
+            return names
+        for name in names:
+            os.replace(tmp / name, out / name)
+        return names
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_ics(
+    schedule: pd.DataFrame, snapshot: Snapshot, path: Path, previous: pd.DataFrame | None
+) -> bool:
+    """``scheduler.ics.write_ics`` when that module is there (written by another engineer)."""
+    try:
+        from scheduler.ics import write_ics
+    except ImportError:  # TODO(ics): scheduler/ics.py provides write_ics; nothing to do until then
+        return False
+    write_ics(schedule, snapshot, path, previous=previous)
+    return True

@@ -1,0 +1,268 @@
+"""Re-planning from a previous ``schedule.csv`` (``isched solve --previous``).
+
+Each previous row is matched to the current request of the same candidate and
+stage (and posting, for a loop). A ``confirmed`` row stays exactly where it is
+when it is still feasible (same interviewers present, qualified, free and under
+their caps; the candidate's hours; the room): it is booked before the solve and
+not touched. Confirmed rows are taken in start order, so when caps were lowered
+the later ones move. A confirmed row that is no longer feasible, and every
+``proposed`` row, becomes the *previous placement* of its request: the model
+rewards keeping its start and interviewers (``SolveWeights.keep_*``) and the
+greedy hint tries it first, so the plan moves as little as possible. Rows whose
+candidate no longer needs that interview are dropped and listed.
+
+A calendar export made after confirming shows each confirmed interview as a
+busy block of its people; a busy block that exactly matches a confirmed
+interview (an interviewer's session, or the candidate's whole interview) is
+taken to be that interview and ignored (``ignored_blocks``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from scheduler.domain import OFFICE_TZ, VIRTUAL, Snapshot
+from scheduler.scenario import ScenarioConfig
+from scheduler.solver.greedy import fits
+from scheduler.solver.problem import Problem, Request
+from scheduler.solver.state import Placement, State, block
+from scheduler.table_schema import TableError
+
+COLUMNS = ("interview_id", "candidate_id", "stage", "interviewer_ids", "start", "end", "status")
+"""Columns a previous schedule must have (posting_id, office, room_id, session_starts,
+sequence are optional)."""
+
+
+@dataclass(frozen=True)
+class PreviousRow:
+    row: int
+    interview_id: str
+    candidate_id: str
+    posting_id: str
+    stage: str
+    interviewer_ids: tuple[str, ...]
+    start: dt.datetime
+    end: dt.datetime
+    office: str
+    room_id: str
+    status: str
+    session_starts: tuple[dt.datetime, ...]
+    sequence: int
+
+
+def _when(label: str, row: int, column: str, text: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise TableError(label, row, column, f"bad datetime {text!r}") from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise TableError(label, row, column, f"datetime {text!r} has no UTC offset")
+    return moment.astimezone(OFFICE_TZ)
+
+
+def read_previous(path: Path) -> list[PreviousRow]:
+    """The rows of a previous ``schedule.csv``; bad cells raise ``TableError``."""
+    label = Path(path).name
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise TableError(label, None, None, "empty file (no header)") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise TableError(label, None, None, f"unreadable CSV: {first}") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    for column in COLUMNS:
+        if column not in frame.columns:
+            raise TableError(label, None, column, "missing required column")
+    rows: list[PreviousRow] = []
+    seen: dict[str, int] = {}
+    for n, cells in enumerate(frame.to_dict("records")):
+        row = n + 2
+        c = {k: str(v).strip() for k, v in cells.items()}
+        if not any(c.values()):
+            continue
+        for column in COLUMNS:
+            if not c[column]:
+                raise TableError(label, row, column, "missing value")
+        if c["interview_id"] in seen:
+            message = f"duplicate id {c['interview_id']!r} (first in row {seen[c['interview_id']]})"
+            raise TableError(label, row, "interview_id", message)
+        seen[c["interview_id"]] = row
+        if c["stage"] not in ("screen", "loop"):
+            raise TableError(label, row, "stage", f"unknown stage {c['stage']!r} (screen, loop)")
+        if c["status"] not in ("confirmed", "proposed"):
+            raise TableError(label, row, "status", f"unknown status {c['status']!r}")
+        start = _when(label, row, "start", c["start"])
+        end = _when(label, row, "end", c["end"])
+        if end <= start:
+            raise TableError(label, row, "end", "end is not after start")
+        sessions = tuple(
+            _when(label, row, "session_starts", v)
+            for v in c.get("session_starts", "").split(";")
+            if v.strip()
+        )
+        sequence_text = c.get("sequence", "") or "0"
+        if not sequence_text.isdigit():
+            raise TableError(label, row, "sequence", f"bad integer {sequence_text!r}")
+        rows.append(
+            PreviousRow(
+                row=row,
+                interview_id=c["interview_id"],
+                candidate_id=c["candidate_id"],
+                posting_id=c.get("posting_id", ""),
+                stage=c["stage"],
+                interviewer_ids=tuple(
+                    v.strip() for v in c["interviewer_ids"].split(";") if v.strip()
+                ),
+                start=start,
+                end=end,
+                office=c.get("office", "") or VIRTUAL,
+                room_id=c.get("room_id", ""),
+                status=c["status"],
+                session_starts=sessions,
+                sequence=int(sequence_text),
+            )
+        )
+    return rows
+
+
+def ignored_blocks(
+    rows: list[PreviousRow], snapshot: Snapshot, config: ScenarioConfig
+) -> set[tuple[str, float, float]]:
+    """(person, start, end) of busy blocks that are confirmed interviews themselves."""
+    fmt = config.interview
+    accommodation = {c.candidate_id: c.accommodation for c in snapshot.candidates}
+    ignore: set[tuple[str, float, float]] = set()
+    for row in rows:
+        if row.status != "confirmed":
+            continue
+        ignore.add((row.candidate_id, row.start.timestamp(), row.end.timestamp()))
+        acc = accommodation.get(row.candidate_id, frozenset())
+        if row.stage == "screen":
+            starts, length = [row.start], row.end - row.start
+        else:
+            offsets = fmt.session_offsets(acc)
+            step = dt.timedelta(minutes=config.hours.slot_minutes)
+            starts = list(row.session_starts) or [row.start + off * step for off in offsets]
+            length = fmt.session_length(acc) * step
+        for person, begin in zip(row.interviewer_ids, starts, strict=False):
+            ignore.add((person, begin.timestamp(), (begin + length).timestamp()))
+    return ignore
+
+
+@dataclass
+class Replan:
+    """The previous plan, matched to the current requests."""
+
+    rows: dict[int, PreviousRow] = field(default_factory=dict)
+    """Request -> its previous row."""
+    fixed: list[Placement] = field(default_factory=list)
+    """Confirmed rows kept as they are (booked before the solve)."""
+    previous: dict[int, Placement] = field(default_factory=dict)
+    """Request -> previous placement (every matched row that can still be expressed)."""
+    moved_confirmed: dict[int, str] = field(default_factory=dict)
+    """Request -> why its confirmed row could not stay."""
+    dropped: list[dict[str, str]] = field(default_factory=list)
+
+
+def to_placement(problem: Problem, row: PreviousRow, req: Request) -> Placement | str:
+    """The placement a previous row describes, or why it cannot be one any more."""
+    horizon = problem.horizon
+    day = row.start.astimezone(OFFICE_TZ).date()
+    if day not in horizon.days:
+        return f"{day} is outside the planning horizon"
+    d = horizon.days.index(day)
+    step = horizon.hours.slot_minutes * 60
+    offset = (row.start - horizon.time(d, 0)).total_seconds()
+    start = int(offset // step)
+    if offset % step or not 0 <= start < horizon.slots:
+        return f"{row.start:%H:%M} is not a slot of the working day"
+    if row.end != horizon.time(d, 0) + dt.timedelta(seconds=(start + req.span) * step):
+        return "its length no longer matches the candidate's interview format"
+    expected = [horizon.time(d, start + off) for off in req.offsets]
+    if req.stage == "loop" and row.session_starts and list(row.session_starts) != expected:
+        return "its session times no longer match the candidate's interview format"
+    index = problem.interviewer_index()
+    people = []
+    for who in row.interviewer_ids:
+        if who not in index:
+            return f"interviewer {who} is no longer in interviewers.csv"
+        people.append(index[who])
+    if len(people) != req.sessions:
+        return f"it has {len(people)} interviewers, the interview needs {req.sessions}"
+    room = -1
+    if row.room_id:
+        rooms = problem.room_index()
+        if row.room_id not in rooms:
+            return f"room {row.room_id} is no longer in rooms.csv"
+        room = rooms[row.room_id]
+    if row.office != req.office:
+        return f"the interview is now {req.office}, the row says {row.office}"
+    return Placement(req.index, d, start, tuple(people), room)
+
+
+def why_not(problem: Problem, state: State, p: Placement) -> str:
+    """The first reason ``p`` cannot be booked into ``state`` (``fits`` said no)."""
+    req = problem.requests[p.request]
+    span = block(p.start, req.span)
+    if p.day < req.earliest_day:
+        return "too soon after the screen" if req.stage == "loop" else "before the form"
+    if req.allowed[p.day] & span != span:
+        return "outside the candidate's hours or in their busy time"
+    for i, off in zip(p.interviewers, req.offsets, strict=True):
+        who = problem.interviewers[i].interviewer_id
+        if i not in req.qualified:
+            return f"interviewer {who} is no longer qualified for it"
+        need = block(p.start + off, req.session_length)
+        if state.free[i][p.day] & need != need:
+            return f"interviewer {who} is busy then"
+        if not state.has_capacity(i, p.day):
+            return f"interviewer {who} is over the daily or weekly cap"
+    if req.stage == "loop" and not req.preferred.intersection(p.interviewers):
+        return "no hiring manager among its interviewers"
+    if req.onsite:
+        if p.room not in problem.usable_rooms(req.office, req.accessible):
+            return "its room is not suitable (office, capacity or accessibility)"
+        return "its room is taken"
+    return "no longer feasible"
+
+
+def apply_previous(problem: Problem, state: State, rows: list[PreviousRow]) -> Replan:
+    """Match ``rows`` to requests; book the confirmed rows that still fit into ``state``."""
+    plan = Replan()
+    by_key = {(r.candidate.candidate_id, r.stage): r for r in problem.requests}
+    stages = {c.candidate_id: c.stage for c in problem.snapshot.candidates}
+    ordered = sorted(rows, key=lambda r: (r.status != "confirmed", r.start, r.interview_id))
+    for row in ordered:
+        req = by_key.get((row.candidate_id, row.stage))
+        reason = ""
+        if row.candidate_id not in stages:
+            reason = "candidate no longer in candidates.csv"
+        elif req is None:
+            reason = f"candidate is at stage {stages[row.candidate_id]}"
+        elif req.index in plan.rows:
+            reason = f"a second row for the same interview ({plan.rows[req.index].interview_id})"
+        elif req.posting is not None and row.posting_id != req.posting.posting_id:
+            reason = f"the loop is now for posting {req.posting.posting_id}"
+        if req is None or reason:
+            ids = {"interview_id": row.interview_id, "candidate_id": row.candidate_id}
+            plan.dropped.append({**ids, "stage": row.stage, "reason": reason})
+            continue
+        plan.rows[req.index] = row
+        found = to_placement(problem, row, req)
+        if isinstance(found, Placement):
+            plan.previous[req.index] = found
+        if row.status != "confirmed":
+            continue
+        if isinstance(found, str):
+            plan.moved_confirmed[req.index] = found
+        elif not fits(problem, state, found):
+            plan.moved_confirmed[req.index] = why_not(problem, state, found)
+        else:
+            state.book(req, found)
+            plan.fixed.append(found)
+    return plan
