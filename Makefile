@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-slow lint bench clean
+.PHONY: install demo test test-slow lint type bench evaluate clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,16 @@ lint: install
 	$(VENV)/bin/ruff check scheduler envs policies experiments tests benchmarks
 	$(VENV)/bin/ruff format --check scheduler envs policies experiments tests benchmarks
 
+type: install
+	$(VENV)/bin/mypy --ignore-missing-imports scheduler envs policies experiments
+
 bench: install
 	$(PY) benchmarks/env_throughput.py
+	$(PY) benchmarks/solve_scaling.py
+
+evaluate: install
+	$(PY) experiments/evaluate_cpsat.py
+	$(PY) experiments/evaluate_offline.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
