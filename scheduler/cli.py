@@ -287,17 +287,25 @@ def demo(
     """The main job on the built-in default scenario, end to end, with no input."""
     out.rule("1. A coordinator snapshot of the default season")
     generate(out_dir=out_dir / "snapshot", scenario="default", seed=0, day=None, fmt="csv")
-    out.rule("2. Whole seasons per heuristic, each replayed by the independent validator")
+    out.rule("2. The interview calendar for the next two weeks (CP-SAT), checked")
+    solve(snapshot_dir=out_dir / "snapshot", out_dir=out_dir / "schedule", solver="cpsat",
+          time_limit=30.0, workers=2, seed=0, previous=None)  # fmt: skip
+    check(snapshot_dir=out_dir / "snapshot", schedule=out_dir / "schedule" / "schedule.csv",
+          offers=None, as_json=False)  # fmt: skip
+    out.rule("3. Whole seasons per policy, each replayed by the independent validator")
     simulate(
         scenario="default",
-        policy="random,fifo,urgency,greedy",
+        policy="random,fifo,urgency,greedy,cpsat",
         episodes=episodes,
         seed=0,
         out_csv=out_dir / "simulate.csv",
         as_json=False,
         export=out_dir / "seasons",
     )
-    out.print(f"results in {out_dir}/: snapshot/, simulate.csv, seasons/POLICY/seedN/")
+    out.print(
+        f"results in {out_dir}/: snapshot/, schedule/ (schedule.csv, schedule.ics, report.json), "
+        "simulate.csv, seasons/POLICY/seedN/"
+    )
 
 
 @app.command()
