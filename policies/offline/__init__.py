@@ -1,0 +1,24 @@
+"""Offline RL: masked discrete CQL, BCQ and behaviour cloning, and the ``rl:MODEL_DIR`` policy.
+
+Importing this package is cheap (torch loads only when a model is trained or loaded);
+it registers the ``rl`` policy prefix, so ``make_policy("rl:MODEL_DIR")`` works.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from policies.base import Policy, register_policy
+
+ALGOS = ("cql", "bcq", "bc")
+
+
+@register_policy("rl")
+def make_rl_policy(model_dir: str, seed: int = 0, **kwargs: Any) -> Policy:
+    """The greedy policy of a trained checkpoint (``isched train``) in ``model_dir``."""
+    from policies.offline.policy import OfflinePolicy
+
+    return OfflinePolicy(model_dir, seed=seed)
+
+
+__all__ = ["ALGOS", "make_rl_policy"]

@@ -1,0 +1,161 @@
+"""Masked behaviour cloning: imitate the logged actions, never an invalid one.
+
+Reads top to bottom in the order it runs:
+
+1. settings (``Settings``);
+2. the loss: cross-entropy of the logged action, with the logits of invalid actions
+   set to -inf before the softmax (their probability is exactly 0);
+3. training: Adam on minibatches, a log row every ``log_every`` steps;
+4. acting: the valid action of highest logit.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from policies.offline.common import (
+    Batch,
+    Replay,
+    make_network,
+    mask_invalid,
+    masked_argmax,
+    masked_argmax_np,
+    normalizer,
+    numpy_network,
+    pick_device,
+    save_checkpoint,
+    seed_everything,
+    settings_from,
+    train_loop,
+)
+
+ALGO = "bc"
+
+
+@dataclass
+class Settings:
+    """Settings of masked behaviour cloning."""
+
+    steps: int = 10_000
+    """Gradient steps."""
+    batch_size: int = 256
+    """Transitions per gradient step."""
+    learning_rate: float = 3e-4
+    """Adam step size."""
+    arch: str = "mlp"
+    """Network: ``mlp`` (flat) or ``slots`` (weights shared across the candidate slots)."""
+    hidden: tuple[int, ...] = (256, 256)
+    """Widths of the hidden layers."""
+    weight_decay: float = 0.0
+    """Adam weight decay."""
+    seed: int = 0
+    """Seeds torch, numpy and minibatch sampling."""
+    threads: int = 1
+    """Torch CPU threads (0: leave torch's default)."""
+    log_every: int = 500
+    """Steps between rows of ``train_log.csv``."""
+
+
+def bc_loss(logits: torch.Tensor, action: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of the logged action over the valid actions only."""
+    return F.cross_entropy(mask_invalid(logits, mask), action)
+
+
+def greedy_actions(policy_net: torch.nn.Module, obs: torch.Tensor,
+                   mask: torch.Tensor) -> torch.Tensor:  # fmt: skip
+    """The most likely valid action of each observation in a batch."""
+    with torch.inference_mode():
+        return masked_argmax(policy_net(obs), mask.bool())
+
+
+def build(
+    settings: Settings, obs_size: int, n_actions: int, obs_mean: Any = None, obs_std: Any = None
+) -> dict[str, torch.nn.Module]:
+    """The networks that a checkpoint holds."""
+    return {
+        "policy": make_network(
+            settings.arch, obs_size, n_actions, settings.hidden, obs_mean, obs_std
+        )
+    }
+
+
+def train(
+    data: dict[str, np.ndarray],
+    settings: Settings,
+    out_dir: str | Path | None = None,
+    device: str = "cpu",
+    extra_config: dict[str, Any] | None = None,
+) -> dict[str, torch.nn.Module]:
+    """Train on a dataset's arrays; write model.pt, config.json, train_log.csv to ``out_dir``."""
+    generator = seed_everything(settings.seed, settings.threads)
+    dev = pick_device(device)
+    obs_size, n_actions = data["obs"].shape[1], data["action_mask"].shape[1]
+    mean, std = normalizer(data["obs"])
+    policy_net = build(settings, obs_size, n_actions, mean, std)["policy"].to(dev)
+    optimizer = torch.optim.Adam(
+        policy_net.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
+    )
+    replay = Replay(data, dev)
+
+    def update(batch: Batch, step: int) -> dict[str, float]:
+        logits = policy_net(batch.obs)
+        loss = bc_loss(logits, batch.action, batch.mask)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        accuracy = (masked_argmax(logits.detach(), batch.mask) == batch.action).float().mean()
+        return {"loss": loss.item(), "accuracy": accuracy.item()}
+
+    out = Path(out_dir) if out_dir is not None else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    train_loop(
+        update,
+        replay,
+        settings.steps,
+        settings.batch_size,
+        generator,
+        out / "train_log.csv" if out is not None else None,
+        settings.log_every,
+        description=ALGO,
+    )
+    networks = {"policy": policy_net.cpu().eval()}
+    if out is not None:
+        info = {"device": str(dev), "train_seconds": round(time.perf_counter() - started, 2)}
+        save_checkpoint(out, ALGO, settings, networks, obs_size, n_actions,
+                        {**info, **(extra_config or {})})  # fmt: skip
+    return networks
+
+
+def load_networks(state_dicts: dict[str, Any], settings_dict: dict[str, Any], obs_size: int,
+                  n_actions: int) -> dict[str, torch.nn.Module]:  # fmt: skip
+    """Networks of a checkpoint, ready for ``greedy_actions``."""
+    networks = build(settings_from(Settings, settings_dict), obs_size, n_actions)
+    for name, net in networks.items():
+        net.load_state_dict(state_dicts[name])
+        net.eval()
+    return networks
+
+
+def act_batch(networks: dict[str, torch.nn.Module], obs: torch.Tensor, mask: torch.Tensor,
+              settings: Settings) -> torch.Tensor:  # fmt: skip
+    """Greedy valid actions for a batch (the torch path)."""
+    return greedy_actions(networks["policy"], obs, mask)
+
+
+def numpy_actor(state_dicts: dict[str, Any], settings_dict: dict[str, Any]) -> Any:
+    """A fast ``act(obs, mask) -> int`` for one observation (the numpy path)."""
+    policy = numpy_network(state_dicts["policy"])
+
+    def act(obs: np.ndarray, mask: np.ndarray) -> int:
+        return masked_argmax_np(policy(obs), mask)
+
+    return act

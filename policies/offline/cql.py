@@ -1,0 +1,215 @@
+"""Masked discrete Conservative Q-Learning (Kumar et al., NeurIPS 2020) with a Double-DQN target.
+
+Reads top to bottom in the order it runs:
+
+1. settings (``Settings``);
+2. the Bellman target: Double DQN (the online network picks the next action, the
+   target network scores it), with the pick restricted to the *valid* next actions
+   (``next_action_mask``) so that an invalid action never leaks value into the target;
+3. the loss: Huber TD error + ``alpha`` * (logsumexp over the *valid* actions of
+   ``Q(s, .)`` - ``Q(s, a_logged)``), the CQL(H) term that pushes down the values of
+   actions the data does not support;
+4. training: Adam, Polyak-averaged target network, a log row every ``log_every`` steps;
+5. acting: argmax of ``Q(s, .)`` over the valid actions only.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from policies.offline.common import (
+    Batch,
+    Replay,
+    make_network,
+    mask_invalid,
+    masked_argmax,
+    masked_argmax_np,
+    normalizer,
+    numpy_network,
+    pick_device,
+    save_checkpoint,
+    seed_everything,
+    settings_from,
+    soft_update,
+    train_loop,
+)
+
+ALGO = "cql"
+
+
+@dataclass
+class Settings:
+    """Settings of masked discrete CQL."""
+
+    steps: int = 15_000
+    """Gradient steps."""
+    batch_size: int = 256
+    """Transitions per gradient step."""
+    learning_rate: float = 3e-4
+    """Adam step size."""
+    gamma: float = 0.995
+    """Discount per step, or per day with ``discount_per="day"``."""
+    discount_per: str = "step"
+    """``step``: discount every transition; ``day``: only transitions that end the day
+    (the last action), so the order of decisions within a day costs nothing."""
+    alpha: float = 1.0
+    """Weight of the conservative term; 0 is plain (masked) Double DQN."""
+    target_tau: float = 0.005
+    """Polyak rate of the target network per step."""
+    arch: str = "slots"
+    """Network: ``mlp`` (flat) or ``slots`` (weights shared across the candidate slots)."""
+    hidden: tuple[int, ...] = (128, 128)
+    """Widths of the hidden layers."""
+    reward_scale: float = 1.0
+    """Rewards are multiplied by this before learning."""
+    max_grad_norm: float = 10.0
+    """Gradient-norm clip."""
+    seed: int = 0
+    """Seeds torch, numpy and minibatch sampling."""
+    threads: int = 1
+    """Torch CPU threads (0: leave torch's default)."""
+    log_every: int = 500
+    """Steps between rows of ``train_log.csv``."""
+
+
+def double_dqn_target(
+    q_next_online: torch.Tensor,
+    q_next_target: torch.Tensor,
+    next_mask: torch.Tensor,
+    reward: torch.Tensor,
+    terminated: torch.Tensor,
+    gamma: float | torch.Tensor,
+) -> torch.Tensor:
+    """``r + gamma * (1 - terminated) * Q_target(s', argmax_{a' valid} Q_online(s', a'))``."""
+    next_action = masked_argmax(q_next_online, next_mask)
+    next_value = q_next_target.gather(1, next_action[:, None]).squeeze(1)
+    return reward + gamma * (1.0 - terminated) * next_value
+
+
+def cql_loss(
+    q: torch.Tensor, action: torch.Tensor, mask: torch.Tensor, target: torch.Tensor, alpha: float
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """TD (Huber) loss + ``alpha`` * (logsumexp over valid actions - Q of the logged action)."""
+    q_taken = q.gather(1, action[:, None]).squeeze(1)
+    td = F.smooth_l1_loss(q_taken, target)
+    conservative = (torch.logsumexp(mask_invalid(q, mask), dim=1) - q_taken).mean()
+    loss = td + alpha * conservative
+    return loss, {
+        "loss": loss.item(),
+        "td_loss": td.item(),
+        "cql_gap": conservative.item(),
+        "q_taken": q_taken.mean().item(),
+    }
+
+
+def greedy_actions(q_net: torch.nn.Module, obs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The best valid action of each observation in a batch."""
+    with torch.inference_mode():
+        return masked_argmax(q_net(obs), mask.bool())
+
+
+def build(
+    settings: Settings, obs_size: int, n_actions: int, obs_mean: Any = None, obs_std: Any = None
+) -> dict[str, torch.nn.Module]:
+    """The networks that a checkpoint holds."""
+    return {
+        "q": make_network(settings.arch, obs_size, n_actions, settings.hidden, obs_mean, obs_std)
+    }
+
+
+def train(
+    data: dict[str, np.ndarray],
+    settings: Settings,
+    out_dir: str | Path | None = None,
+    device: str = "cpu",
+    extra_config: dict[str, Any] | None = None,
+) -> dict[str, torch.nn.Module]:
+    """Train on a dataset's arrays; write model.pt, config.json, train_log.csv to ``out_dir``."""
+    if settings.discount_per not in ("step", "day"):
+        raise ValueError(f"discount_per {settings.discount_per}: choose step or day")
+    generator = seed_everything(settings.seed, settings.threads)
+    dev = pick_device(device)
+    obs_size, n_actions = data["obs"].shape[1], data["action_mask"].shape[1]
+    mean, std = normalizer(data["obs"])
+    q_net = build(settings, obs_size, n_actions, mean, std)["q"].to(dev)
+    target_net = copy.deepcopy(q_net)
+    optimizer = torch.optim.Adam(q_net.parameters(), lr=settings.learning_rate)
+    replay = Replay(data, dev, settings.reward_scale)
+
+    def discount(action: torch.Tensor) -> float | torch.Tensor:
+        if settings.discount_per == "step":
+            return settings.gamma
+        return torch.where(action == n_actions - 1, settings.gamma, 1.0)
+
+    def update(batch: Batch, step: int) -> dict[str, float]:
+        with torch.no_grad():
+            target = double_dqn_target(
+                q_net(batch.next_obs),
+                target_net(batch.next_obs),
+                batch.next_mask,
+                batch.reward,
+                batch.terminated,
+                discount(batch.action),
+            )
+        loss, metrics = cql_loss(q_net(batch.obs), batch.action, batch.mask, target, settings.alpha)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(q_net.parameters(), settings.max_grad_norm)
+        optimizer.step()
+        soft_update(target_net, q_net, settings.target_tau)
+        return metrics
+
+    out = Path(out_dir) if out_dir is not None else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    train_loop(
+        update,
+        replay,
+        settings.steps,
+        settings.batch_size,
+        generator,
+        out / "train_log.csv" if out is not None else None,
+        settings.log_every,
+        description=ALGO,
+    )
+    networks = {"q": q_net.cpu().eval()}
+    if out is not None:
+        info = {"device": str(dev), "train_seconds": round(time.perf_counter() - started, 2)}
+        save_checkpoint(out, ALGO, settings, networks, obs_size, n_actions,
+                        {**info, **(extra_config or {})})  # fmt: skip
+    return networks
+
+
+def load_networks(state_dicts: dict[str, Any], settings_dict: dict[str, Any], obs_size: int,
+                  n_actions: int) -> dict[str, torch.nn.Module]:  # fmt: skip
+    """Networks of a checkpoint, ready for ``greedy_actions``."""
+    networks = build(settings_from(Settings, settings_dict), obs_size, n_actions)
+    for name, net in networks.items():
+        net.load_state_dict(state_dicts[name])
+        net.eval()
+    return networks
+
+
+def act_batch(networks: dict[str, torch.nn.Module], obs: torch.Tensor, mask: torch.Tensor,
+              settings: Settings) -> torch.Tensor:  # fmt: skip
+    """Greedy valid actions for a batch (the torch path)."""
+    return greedy_actions(networks["q"], obs, mask)
+
+
+def numpy_actor(state_dicts: dict[str, Any], settings_dict: dict[str, Any]) -> Any:
+    """A fast ``act(obs, mask) -> int`` for one observation (the numpy path)."""
+    q = numpy_network(state_dicts["q"])
+
+    def act(obs: np.ndarray, mask: np.ndarray) -> int:
+        return masked_argmax_np(q(obs), mask)
+
+    return act

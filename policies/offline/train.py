@@ -1,0 +1,60 @@
+"""Train an offline-RL algorithm on a dataset directory (what ``isched train`` runs)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+from policies.offline.policy import algo_module
+
+
+def make_settings(algo: str, **overrides: Any) -> Any:
+    """The settings dataclass of ``algo`` with ``overrides`` (``None`` values are ignored)."""
+    cls = algo_module(algo).Settings
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(overrides) - names)
+    if unknown:
+        raise ValueError(f"{algo} has no setting {', '.join(unknown)}")
+    return cls(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def train_model(
+    dataset_dir: str | Path,
+    algo: str,
+    out_dir: str | Path,
+    device: str = "cpu",
+    **overrides: Any,
+) -> dict[str, Any]:
+    """Load the dataset, train ``algo`` and write the model; a summary of the run."""
+    from experiments.offline_dataset import check_shapes, load_dataset, load_manifest
+    from experiments.rollout import code_version
+
+    module = algo_module(algo)
+    settings = make_settings(algo, **overrides)
+    manifest = load_manifest(dataset_dir)
+    data = load_dataset(dataset_dir)
+    check_shapes(data)
+    started = time.perf_counter()
+    module.train(
+        data,
+        settings,
+        out_dir,
+        device=device,
+        extra_config={
+            "dataset": str(Path(dataset_dir).resolve()),
+            "dataset_transitions": manifest["transitions"],
+            "dataset_behaviors": sorted(manifest.get("behaviors", {})),
+            "dataset_scenario": manifest.get("scenario"),
+            "dataset_code_version": manifest.get("code_version"),
+            "code_version": code_version(),
+        },
+    )
+    return {
+        "algo": algo,
+        "out": str(out_dir),
+        "steps": settings.steps,
+        "transitions": int(data["action"].size),
+        "seconds": time.perf_counter() - started,
+    }

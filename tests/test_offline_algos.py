@@ -1,0 +1,267 @@
+"""Masked offline RL on a small MDP whose optimal policy is known, and masking guarantees.
+
+The MDP is a chain of four states. In each state: action 0 advances (reward 0; in the last
+state it pays +3 and ends), action 1 cashes in (+0.5, ends), action 2 fails (-1, ends);
+action 3 is valid only in state 1 (-0.5, ends) and invalid elsewhere. The behaviour
+policy cashes in most often (p = 0.5) and advances with p = 0.35, so the logged data is
+of mixed quality: the optimal policy (always advance) is not the behaviour's most
+frequent action, which behaviour cloning must copy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from envs.season_env import GLOBAL_FEATURES, N_ACTIONS, N_VERBS, OBS_SIZE, SLOT_FEATURES, WINDOW
+from policies.offline import bc, bcq, cql
+from policies.offline.common import masked_argmax, numpy_network
+from policies.offline.policy import load_model
+
+N_STATES, N_ACT, OBS = 4, 4, 6
+BEHAVIOUR = np.array([0.35, 0.5, 0.15, 0.0])
+GAMMA = 0.9
+
+
+def state_obs(s: int) -> np.ndarray:
+    obs = np.zeros(OBS, dtype=np.float32)
+    if s < N_STATES:
+        obs[s] = 1.0
+    obs[-1] = 1.0
+    return obs
+
+
+def state_mask(s: int) -> np.ndarray:
+    mask = np.array([1, 1, 1, 1 if s == 1 else 0], dtype=np.int8)
+    return mask if s < N_STATES else np.array([1, 0, 0, 0], dtype=np.int8)
+
+
+def chain_dataset(episodes: int = 3000, seed: int = 0) -> dict[str, np.ndarray]:
+    """Logged transitions of the mixed-quality behaviour on the chain MDP."""
+    rng = np.random.default_rng(seed)
+    rows: dict[str, list] = {k: [] for k in ("obs", "action", "reward", "terminated",
+                                             "action_mask", "next_obs", "next_action_mask",
+                                             "episode_id", "step")}  # fmt: skip
+    for e in range(episodes):
+        s = 0
+        for t in range(N_STATES):
+            mask = state_mask(s)
+            p = BEHAVIOUR * mask
+            p[3] = 0.1 if mask[3] else 0.0
+            a = int(rng.choice(N_ACT, p=p / p.sum()))
+            if a == 0 and s < N_STATES - 1:
+                reward, done, nxt = 0.0, False, s + 1
+            else:
+                reward = {0: 3.0, 1: 0.5, 2: -1.0, 3: -0.5}[a]
+                done, nxt = True, N_STATES
+            for key, value in (("obs", state_obs(s)), ("action", a), ("reward", reward),
+                               ("terminated", done), ("action_mask", mask),
+                               ("next_obs", state_obs(nxt)), ("next_action_mask", state_mask(nxt)),
+                               ("episode_id", e), ("step", t)):  # fmt: skip
+                rows[key].append(value)
+            s = nxt
+            if done:
+                break
+    data = {k: np.asarray(v) for k, v in rows.items()}
+    data["obs"] = data["obs"].astype(np.float32)
+    data["next_obs"] = data["next_obs"].astype(np.float32)
+    data["action_mask"] = data["action_mask"].astype(np.int8)
+    data["next_action_mask"] = data["next_action_mask"].astype(np.int8)
+    data["truncated"] = np.zeros_like(data["terminated"])
+    return data
+
+
+@pytest.fixture(scope="module")
+def chain() -> dict[str, np.ndarray]:
+    return chain_dataset()
+
+
+def chosen_actions(module, networks, settings) -> list[int]:
+    obs = torch.as_tensor(np.stack([state_obs(s) for s in range(N_STATES)]))
+    mask = torch.as_tensor(np.stack([state_mask(s) for s in range(N_STATES)]) > 0)
+    return module.act_batch(networks, obs, mask, settings).tolist()
+
+
+SMALL = {
+    "arch": "mlp",
+    "hidden": (32, 32),
+    "batch_size": 128,
+    "learning_rate": 1e-3,
+    "log_every": 100,
+}
+
+
+def test_cql_learns_the_optimal_policy_from_mixed_data(chain) -> None:
+    settings = cql.Settings(steps=1500, gamma=GAMMA, alpha=0.2, target_tau=0.02, **SMALL)
+    networks = cql.train(chain, settings)
+    assert chosen_actions(cql, networks, settings) == [0, 0, 0, 0]
+    with torch.no_grad():
+        q0 = networks["q"](torch.as_tensor(state_obs(0))[None])[0]
+    assert 0.5 < float(q0[0]) < 3.0 * GAMMA**3  # conservative: below the true value
+
+
+def test_bcq_learns_the_optimal_policy_from_mixed_data(chain) -> None:
+    settings = bcq.Settings(steps=1500, gamma=GAMMA, threshold=0.3, target_tau=0.02, **SMALL)
+    networks = bcq.train(chain, settings)
+    assert chosen_actions(bcq, networks, settings) == [0, 0, 0, 0]
+
+
+def test_bc_learns_the_most_frequent_behaviour_action(chain) -> None:
+    settings = bc.Settings(steps=600, **SMALL)
+    networks = bc.train(chain, settings)
+    assert chosen_actions(bc, networks, settings) == [1, 1, 1, 1]
+    with torch.no_grad():
+        logits = networks["policy"](torch.as_tensor(state_obs(0))[None])[0]
+    probs = torch.softmax(logits[:3], 0).numpy()
+    assert np.allclose(probs, BEHAVIOUR[:3], atol=0.05)
+
+
+# Masking ------------------------------------------------------------------------------
+
+
+def test_double_dqn_target_ignores_an_invalid_next_action() -> None:
+    q_next = torch.tensor([[1.0, 9.0, 2.0, 0.5], [5.0, -1.0, 7.0, 3.0]])
+    next_mask = torch.tensor([[True, False, True, True], [True, True, False, True]])
+    reward, terminated = torch.tensor([0.5, -1.0]), torch.tensor([0.0, 0.0])
+    target = cql.double_dqn_target(q_next, q_next, next_mask, reward, terminated, 0.9)
+    expected = reward + 0.9 * torch.tensor([2.0, 5.0])  # max over the valid next actions
+    assert torch.allclose(target, expected)
+    done = cql.double_dqn_target(q_next, q_next, next_mask, reward, torch.ones(2), 0.9)
+    assert torch.allclose(done, reward)
+
+
+def test_bcq_target_ignores_an_invalid_next_action() -> None:
+    q_next = torch.tensor([[1.0, 9.0, 2.0, 0.5]])
+    logits = torch.tensor([[0.0, 50.0, 0.0, 0.0]])  # the imitator favours the invalid one too
+    next_mask = torch.tensor([[True, False, True, True]])
+    target = bcq.bcq_target(q_next, q_next, logits, next_mask, torch.zeros(1), torch.zeros(1),
+                            1.0, 0.3)  # fmt: skip
+    assert torch.allclose(target, torch.tensor([2.0]))
+
+
+def test_bcq_filter_is_relative_to_the_best_valid_action() -> None:
+    probs = torch.tensor([[0.05, 0.5, 0.2, 0.25]])
+    mask = torch.tensor([[True, False, True, True]])  # best valid: 0.25 -> keep p > 0.075
+    allowed = bcq.allowed_actions(probs.log(), mask, 0.3)
+    assert allowed.tolist() == [[False, False, True, True]]
+
+
+def test_conservative_term_only_spans_valid_actions() -> None:
+    q = torch.tensor([[1.0, 2.0, 100.0]], requires_grad=True)
+    mask = torch.tensor([[True, True, False]])
+    _, metrics = cql.cql_loss(q, torch.tensor([0]), mask, torch.tensor([1.0]), alpha=1.0)
+    assert metrics["cql_gap"] == pytest.approx(float(np.log(np.exp(1) + np.exp(2)) - 1.0))
+
+
+def test_masked_argmax_never_picks_an_invalid_action() -> None:
+    values = torch.tensor([[0.0, 5.0, 1.0], [float("nan"), 0.0, 2.0]])
+    mask = torch.tensor([[True, False, True], [False, True, True]])
+    assert masked_argmax(values, mask).tolist() == [2, 2]
+
+
+def _favour(net: torch.nn.Module, action: int) -> None:
+    """Make ``net`` score ``action`` far above every other one, whatever the input."""
+    with torch.no_grad():
+        last = net.net[-1]
+        last.weight.zero_()
+        last.bias.copy_(torch.arange(last.bias.numel(), dtype=torch.float32) * 0.01)
+        last.bias[action] = 100.0
+
+
+@pytest.mark.parametrize("module", [cql, bcq, bc], ids=["cql", "bcq", "bc"])
+def test_an_invalid_action_scored_highest_is_never_picked(module) -> None:
+    settings = module.Settings(arch="mlp", hidden=(8,))
+    networks = module.build(settings, OBS, N_ACT)
+    for net in networks.values():
+        _favour(net, 3)
+    obs = torch.as_tensor(np.stack([state_obs(s) for s in (0, 1, 2)]))
+    mask = torch.tensor([[1, 1, 1, 0], [1, 0, 0, 1], [0, 1, 0, 0]]) > 0
+    mask[1, 3] = False  # the favoured action is invalid in every row
+    torch_actions = module.act_batch(networks, obs, mask, settings).tolist()
+    state_dicts = {k: v.state_dict() for k, v in networks.items()}
+    import dataclasses
+
+    act_one = module.numpy_actor(state_dicts, dataclasses.asdict(settings))
+    numpy_actions = [
+        act_one(o.numpy(), m.numpy().astype(np.int8)) for o, m in zip(obs, mask, strict=True)
+    ]
+    for actions in (torch_actions, numpy_actions):
+        assert all(mask[i, a] for i, a in enumerate(actions)), actions
+    assert torch_actions == numpy_actions == [2, 0, 1]
+
+
+@pytest.mark.parametrize("arch", ["mlp", "slots"])
+def test_numpy_forward_matches_torch(arch: str) -> None:
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    mean, std = rng.normal(size=OBS_SIZE), rng.random(OBS_SIZE) + 0.5
+    settings = cql.Settings(arch=arch, hidden=(16, 16, 16))
+    net = cql.build(settings, OBS_SIZE, N_ACTIONS, mean, std)["q"]
+    x = rng.normal(size=(20, OBS_SIZE)).astype(np.float32)
+    fast = numpy_network(net.state_dict())
+    with torch.no_grad():
+        expected = net(torch.as_tensor(x)).numpy()
+    got = np.stack([fast(row).copy() for row in x])
+    assert np.allclose(got, expected, atol=1e-4)
+
+
+def test_slot_network_does_not_care_which_slot_a_candidate_is_in() -> None:
+    torch.manual_seed(0)
+    net = cql.build(cql.Settings(arch="slots", hidden=(16, 16)), OBS_SIZE, N_ACTIONS)["q"]
+    obs = torch.randn(1, OBS_SIZE)
+    order = torch.randperm(WINDOW)
+    swapped = obs.clone()
+    swapped[0, GLOBAL_FEATURES:] = (
+        obs[0, GLOBAL_FEATURES:].reshape(WINDOW, SLOT_FEATURES)[order].flatten()
+    )
+    with torch.no_grad():
+        q, q_swapped = net(obs)[0], net(swapped)[0]
+    verbs = q[:-1].reshape(WINDOW, N_VERBS)
+    assert torch.allclose(verbs[order], q_swapped[:-1].reshape(WINDOW, N_VERBS), atol=1e-5)
+    assert torch.allclose(q[-1], q_swapped[-1], atol=1e-5)
+
+
+# Checkpoints --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("module", [cql, bcq, bc], ids=["cql", "bcq", "bc"])
+def test_checkpoint_loads_back_to_identical_actions(module, chain, tmp_path) -> None:
+    settings = module.Settings(arch="mlp", steps=50, hidden=(16,), log_every=25)
+    networks = module.train(chain, settings, tmp_path)
+    for name in ("model.pt", "config.json", "train_log.csv"):
+        assert (tmp_path / name).is_file()
+    rng = np.random.default_rng(1)
+    obs = rng.normal(size=(64, OBS)).astype(np.float32)
+    mask = (rng.random((64, N_ACT)) < 0.6).astype(np.int8)
+    mask[:, 0] = 1
+    before = module.act_batch(networks, torch.as_tensor(obs), torch.as_tensor(mask > 0), settings)
+    model = load_model(tmp_path)
+    assert model.algo == module.ALGO and model.settings == settings
+    after = model.act_batch(obs, mask)
+    one_by_one = [model.act_one(o, m) for o, m in zip(obs, mask, strict=True)]
+    assert before.tolist() == after.tolist() == one_by_one
+    assert all(mask[i, a] for i, a in enumerate(one_by_one))
+
+
+def test_training_is_seeded(chain) -> None:
+    settings = cql.Settings(arch="mlp", steps=30, hidden=(16,), seed=3)
+    a, b = cql.train(chain, settings), cql.train(chain, settings)
+    for x, y in zip(a["q"].state_dict().values(), b["q"].state_dict().values(), strict=True):
+        assert torch.equal(x, y)
+
+
+def test_slot_network_never_picks_an_invalid_action() -> None:
+    settings = cql.Settings(arch="slots", hidden=(8, 8))
+    networks = cql.build(settings, OBS_SIZE, N_ACTIONS)
+    with torch.no_grad():
+        networks["q"].head[-1].bias[0] = 100.0  # "screen" of every slot scores highest
+    obs = torch.randn(4, OBS_SIZE)
+    mask = torch.rand(4, N_ACTIONS) < 0.5
+    mask[:, 0::N_VERBS] = False  # ... and is invalid everywhere
+    mask[:, -1] = True
+    actions = cql.act_batch(networks, obs, mask, settings)
+    assert all(mask[i, a] for i, a in enumerate(actions.tolist()))
+    act_one = cql.numpy_actor({"q": networks["q"].state_dict()}, {})
+    for o, m, a in zip(obs, mask, actions.tolist(), strict=True):
+        assert act_one(o.numpy(), m.numpy()) == a

@@ -1,0 +1,88 @@
+"""``isched collect`` -> ``train`` -> ``simulate --policy rl:DIR``, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import gymnasium as gym
+import pytest
+
+import envs
+from policies import make_policy
+
+
+def isched(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "scheduler.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("offline")
+    result = isched("collect", "--scenario", "tiny", "--behavior", "greedy,random",
+                    "--episodes", "2", "--seed", "0", "--out", root / "data")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((root / "data" / "manifest.json").read_text())
+    assert sorted(manifest["behaviors"]) == ["greedy", "greedy+eps0.2", "greedy+eps0.5", "random"]
+    result = isched("train", root / "data", "--algo", "cql", "--out", root / "model",
+                    "--steps", "300", "--seed", "1")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    for name in ("model.pt", "config.json", "train_log.csv"):
+        assert (root / "model" / name).is_file(), name
+    return root / "model"
+
+
+def test_collect_train_simulate_pipeline(model_dir: Path) -> None:
+    started = time.perf_counter()
+    result = isched("simulate", "--scenario", "tiny", "--policy", f"rl:{model_dir},greedy",
+                    "--episodes", "2", "--seed", "50", "--json")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [r["policy"] for r in rows] == [f"rl:{model_dir}"] * 2 + ["greedy"] * 2
+    assert all(r["invalid_actions"] == 0 for r in rows)
+    assert time.perf_counter() - started < 60
+    config = json.loads((model_dir / "config.json").read_text())
+    assert config["algo"] == "cql" and config["settings"]["steps"] == 300
+    assert config["settings"]["seed"] == 1
+
+
+def test_rl_policy_acts_validly_in_the_env(model_dir: Path) -> None:
+    policy = make_policy(f"rl:{model_dir}")
+    env = gym.make(envs.ENV_ID, scenario="tiny")
+    obs, info = env.reset(seed=3)
+    policy.reset(env)
+    for _ in range(300):
+        action = policy.act(obs, info)
+        assert info["action_mask"][action] == 1
+        obs, _, terminated, _, info = env.step(action)
+        if terminated:
+            break
+
+
+def test_bad_input_is_one_line(tmp_path: Path, model_dir: Path) -> None:
+    result = isched("train", tmp_path, "--algo", "cql", "--out", tmp_path / "m")
+    assert result.returncode == 2 and "not a dataset directory" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = isched("train", tmp_path, "--algo", "dqn", "--out", tmp_path / "m")
+    assert result.returncode == 2 and "--algo" in result.stderr
+    result = isched("collect", "--behavior", "nope", "--out", tmp_path / "d")
+    assert result.returncode == 2 and "unknown policy" in result.stderr
+    assert not (tmp_path / "d").exists()
+    result = isched("simulate", "--policy", f"rl:{tmp_path}", "--episodes", "1")
+    assert result.returncode == 2 and "model.pt" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", ["collect", "train"])
+def test_help(command: str) -> None:
+    result = isched(command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout and command in result.stdout
