@@ -86,3 +86,19 @@ def test_help(command: str) -> None:
     result = isched(command, "--help")
     assert result.returncode == 0, result.stderr
     assert "Usage" in result.stdout and command in result.stdout
+
+
+def test_learned_policy_writes_a_coordinator_schedule_that_passes_check(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    from scheduler.validator import check_schedule
+
+    snap, out = tmp_path / "snap", tmp_path / "plan"
+    assert isched("generate", "--scenario", "tiny", "--seed", "3", "--out", snap).returncode == 0
+    result = isched("solve", snap, "--out", out, "--solver", f"rl:{model_dir}")
+    assert result.returncode == 0, result.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert report["status"] == "FEASIBLE"
+    assert (out / "schedule.ics").is_file()
+    assert check_schedule(snap, out / "schedule.csv") == []
+    assert isched("solve", snap, "--out", tmp_path / "x", "--solver", "rl:").returncode == 2

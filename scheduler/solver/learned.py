@@ -1,0 +1,117 @@
+"""``isched solve --solver rl:MODEL_DIR``: a learned policy decides, the booking rule places.
+
+The policy sees the snapshot's requests as the season env shows candidates:
+a window of ``WINDOW`` slots with the env's per-slot features (stage, quality
+estimate from publications, days waiting, accommodation, what is bookable now)
+and the env's action mask. It picks a request to book (``screen`` / ``loop``),
+one to leave for later (``reject``: the request stays unscheduled), or stops
+(``end the day``: the rest stays unscheduled). A chosen request goes to its
+earliest feasible placement (the greedy solver's rule), so every schedule is
+hard-feasible; the learned part is which requests get the scarce interviewer
+hours, and in what order.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from envs.season_env import (
+    END_DAY,
+    GLOBAL_FEATURES,
+    N_ACTIONS,
+    N_VERBS,
+    OBS_SIZE,
+    SLOT_FEATURE_NAMES,
+    SLOT_FEATURES,
+    WINDOW,
+)
+from scheduler.solver.engine import Job, Outcome, _score
+from scheduler.solver.greedy import _loop, _screen, request_order
+from scheduler.solver.problem import Problem, Request
+from scheduler.solver.registry import register_solver
+from scheduler.solver.state import Placement, State
+
+F = {name: j for j, name in enumerate(SLOT_FEATURE_NAMES)}
+SCREEN, LOOP, REJECT = 0, 1, 2
+
+
+def _place(problem: Problem, state: State, req: Request) -> Placement | None:
+    days = range(len(problem.horizon.days))
+    return (_loop if req.stage == "loop" else _screen)(problem, state, req, days)
+
+
+def _slot_row(problem: Problem, req: Request, can_book: bool) -> np.ndarray:
+    """The env's per-slot features of one request, from what the snapshot knows."""
+    cfg = problem.config
+    cand = req.candidate
+    start = problem.horizon.days[0] if problem.horizon.days else None
+    waited = (start - cand.form_completed_date).days * 5 / 7 if start and cand.complete else 0.0
+    row = np.zeros(SLOT_FEATURES, dtype=np.float32)
+    row[F["present"]] = 1.0
+    row[F["stage_new"]] = req.stage == "screen"
+    row[F["stage_screened"]] = req.stage == "loop"
+    precision = 1.0 + (1.0 / cfg.screen_noise_sd**2 if req.stage == "loop" else 0.0)
+    row[F["quality_mean"]] = 0.15 * (cand.publications - cfg.publications_mean)
+    row[F["quality_sd"]] = 1.0 / math.sqrt(precision)
+    row[F["days_since_contact"]] = min(waited, 30.0) / 10.0
+    row[F["days_since_form"]] = min(waited, 300.0) / 30.0
+    row[F["patience_risk"]] = min(waited, 30.0) / cfg.patience_mean_days
+    row[F["deadline_risk"]] = min(waited, 300.0) / cfg.deadline_mean_days
+    row[F["can_screen"]] = req.stage == "screen" and can_book
+    row[F["can_loop"]] = req.stage == "loop" and can_book
+    row[F["accommodation"]] = bool(cand.accommodation)
+    row[F["publications"]] = cand.publications / 5.0
+    row[F["primary_area_open"]] = 1.0
+    return row
+
+
+@register_solver("rl")
+def solve_learned(job: Job) -> Outcome:
+    """Book the requests the learned policy picks, in the order it picks them."""
+    from policies import make_policy
+
+    if not job.arg:
+        raise ValueError("solver rl needs a model directory: --solver rl:MODEL_DIR")
+    policy = make_policy(f"rl:{job.arg}", seed=job.options.seed)
+    problem, state = job.problem, job.state.copy()
+    pending = request_order(problem, job.todo)
+    window: list[int | None] = [None] * WINDOW
+    placed: list[Placement] = []
+    n_active = len(pending)
+    for _ in range(len(pending) * 2 + WINDOW):
+        for k in range(WINDOW):
+            if window[k] is None and pending:
+                window[k] = pending.pop(0)
+        if all(r is None for r in window):
+            break
+        obs = np.zeros(OBS_SIZE, dtype=np.float32)
+        mask = np.zeros(N_ACTIONS, dtype=np.int8)
+        mask[END_DAY] = 1
+        found: dict[int, Placement | None] = {}
+        for k, r in enumerate(window):
+            if r is None:
+                continue
+            req = problem.requests[r]
+            found[k] = _place(problem, state, req)
+            verb = SCREEN if req.stage == "screen" else LOOP
+            mask[k * N_VERBS + verb] = found[k] is not None
+            mask[k * N_VERBS + REJECT] = 1
+            offset = GLOBAL_FEATURES + k * SLOT_FEATURES
+            obs[offset : offset + SLOT_FEATURES] = _slot_row(problem, req, found[k] is not None)
+        obs[1] = 1.0  # a whole horizon ahead
+        obs[5] = min(len(pending), 200) / 50.0
+        obs[6] = min(n_active, 1000) / 200.0
+        action = policy.act(obs, {"action_mask": mask})
+        if action == END_DAY or not mask[action]:
+            break
+        k, verb = divmod(action, N_VERBS)
+        r = window[k]
+        window[k] = None
+        n_active -= 1
+        placement = found.get(k)
+        if verb in (SCREEN, LOOP) and placement is not None and r is not None:
+            state.book(problem.requests[r], placement)
+            placed.append(placement)
+    return Outcome(placed, "FEASIBLE", _score(job, placed), source="rl")
