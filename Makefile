@@ -37,8 +37,10 @@ bench: install
 	$(PY) benchmarks/solve_scaling.py
 
 evaluate: install
-	$(PY) experiments/evaluate_cpsat.py
-	$(PY) experiments/evaluate_offline.py
+	$(PY) -m experiments.evaluate_cpsat --scenario default --episodes 10 --seed 0
+	$(PY) -m experiments.evaluate_offline --out out/offline_eval --scenario default \
+		--behaviors greedy --epsilons 0,0.2,0.5 --episodes 30 --eval-episodes 20 \
+		--reference random,fifo,urgency
 
 clean:
 	rm -rf $(VENV) build *.egg-info
