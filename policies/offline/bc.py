@@ -11,7 +11,6 @@ Reads top to bottom in the order it runs:
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,8 @@ import torch.nn.functional as F
 from policies.offline.common import (
     Batch,
     Replay,
+    fit_and_save,
+    load_trained,
     make_network,
     mask_invalid,
     masked_argmax,
@@ -30,10 +31,7 @@ from policies.offline.common import (
     normalizer,
     numpy_network,
     pick_device,
-    save_checkpoint,
     seed_everything,
-    settings_from,
-    train_loop,
 )
 
 ALGO = "bc"
@@ -113,36 +111,15 @@ def train(
         accuracy = (masked_argmax(logits.detach(), batch.mask) == batch.action).float().mean()
         return {"loss": loss.item(), "accuracy": accuracy.item()}
 
-    out = Path(out_dir) if out_dir is not None else None
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    train_loop(
-        update,
-        replay,
-        settings.steps,
-        settings.batch_size,
-        generator,
-        out / "train_log.csv" if out is not None else None,
-        settings.log_every,
-        description=ALGO,
-    )
-    networks = {"policy": policy_net.cpu().eval()}
-    if out is not None:
-        info = {"device": str(dev), "train_seconds": round(time.perf_counter() - started, 2)}
-        save_checkpoint(out, ALGO, settings, networks, obs_size, n_actions,
-                        {**info, **(extra_config or {})})  # fmt: skip
-    return networks
+    networks = {"policy": policy_net}
+    return fit_and_save(ALGO, settings, update, replay, generator, networks, dev, obs_size,
+                        n_actions, out_dir, extra_config)  # fmt: skip
 
 
 def load_networks(state_dicts: dict[str, Any], settings_dict: dict[str, Any], obs_size: int,
                   n_actions: int) -> dict[str, torch.nn.Module]:  # fmt: skip
     """Networks of a checkpoint, ready for ``greedy_actions``."""
-    networks = build(settings_from(Settings, settings_dict), obs_size, n_actions)
-    for name, net in networks.items():
-        net.load_state_dict(state_dicts[name])
-        net.eval()
-    return networks
+    return load_trained(build, Settings, state_dicts, settings_dict, obs_size, n_actions)
 
 
 def act_batch(networks: dict[str, torch.nn.Module], obs: torch.Tensor, mask: torch.Tensor,

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import math
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,16 +28,16 @@ import torch.nn.functional as F
 from policies.offline.common import (
     Batch,
     Replay,
+    fit_and_save,
+    load_trained,
     make_network,
     mask_invalid,
     normalizer,
     numpy_network,
     pick_device,
-    save_checkpoint,
     seed_everything,
     settings_from,
     soft_update,
-    train_loop,
 )
 
 ALGO = "bcq"
@@ -187,36 +186,14 @@ def train(
         return {"loss": loss.item(), "td_loss": td.item(), "imitation_loss": imitation.item(),
                 "q_taken": q_taken.mean().item()}  # fmt: skip
 
-    out = Path(out_dir) if out_dir is not None else None
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    train_loop(
-        update,
-        replay,
-        settings.steps,
-        settings.batch_size,
-        generator,
-        out / "train_log.csv" if out is not None else None,
-        settings.log_every,
-        description=ALGO,
-    )
-    networks = {k: v.cpu().eval() for k, v in networks.items()}
-    if out is not None:
-        info = {"device": str(dev), "train_seconds": round(time.perf_counter() - started, 2)}
-        save_checkpoint(out, ALGO, settings, networks, obs_size, n_actions,
-                        {**info, **(extra_config or {})})  # fmt: skip
-    return networks
+    return fit_and_save(ALGO, settings, update, replay, generator, networks, dev, obs_size,
+                        n_actions, out_dir, extra_config)  # fmt: skip
 
 
 def load_networks(state_dicts: dict[str, Any], settings_dict: dict[str, Any], obs_size: int,
                   n_actions: int) -> dict[str, torch.nn.Module]:  # fmt: skip
     """Networks of a checkpoint, ready for ``greedy_actions``."""
-    networks = build(settings_from(Settings, settings_dict), obs_size, n_actions)
-    for name, net in networks.items():
-        net.load_state_dict(state_dicts[name])
-        net.eval()
-    return networks
+    return load_trained(build, Settings, state_dicts, settings_dict, obs_size, n_actions)
 
 
 def act_batch(networks: dict[str, torch.nn.Module], obs: torch.Tensor, mask: torch.Tensor,

@@ -477,3 +477,55 @@ def numpy_network(state_dict: dict[str, torch.Tensor]) -> NumpyMLP | NumpySlotNe
 
         return NumpySlotNet(state_dict, (GLOBAL_FEATURES, WINDOW, SLOT_FEATURES, N_VERBS))
     return NumpyMLP(state_dict)
+
+
+def fit_and_save(
+    algo: str,
+    settings: Any,
+    update: Callable[[Batch, int], dict[str, float]],
+    replay: Replay,
+    generator: torch.Generator,
+    networks: dict[str, nn.Module],
+    device: torch.device,
+    obs_size: int,
+    n_actions: int,
+    out_dir: str | Path | None,
+    extra_config: dict[str, Any] | None = None,
+) -> dict[str, nn.Module]:
+    """Run ``train_loop``; return the trained networks on the CPU, saved when ``out_dir``."""
+    out = Path(out_dir) if out_dir is not None else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    train_loop(
+        update,
+        replay,
+        settings.steps,
+        settings.batch_size,
+        generator,
+        out / "train_log.csv" if out is not None else None,
+        settings.log_every,
+        description=algo,
+    )
+    trained = {name: net.cpu().eval() for name, net in networks.items()}
+    if out is not None:
+        info = {"device": str(device), "train_seconds": round(time.perf_counter() - started, 2)}
+        save_checkpoint(out, algo, settings, trained, obs_size, n_actions,
+                        {**info, **(extra_config or {})})  # fmt: skip
+    return trained
+
+
+def load_trained(
+    build: Callable[[Any, int, int], dict[str, nn.Module]],
+    settings_cls: type,
+    state_dicts: dict[str, Any],
+    settings_dict: dict[str, Any],
+    obs_size: int,
+    n_actions: int,
+) -> dict[str, nn.Module]:
+    """The networks ``build`` makes for a checkpoint's settings, with its weights, in eval mode."""
+    networks = build(settings_from(settings_cls, settings_dict), obs_size, n_actions)
+    for name, net in networks.items():
+        net.load_state_dict(state_dicts[name])
+        net.eval()
+    return networks

@@ -16,7 +16,6 @@ Reads top to bottom in the order it runs:
 from __future__ import annotations
 
 import copy
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,8 @@ import torch.nn.functional as F
 from policies.offline.common import (
     Batch,
     Replay,
+    fit_and_save,
+    load_trained,
     make_network,
     mask_invalid,
     masked_argmax,
@@ -35,11 +36,8 @@ from policies.offline.common import (
     normalizer,
     numpy_network,
     pick_device,
-    save_checkpoint,
     seed_everything,
-    settings_from,
     soft_update,
-    train_loop,
 )
 
 ALGO = "cql"
@@ -167,36 +165,14 @@ def train(
         soft_update(target_net, q_net, settings.target_tau)
         return metrics
 
-    out = Path(out_dir) if out_dir is not None else None
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    train_loop(
-        update,
-        replay,
-        settings.steps,
-        settings.batch_size,
-        generator,
-        out / "train_log.csv" if out is not None else None,
-        settings.log_every,
-        description=ALGO,
-    )
-    networks = {"q": q_net.cpu().eval()}
-    if out is not None:
-        info = {"device": str(dev), "train_seconds": round(time.perf_counter() - started, 2)}
-        save_checkpoint(out, ALGO, settings, networks, obs_size, n_actions,
-                        {**info, **(extra_config or {})})  # fmt: skip
-    return networks
+    return fit_and_save(ALGO, settings, update, replay, generator, {"q": q_net}, dev, obs_size,
+                        n_actions, out_dir, extra_config)  # fmt: skip
 
 
 def load_networks(state_dicts: dict[str, Any], settings_dict: dict[str, Any], obs_size: int,
                   n_actions: int) -> dict[str, torch.nn.Module]:  # fmt: skip
     """Networks of a checkpoint, ready for ``greedy_actions``."""
-    networks = build(settings_from(Settings, settings_dict), obs_size, n_actions)
-    for name, net in networks.items():
-        net.load_state_dict(state_dicts[name])
-        net.eval()
-    return networks
+    return load_trained(build, Settings, state_dicts, settings_dict, obs_size, n_actions)
 
 
 def act_batch(networks: dict[str, torch.nn.Module], obs: torch.Tensor, mask: torch.Tensor,
