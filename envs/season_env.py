@@ -822,3 +822,11 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
                     f"q~{self.post_mean[c]:+.2f} wait {self.day - self.last_contact[c]}d"
                 )
         return "\n".join(lines)
+
+
+def unwrap(env: gym.Env) -> InterviewSchedulingEnv:
+    """The season env under any wrappers (typed, for code that reads its state)."""
+    inner = env.unwrapped
+    if not isinstance(inner, InterviewSchedulingEnv):
+        raise TypeError(f"not an isched season env: {type(inner).__name__}")
+    return inner

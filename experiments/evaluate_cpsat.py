@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 import envs
+from envs.season_env import unwrap
 from experiments.rollout import mean_ci, run_episode, simulate
 from policies import make_policy
 
@@ -40,7 +41,7 @@ def play(scenario: str, name: str, seed: int, time_limit: float | None) -> dict[
         "return": kpis["return"],
         "hires": kpis["hires"],
         "mean_hire_quality": kpis["mean_hire_quality"],
-        "act_seconds_per_day": float(np.sum(latencies)) / env.unwrapped.n_days,
+        "act_seconds_per_day": float(np.sum(latencies)) / unwrap(env).n_days,
         "seconds": time.perf_counter() - started,
     }
 

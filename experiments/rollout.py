@@ -13,6 +13,7 @@ import gymnasium as gym
 import numpy as np
 
 import envs
+from envs.season_env import unwrap
 from policies import Policy, make_policy
 
 
@@ -75,7 +76,7 @@ def simulate(
             rows.append(
                 {
                     "policy": name,
-                    "scenario": env.unwrapped.config.name,
+                    "scenario": unwrap(env).config.name,
                     "seed": seed + e,
                     "episode": e,
                     **kpis,
@@ -95,7 +96,8 @@ def _hindsight_row(env: gym.Env, seed: int, episode: int) -> dict[str, Any]:
     from policies.hindsight import hindsight_bound
 
     env.reset(seed=seed)
-    inner = env.unwrapped
+    inner = unwrap(env)
+    assert inner.season is not None
     result = hindsight_bound(inner.season)
     index = {c.candidate_id: k for k, c in enumerate(inner.candidates)}
     quality = [inner.truths[index[cid]].quality for cid, _, _ in result.hires]

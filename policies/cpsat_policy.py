@@ -382,6 +382,7 @@ class CpSatPolicy:
                 plan.actions[c] = ("reject", -1, -1, 0.0)
                 continue
             for verb, p, w, v, val in dm.today.get(c, []) if solver is not None else []:
+                assert solver is not None
                 if solver.value(v):
                     plan.actions[c] = (verb, p, w, val)
         self.plan = plan

@@ -91,11 +91,12 @@ def generate(
 
     import envs
     from envs.export import coordinator_snapshot
+    from envs.season_env import unwrap
     from policies import make_policy
 
     writable_dir(out_dir, "--out")
     env = gym.make(envs.ENV_ID, scenario=scenario)
-    inner = env.unwrapped
+    inner = unwrap(env)
     obs, info = env.reset(seed=seed)
     target = inner.n_days // 5 if day is None else day
     if not 0 <= target < inner.n_days:

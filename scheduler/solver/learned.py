@@ -46,8 +46,9 @@ def _slot_row(problem: Problem, req: Request, can_book: bool) -> np.ndarray:
     """The env's per-slot features of one request, from what the snapshot knows."""
     cfg = problem.config
     cand = req.candidate
-    start = problem.horizon.days[0] if problem.horizon.days else None
-    waited = (start - cand.form_completed_date).days * 5 / 7 if start and cand.complete else 0.0
+    waited = 0.0
+    if problem.horizon.days and cand.form_completed_date is not None:
+        waited = (problem.horizon.days[0] - cand.form_completed_date).days * 5 / 7
     row = np.zeros(SLOT_FEATURES, dtype=np.float32)
     row[F["present"]] = 1.0
     row[F["stage_new"]] = req.stage == "screen"
