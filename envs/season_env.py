@@ -62,7 +62,9 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
     daily and weekly caps, qualification, candidate local hours, accommodations,
     rooms) and then the agent ends the day. A candidate's quality is hidden and
     revealed noisily by the screen and the loop; candidates withdraw after
-    waiting too long without contact or when a competing deadline passes;
+    waiting too long without contact (a booking counts as contact, the wait
+    until the booked interview does not, so a distant booking can be lost) or
+    when a competing deadline passes;
     candidates may not show and interviewers may be out sick, and failed
     interviews must be booked again.
 
