@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from policies.offline.common import (
     Batch,
     Replay,
+    discount_fn,
     fit_and_save,
     load_trained,
     make_network,
@@ -142,8 +143,6 @@ def train(
     extra_config: dict[str, Any] | None = None,
 ) -> dict[str, torch.nn.Module]:
     """Train on a dataset's arrays; write model.pt, config.json, train_log.csv to ``out_dir``."""
-    if settings.discount_per not in ("step", "day"):
-        raise ValueError(f"discount_per {settings.discount_per}: choose step or day")
     generator = seed_everything(settings.seed, settings.threads)
     dev = pick_device(device)
     obs_size, n_actions = data["obs"].shape[1], data["action_mask"].shape[1]
@@ -155,10 +154,7 @@ def train(
     optimizer = torch.optim.Adam(params, lr=settings.learning_rate)
     replay = Replay(data, dev, settings.reward_scale)
 
-    def discount(action: torch.Tensor) -> float | torch.Tensor:
-        if settings.discount_per == "step":
-            return settings.gamma
-        return torch.where(action == n_actions - 1, settings.gamma, 1.0)
+    discount = discount_fn(settings.gamma, settings.discount_per, n_actions)
 
     def update(batch: Batch, step: int) -> dict[str, float]:
         with torch.no_grad():

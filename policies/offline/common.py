@@ -529,3 +529,18 @@ def load_trained(
         net.load_state_dict(state_dicts[name])
         net.eval()
     return networks
+
+
+def discount_fn(
+    gamma: float, discount_per: str, n_actions: int
+) -> Callable[[torch.Tensor], float | torch.Tensor]:
+    """Per-transition discount: ``gamma`` every step, or only on the day-ending (last) action."""
+    if discount_per not in ("step", "day"):
+        raise ValueError(f"discount_per {discount_per}: choose step or day")
+
+    def discount(action: torch.Tensor) -> float | torch.Tensor:
+        if discount_per == "step":
+            return gamma
+        return torch.where(action == n_actions - 1, gamma, 1.0)
+
+    return discount
