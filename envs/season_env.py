@@ -381,11 +381,18 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         booking.status = "cancelled"
         self.calendar.cancel(booking)
         self._bump(booking)
-        hours = len(booking.interviewers) * booking.session_length * self.config.hours.slot_minutes
-        refund = self.config.rewards.interviewer_hour_cost * hours / 60
-        self.parts["interviewer_time"] += refund
-        self._pending_reward += refund
+        self._charge_interviewer_time(booking, refund=True)
         self.pending[booking.candidate] = -1
+
+    def _charge_interviewer_time(self, booking: Booking, refund: bool = False) -> None:
+        """Interviewer-hour cost of ``booking`` (charged at booking, refunded on cancellation)."""
+        slots = len(booking.interviewers) * booking.session_length
+        minutes = slots * self.config.hours.slot_minutes
+        amount = self.config.rewards.interviewer_hour_cost * minutes / 60
+        if not refund:
+            amount = -amount
+        self.parts["interviewer_time"] += amount
+        self._pending_reward += amount
 
     def _bump(self, booking: Booking) -> None:
         self.calendar_version += 1
@@ -712,10 +719,7 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         self.calendar.book(booking)
         self._bump(booking)
         self.pending[c] = b
-        hours = len(booking.interviewers) * booking.session_length * self.config.hours.slot_minutes
-        cost = self.config.rewards.interviewer_hour_cost * hours / 60
-        self.parts["interviewer_time"] -= cost
-        self._pending_reward -= cost
+        self._charge_interviewer_time(booking)
         self._contact(c)
 
     # ------------------------------------------------------------ observation
