@@ -32,7 +32,8 @@ SLOT_FEATURE_NAMES = (
     "present", "stage_new", "stage_screened", "stage_looped", "quality_mean", "quality_sd",
     "days_since_contact", "days_since_form", "patience_risk", "deadline_risk", "can_screen",
     "can_loop", "offer_options", "can_offer", "accommodation", "publications", "rebook",
-    "primary_area_open",
+    "primary_area_open", "hireable", "areas_open", "area_pipeline", "booking_wait",
+    "offer_accept",
 )  # fmt: skip
 """Per-slot observation features, in order (``obs[GLOBAL_FEATURES + k * SLOT_FEATURES + j]``)."""
 SLOT_FEATURES = len(SLOT_FEATURE_NAMES)
@@ -86,8 +87,11 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
     followed by ``SLOT_FEATURES`` per window slot (present, stage, posterior mean
     and sd of quality, days since contact and since the form, withdrawal risk,
     which verbs are bookable, offer options, accommodation, publications, a
-    re-booking flag, open headcount in the primary area). Shapes do not depend
-    on the scenario.
+    re-booking flag, open headcount in the primary area, whether any posting of
+    the candidate's areas still has a seat and a start window their availability
+    fits, open headcount in both areas, the pipeline in the primary area per open
+    seat, days until the bookable interview, and the acceptance probability of
+    the first offer option). Shapes do not depend on the scenario.
 
     ## Starting State
     ``reset(seed=s)`` draws a season of the scenario from ``s`` and starts on
@@ -264,6 +268,8 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         self.tz_masks: dict[str, list[int]] = {}
         self.n_offers_out = 0
         self.n_hires = 0
+        self.area_pipeline = [0] * len(AREAS)
+        """Candidates screened, looped or with an offer out, per primary area (each morning)."""
         # accounting
         self.day = 0
         self.n_active = 0
@@ -363,6 +369,10 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
             due = min(d + self.truths[c].deadline_days, self.n_days)
             self.events[due].append(("deadline", c, 0))
             self._enqueue(c)
+        self.area_pipeline = [0] * len(AREAS)
+        for c, stage in enumerate(self.stage):
+            if stage in (SCREENED, LOOPED, OFFERED):
+                self.area_pipeline[self.c_areas[c][0]] += 1
         for k in range(WINDOW):
             if self.window[k] >= 0:
                 self._fill_row(k)
@@ -612,6 +622,26 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         self.option_cache[c] = (stamp, options)
         return options
 
+    def _hireable(self, c: int) -> bool:
+        """Whether a posting of ``c``'s areas has a seat and a start window ``c`` fits (any day)."""
+        cand = self.candidates[c]
+        earliest = self.days[self.day].toordinal() + self.config.onboarding_lead_days
+        for a in self.c_areas[c]:
+            for p in self.area_postings[a]:
+                if self.p_remaining[p] <= 0:
+                    continue
+                for w in self.office_windows[self.office_index[self.postings[p].office]]:
+                    start = self.windows[w].start_date
+                    if (
+                        self.window_left[w] > 0
+                        and start.toordinal() >= earliest
+                        and cand.available_from <= start
+                        and start.toordinal() + 7 * INTERNSHIP_WEEKS
+                        <= cand.available_until.toordinal()
+                    ):
+                        return True
+        return False
+
     def _compute_mask(self) -> None:
         """Refresh the mask rows (and their observation columns) of slots that may have changed."""
         self._mask[END_DAY] = 1
@@ -627,9 +657,11 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
             seen = memo[k]
             if seen is not None and seen == (c, stage, stamp_cal, stamp_offer):
                 continue
-            can_screen = stage == NEW and self._screen_search(c) is not None
-            can_loop = stage == SCREENED and self._loop_search(c) is not None
-            n_options = len(self.offer_options(c)) if stage == LOOPED else 0
+            screen = self._screen_search(c) if stage == NEW else None
+            loop = self._loop_search(c) if stage == SCREENED else None
+            can_screen, can_loop = screen is not None, loop is not None
+            options = self.offer_options(c) if stage == LOOPED else []
+            n_options = len(options)
             row = mask2d[k]
             row[:] = 0
             row[0], row[1], row[2] = can_screen, can_loop, 1
@@ -637,6 +669,16 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
             features = rows[k]
             features[10], features[11] = can_screen, can_loop
             features[12], features[13] = n_options / N_OFFER_OPTIONS, n_options > 0
+            features[18] = self._hireable(c)
+            open_seats = sum(
+                self.p_remaining[p] for a in self.c_areas[c] for p in self.area_postings[a]
+            )
+            features[19] = min(open_seats, 10) / 10.0
+            booked_day = screen[0] if screen else loop[1][0] if loop else self.day
+            features[21] = (booked_day - self.day) / self.config.horizon_days
+            features[22] = (
+                self.acceptance_probability(c, options[0][0], self.day) if options else 0.0
+            )
             memo[k] = (c, stage, stamp_cal, stamp_offer)
 
     def action_masks(self) -> np.ndarray:
@@ -736,7 +778,8 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         since_contact = self.day - self.last_contact[c]
         since_form = self.day - int(self.season.form_day[c])  # type: ignore[union-attr]
         cand = self.candidates[c]
-        primary_open = sum(self.p_remaining[p] for p in self.area_postings[self.c_areas[c][0]])
+        primary = self.c_areas[c][0]
+        primary_open = sum(self.p_remaining[p] for p in self.area_postings[primary])
         row[:] = (
             1.0,
             stage == NEW,
@@ -756,6 +799,11 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
             cand.publications / 5.0,
             self.rebook[c],
             min(primary_open, 10) / 10.0,
+            0.0,
+            0.0,
+            min(self.area_pipeline[primary] / max(1, primary_open), 20.0) / 5.0,
+            0.0,
+            0.0,
         )
         np.clip(row, -10.0, 10.0, out=row)
 

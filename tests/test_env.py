@@ -136,3 +136,47 @@ def test_render_ansi_summarises_the_day() -> None:
     env.reset(seed=0)
     text = env.render()
     assert "tiny day 1/20" in text and "hires 0/" in text
+
+
+def test_slot_features_agree_with_the_season_state() -> None:
+    """Hireability, open seats, booking wait and acceptance match what the env knows."""
+    from envs.season_env import (
+        GLOBAL_FEATURES,
+        LOOPED,
+        SLOT_FEATURE_NAMES,
+        SLOT_FEATURES,
+        WINDOW,
+    )
+
+    col = {name: j for j, name in enumerate(SLOT_FEATURE_NAMES)}
+    env = make("default")
+    rng = np.random.default_rng(3)
+    obs, info = env.reset(seed=3)
+    seen_unhireable = seen_offer = 0
+    for _ in range(400):
+        rows = obs[GLOBAL_FEATURES:].reshape(WINDOW, SLOT_FEATURES)
+        for k, c in enumerate(env.window):
+            if c < 0:
+                assert not rows[k].any()
+                continue
+            row = rows[k]
+            options = env.offer_options(c) if env.stage[c] == LOOPED else []
+            if options:  # an offer today implies a seat and a window the candidate fits
+                assert row[col["hireable"]] == 1.0
+                accept = env.acceptance_probability(c, options[0][0], env.day)
+                assert row[col["offer_accept"]] == pytest.approx(accept)
+                seen_offer += 1
+            if row[col["hireable"]] == 0.0:
+                assert not options
+                seen_unhireable += 1
+            seats = sum(env.p_remaining[p] for a in env.c_areas[c] for p in env.area_postings[a])
+            assert row[col["areas_open"]] == pytest.approx(min(seats, 10) / 10)
+            if row[col["can_screen"]]:
+                day = env._screen_search(c)[0]
+                wait = (day - env.day) / env.config.horizon_days
+                assert row[col["booking_wait"]] == pytest.approx(wait)
+        action = int(rng.choice(np.flatnonzero(info["action_mask"])))
+        obs, _, terminated, _, info = env.step(action)
+        if terminated:
+            break
+    assert seen_unhireable > 0 and seen_offer > 0

@@ -265,3 +265,27 @@ def test_slot_network_never_picks_an_invalid_action() -> None:
     act_one = cql.numpy_actor({"q": networks["q"].state_dict()}, {})
     for o, m, a in zip(obs, mask, actions.tolist(), strict=True):
         assert act_one(o.numpy(), m.numpy()) == a
+
+
+def test_n_step_returns_follow_the_episode_and_stop_at_its_end() -> None:
+    from policies.offline.common import n_step_view, step_discounts
+
+    # two episodes: rows 0-2 (ends terminated) and rows 3-4 (step 1 -> 2, then a gap)
+    data = {
+        "action": np.array([0, N_ACTIONS - 1, 0, 0, 0]),
+        "reward": np.array([1.0, 2.0, 4.0, 8.0, 16.0]),
+        "terminated": np.array([False, False, True, False, False]),
+        "truncated": np.zeros(5, bool),
+        "episode_id": np.array([0, 0, 0, 1, 1]),
+        "step": np.array([0, 1, 2, 0, 5]),
+    }
+    per_day = step_discounts(data["action"], 0.5, "day", N_ACTIONS)
+    np.testing.assert_allclose(per_day, [1.0, 0.5, 1.0, 1.0, 1.0])
+    view = n_step_view(data, per_day, 3)
+    np.testing.assert_allclose(view["reward"], [1 + 2 + 0.5 * 4, 2 + 0.5 * 4, 4, 8, 16])
+    np.testing.assert_allclose(view["discount"], [0.5, 0.5, 1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(view["last"], [2, 2, 2, 3, 4])
+    np.testing.assert_array_equal(view["terminated"], [True, True, True, False, False])
+    one = n_step_view(data, per_day, 1)
+    np.testing.assert_allclose(one["reward"], data["reward"])
+    np.testing.assert_array_equal(one["last"], np.arange(5))

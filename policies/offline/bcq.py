@@ -28,7 +28,6 @@ import torch.nn.functional as F
 from policies.offline.common import (
     Batch,
     Replay,
-    discount_fn,
     fit_and_save,
     load_trained,
     make_network,
@@ -39,6 +38,7 @@ from policies.offline.common import (
     seed_everything,
     settings_from,
     soft_update,
+    step_discounts,
 )
 
 ALGO = "bcq"
@@ -59,6 +59,8 @@ class Settings:
     discount_per: str = "step"
     """``step``: discount every transition; ``day``: only transitions that end the day
     (the last action), so the order of decisions within a day costs nothing."""
+    n_step: int = 1
+    """Logged rewards summed before bootstrapping (1: the one-step target)."""
     threshold: float = 0.3
     """tau of the paper: allowed actions have imitator probability > threshold * the max."""
     target_tau: float = 0.005
@@ -152,9 +154,8 @@ def train(
     target_net = copy.deepcopy(q_net)
     params = [*q_net.parameters(), *imitator.parameters()]
     optimizer = torch.optim.Adam(params, lr=settings.learning_rate)
-    replay = Replay(data, dev, settings.reward_scale)
-
-    discount = discount_fn(settings.gamma, settings.discount_per, n_actions)
+    discounts = step_discounts(data["action"], settings.gamma, settings.discount_per, n_actions)
+    replay = Replay(data, dev, settings.reward_scale, discounts, settings.n_step)
 
     def update(batch: Batch, step: int) -> dict[str, float]:
         with torch.no_grad():
@@ -165,7 +166,7 @@ def train(
                 batch.next_mask,
                 batch.reward,
                 batch.terminated,
-                discount(batch.action),
+                batch.discount,
                 settings.threshold,
             )
         q_taken = q_net(batch.obs).gather(1, batch.action[:, None]).squeeze(1)

@@ -27,7 +27,6 @@ import torch.nn.functional as F
 from policies.offline.common import (
     Batch,
     Replay,
-    discount_fn,
     fit_and_save,
     load_trained,
     make_network,
@@ -39,6 +38,7 @@ from policies.offline.common import (
     pick_device,
     seed_everything,
     soft_update,
+    step_discounts,
 )
 
 ALGO = "cql"
@@ -59,6 +59,8 @@ class Settings:
     discount_per: str = "step"
     """``step``: discount every transition; ``day``: only transitions that end the day
     (the last action), so the order of decisions within a day costs nothing."""
+    n_step: int = 1
+    """Logged rewards summed before bootstrapping (1: the one-step target)."""
     alpha: float = 1.0
     """Weight of the conservative term; 0 is plain (masked) Double DQN."""
     target_tau: float = 0.005
@@ -139,9 +141,8 @@ def train(
     q_net = build(settings, obs_size, n_actions, mean, std)["q"].to(dev)
     target_net = copy.deepcopy(q_net)
     optimizer = torch.optim.Adam(q_net.parameters(), lr=settings.learning_rate)
-    replay = Replay(data, dev, settings.reward_scale)
-
-    discount = discount_fn(settings.gamma, settings.discount_per, n_actions)
+    discounts = step_discounts(data["action"], settings.gamma, settings.discount_per, n_actions)
+    replay = Replay(data, dev, settings.reward_scale, discounts, settings.n_step)
 
     def update(batch: Batch, step: int) -> dict[str, float]:
         with torch.no_grad():
@@ -151,7 +152,7 @@ def train(
                 batch.next_mask,
                 batch.reward,
                 batch.terminated,
-                discount(batch.action),
+                batch.discount,
             )
         loss, metrics = cql_loss(q_net(batch.obs), batch.action, batch.mask, target, settings.alpha)
         optimizer.zero_grad(set_to_none=True)

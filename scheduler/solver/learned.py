@@ -42,13 +42,14 @@ def _place(problem: Problem, state: State, req: Request) -> Placement | None:
     return (_loop if req.stage == "loop" else _screen)(problem, state, req, days)
 
 
-def _slot_row(problem: Problem, req: Request, can_book: bool) -> np.ndarray:
+def _slot_row(problem: Problem, req: Request, placement: Placement | None) -> np.ndarray:
     """The env's per-slot features of one request, from what the snapshot knows."""
     cfg = problem.config
     cand = req.candidate
     waited = 0.0
     if problem.horizon.days and cand.form_completed_date is not None:
         waited = (problem.horizon.days[0] - cand.form_completed_date).days * 5 / 7
+    can_book = placement is not None
     row = np.zeros(SLOT_FEATURES, dtype=np.float32)
     row[F["present"]] = 1.0
     row[F["stage_new"]] = req.stage == "screen"
@@ -65,6 +66,10 @@ def _slot_row(problem: Problem, req: Request, can_book: bool) -> np.ndarray:
     row[F["accommodation"]] = bool(cand.accommodation)
     row[F["publications"]] = cand.publications / 5.0
     row[F["primary_area_open"]] = 1.0
+    row[F["hireable"]] = 1.0  # the snapshot asks for this interview: a seat is assumed
+    row[F["areas_open"]] = 1.0
+    if placement is not None:
+        row[F["booking_wait"]] = min(placement.day + 1, cfg.horizon_days) / cfg.horizon_days
     return row
 
 
@@ -100,7 +105,7 @@ def solve_learned(job: Job) -> Outcome:
             mask[k * N_VERBS + verb] = found[k] is not None
             mask[k * N_VERBS + REJECT] = 1
             offset = GLOBAL_FEATURES + k * SLOT_FEATURES
-            obs[offset : offset + SLOT_FEATURES] = _slot_row(problem, req, found[k] is not None)
+            obs[offset : offset + SLOT_FEATURES] = _slot_row(problem, req, found[k])
         obs[1] = 1.0  # a whole horizon ahead
         obs[5] = min(len(pending), 200) / 50.0
         obs[6] = min(n_active, 1000) / 200.0
