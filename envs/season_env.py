@@ -37,7 +37,13 @@ SLOT_FEATURE_NAMES = (
 )  # fmt: skip
 """Per-slot observation features, in order (``obs[GLOBAL_FEATURES + k * SLOT_FEATURES + j]``)."""
 SLOT_FEATURES = len(SLOT_FEATURE_NAMES)
-GLOBAL_FEATURES = 12
+GLOBAL_FEATURE_NAMES = (
+    "day", "days_left", "headcount_left", "offers_out", "hires", "queue", "active",
+    "actions_today", "onboarding_left", "postings_offerable", "season_size", "drop_off",
+    "pending_screens", "pending_loops", "pending_screen_quality", "pending_loop_quality",
+)  # fmt: skip
+"""Season observation features, in order (``obs[j]``); counts are per seat of headcount."""
+GLOBAL_FEATURES = len(GLOBAL_FEATURE_NAMES)
 OBS_SIZE = GLOBAL_FEATURES + WINDOW * SLOT_FEATURES
 HOURS_PER_WEEK = 40
 """Full-time internship hours, for the ``intern_cost_usd`` KPI (posting rate x hours)."""
@@ -83,7 +89,9 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
 
     ## Observation Space
     ``Box(-10, 10, (OBS_SIZE,), float32)``: ``GLOBAL_FEATURES`` season features
-    (day, headcount left, offers out, hires, queue length, capacity left...)
+    (day, headcount left, offers out, hires, queue length, capacity left, and the
+    pipeline the window does not show: booked screens and loops not yet held and
+    the sum of their candidates' posterior means; ``GLOBAL_FEATURE_NAMES``)
     followed by ``SLOT_FEATURES`` per window slot (present, stage, posterior mean
     and sd of quality, days since contact and since the form, withdrawal risk,
     which verbs are bookable, offer options, accommodation, publications, a
@@ -270,6 +278,10 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         self.n_hires = 0
         self.area_pipeline = [0] * len(AREAS)
         """Candidates screened, looped or with an offer out, per primary area (each morning)."""
+        self.pending_count = [0, 0]
+        """Booked screens and loops not yet held (the pipeline the window no longer shows)."""
+        self.pending_quality = [0.0, 0.0]
+        """Sum of the posterior means of the candidates of those screens and loops."""
         # accounting
         self.day = 0
         self.n_active = 0
@@ -392,7 +404,14 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         self.calendar.cancel(booking)
         self._bump(booking)
         self._charge_interviewer_time(booking, refund=True)
+        self._track_pending(booking, -1)
         self.pending[booking.candidate] = -1
+
+    def _track_pending(self, booking: Booking, sign: int) -> None:
+        """Count a booking into (+1) or out of (-1) the pending pipeline features."""
+        k = int(booking.stage == "loop")
+        self.pending_count[k] += sign
+        self.pending_quality[k] += sign * self.post_mean[booking.candidate]
 
     def _charge_interviewer_time(self, booking: Booking, refund: bool = False) -> None:
         """Interviewer-hour cost of ``booking`` (charged at booking, refunded on cancellation)."""
@@ -422,6 +441,7 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
             if booking.status != "booked":
                 continue
             c = booking.candidate
+            self._track_pending(booking, -1)
             self.pending[c] = -1
             is_loop = booking.stage == "loop"
             truth = self.truths[c]
@@ -761,6 +781,7 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         self.calendar.book(booking)
         self._bump(booking)
         self.pending[c] = b
+        self._track_pending(booking, +1)
         self._charge_interviewer_time(booking)
         self._contact(c)
 
@@ -824,6 +845,11 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         g[9] = self.n_offerable / max(1, len(self.postings))
         g[10] = math.log1p(len(self.candidates)) / 10.0
         g[11] = self.n_withdrawn / max(1, self.n_completed)
+        g[12] = self.pending_count[0] / headcount
+        g[13] = self.pending_count[1] / headcount
+        g[14] = self.pending_quality[0] / headcount
+        g[15] = self.pending_quality[1] / headcount
+        np.clip(g[:GLOBAL_FEATURES], -10.0, 10.0, out=g[:GLOBAL_FEATURES])
         return g.copy()
 
     # ------------------------------------------------------------------- KPIs

@@ -139,7 +139,7 @@ def test_render_ansi_summarises_the_day() -> None:
 
 
 def test_slot_features_agree_with_the_season_state() -> None:
-    """Hireability, open seats, booking wait and acceptance match what the env knows."""
+    """Pipeline counts, hireability, open seats, booking wait and acceptance match the env."""
     from envs.season_env import (
         GLOBAL_FEATURES,
         LOOPED,
@@ -152,7 +152,7 @@ def test_slot_features_agree_with_the_season_state() -> None:
     env = make("default")
     rng = np.random.default_rng(3)
     obs, info = env.reset(seed=3)
-    seen_unhireable = seen_offer = 0
+    seen_unhireable = seen_offer = seen_pending = 0
     for _ in range(400):
         rows = obs[GLOBAL_FEATURES:].reshape(WINDOW, SLOT_FEATURES)
         for k, c in enumerate(env.window):
@@ -175,8 +175,15 @@ def test_slot_features_agree_with_the_season_state() -> None:
                 day = env._screen_search(c)[0]
                 wait = (day - env.day) / env.config.horizon_days
                 assert row[col["booking_wait"]] == pytest.approx(wait)
+        booked = [b for b in env.bookings if b.status == "booked"]
+        for k, stage in enumerate(("screen", "loop")):
+            mine = [b.candidate for b in booked if b.stage == stage]
+            assert obs[12 + k] == pytest.approx(len(mine) / env.total_headcount)
+            quality = sum(env.post_mean[c] for c in mine) / env.total_headcount
+            assert obs[14 + k] == pytest.approx(quality, abs=1e-5)
+            seen_pending += len(mine)
         action = int(rng.choice(np.flatnonzero(info["action_mask"])))
         obs, _, terminated, _, info = env.step(action)
         if terminated:
             break
-    assert seen_unhireable > 0 and seen_offer > 0
+    assert seen_unhireable > 0 and seen_offer > 0 and seen_pending > 0
