@@ -56,28 +56,40 @@ def available(name: str) -> bool:
     return True
 
 
-def evaluate(
-    scenario: str, label: str, seeds: list[int], make: Any | None = None
-) -> list[dict[str, Any]]:
-    """One row per held-out season for a behaviour label or policy name."""
+def _evaluate_season(task: tuple[str, str, str | None, int]) -> dict[str, Any]:
+    """One held-out season of a behaviour label (or of the policy ``name``) in a fresh env."""
+    scenario, label, name, seed = task
     env = gym.make(envs.ENV_ID, scenario=scenario)
-    rows = []
-    for seed in seeds:
-        policy = make(seed) if make is not None else make_behavior(label, seed=seed)
-        started = time.perf_counter()
-        kpis, steps, latencies = run_episode(env, policy, seed)
-        rows.append(
-            {
-                "policy": label,
-                "seed": seed,
-                **kpis,
-                "steps": steps,
-                "seconds": time.perf_counter() - started,
-                "decision_ms_median": 1000 * float(np.median(latencies)),
-                "decision_ms_mean": 1000 * float(np.mean(latencies)),
-                "code_version": code_version(),
-            }
-        )
+    policy = make_policy(name, seed=seed) if name else make_behavior(label, seed=seed)
+    started = time.perf_counter()
+    kpis, steps, latencies = run_episode(env, policy, seed)
+    return {
+        "policy": label,
+        "seed": seed,
+        **kpis,
+        "steps": steps,
+        "seconds": time.perf_counter() - started,
+        "decision_ms_median": 1000 * float(np.median(latencies)),
+        "decision_ms_mean": 1000 * float(np.mean(latencies)),
+        "code_version": code_version(),
+    }
+
+
+def evaluate(
+    scenario: str, label: str, seeds: list[int], name: str | None = None, jobs: int = 1
+) -> list[dict[str, Any]]:
+    """One row per held-out season for a behaviour label, or for policy ``name`` shown as
+    ``label``; ``jobs`` processes play the seasons (latencies are then measured under load
+    from the other processes: use ``jobs=1`` for latency numbers).
+    """
+    tasks = [(scenario, label, name, seed) for seed in seeds]
+    if jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(jobs) as pool:
+            rows = list(pool.map(_evaluate_season, tasks))
+    else:
+        rows = [_evaluate_season(task) for task in tasks]
     log(f"evaluated {label}: mean return {np.mean([r['return'] for r in rows]):.2f}")
     return rows
 
@@ -143,6 +155,13 @@ def main(argv: list[str] | None = None) -> None:
         "--skip-eval", default="", help="comma-separated behaviour labels not to evaluate (slow)"
     )
     parser.add_argument("--algos", default="cql,bcq,bc")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="processes for collecting and for evaluating the baselines (the learned "
+        "policies are always evaluated in one process, for their latency)",
+    )
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads in training")
     parser.add_argument("--settings", default="{}", help='JSON: {"cql": {"alpha": 1.0}, ...}')
     parser.add_argument(
@@ -163,7 +182,9 @@ def main(argv: list[str] | None = None) -> None:
     sources = [Path(d) for d in args.add_datasets.split(",") if d]
     if args.episodes > 0:
         log(f"collecting {behaviours} x epsilons {epsilons}, {args.episodes} seasons each")
-        data, manifest = collect(args.scenario, behaviours, args.episodes, args.seed, epsilons)
+        data, manifest = collect(
+            args.scenario, behaviours, args.episodes, args.seed, epsilons, jobs=args.jobs
+        )
         write_dataset(out / "collected", data, manifest)
         log(f"collected {data['action'].size} transitions in {manifest['collect_seconds']} s")
         sources.insert(0, out / "collected")
@@ -193,21 +214,20 @@ def main(argv: list[str] | None = None) -> None:
     notes = []
     for algo in algos:
         name = f"rl:{out / algo}"
-        rows += evaluate(args.scenario, algo.upper(), seeds,
-                         lambda s, name=name: make_policy(name, seed=s))  # fmt: skip
+        rows += evaluate(args.scenario, algo.upper(), seeds, name)
     skipped = [label for label in args.skip_eval.split(",") if label in labels]
     if skipped:
         notes.append(f"Not evaluated (time): {', '.join(skipped)}.")
     labels = [label for label in labels if label not in skipped]
     for label in labels:
-        rows += evaluate(args.scenario, label, seeds)
+        rows += evaluate(args.scenario, label, seeds, jobs=args.jobs)
     extra = [r for r in args.reference.split(",") if r and r not in labels]
     for name in extra:
-        rows += evaluate(args.scenario, name, seeds)
+        rows += evaluate(args.scenario, name, seeds, name, jobs=args.jobs)
     if "cpsat" in labels:
         pass  # a behaviour of the dataset: evaluated above
     elif available("cpsat"):
-        rows += evaluate(args.scenario, "cpsat", seeds, lambda s: make_policy("cpsat", seed=s))
+        rows += evaluate(args.scenario, "cpsat", seeds, "cpsat", jobs=args.jobs)
         extra.append("cpsat")
     else:
         notes.append("`cpsat` is not available in this checkout: skipped.")

@@ -133,6 +133,13 @@ def collect_episode(env: gym.Env, policy: Policy, seed: int) -> dict[str, np.nda
     }
 
 
+def _collect_season(task: tuple[Any, str, int]) -> dict[str, np.ndarray]:
+    """One season of one behaviour in a fresh env (a unit of work for a process pool)."""
+    scenario, label, season_seed = task
+    env = gym.make(envs.ENV_ID, scenario=scenario)
+    return collect_episode(env, make_behavior(label, seed=season_seed), season_seed)
+
+
 def collect(
     scenario: Any,
     behaviors: Sequence[str],
@@ -140,11 +147,13 @@ def collect(
     seed: int,
     epsilons: Sequence[float] = DEFAULT_EPSILONS,
     on_episode: Callable[[str, int], None] | None = None,
+    jobs: int = 1,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Roll out every behaviour variant for ``episodes`` seasons; (columns, manifest).
 
     Variant ``v`` (in ``behavior_labels`` order) plays the seasons drawn from
     ``seed + v * episodes + e`` for ``e < episodes``, so every episode is a different season.
+    With ``jobs > 1`` seasons run in that many processes; the data is the same.
     """
     labels = behavior_labels(behaviors, epsilons)
     for label in labels:
@@ -153,11 +162,20 @@ def collect(
     parts: list[dict[str, np.ndarray]] = []
     per_behavior: dict[str, dict[str, Any]] = {}
     started = time.perf_counter()
+    tasks = [(scenario, label, seed + v * episodes + e)
+             for v, label in enumerate(labels) for e in range(episodes)]  # fmt: skip
+    if jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(jobs) as pool:
+            seasons = iter(list(pool.map(_collect_season, tasks)))
+    else:
+        seasons = (collect_episode(env, make_behavior(label, seed=s), s) for _, label, s in tasks)
     for v, label in enumerate(labels):
         returns = []
         for e in range(episodes):
             season_seed = seed + v * episodes + e
-            episode = collect_episode(env, make_behavior(label, seed=season_seed), season_seed)
+            episode = next(seasons)
             n = episode["action"].size
             episode["episode_id"] = np.full(n, len(parts), dtype=np.int64)
             episode["seed"] = np.full(n, season_seed, dtype=np.int64)

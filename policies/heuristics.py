@@ -11,6 +11,10 @@ All four read only the observation and the mask, so they run on any scenario:
 - ``greedy``: advances the best estimated quality first; rejects candidates
   whose posterior mean falls below a per-stage threshold, and those with
   nothing bookable for 5 days.
+- ``greedy_fit``: ``greedy`` that first rejects candidates no posting can hire
+  (no seat left in their areas, or no start window with onboarding capacity
+  that their availability fits: the ``hireable`` feature), instead of spending
+  interviewer hours on them.
 """
 
 from __future__ import annotations
@@ -123,5 +127,18 @@ class GreedyPolicy(PriorityPolicy):
         return slots[:, F["quality_mean"]]
 
 
-for _cls in (RandomPolicy, FifoPolicy, UrgencyPolicy, GreedyPolicy):
+class GreedyFitPolicy(GreedyPolicy):
+    name = "greedy_fit"
+
+    def act(self, obs: np.ndarray, info: dict[str, Any]) -> int:
+        mask = info["action_mask"][: WINDOW * N_VERBS].reshape(WINDOW, N_VERBS)
+        slots = slot_table(obs)
+        unfit = (slots[:, F["present"]] > 0) & (slots[:, F["hireable"]] < 0.5)
+        unfit &= mask[:, REJECT] > 0
+        if unfit.any():
+            return int(np.flatnonzero(unfit)[0]) * N_VERBS + REJECT
+        return super().act(obs, info)
+
+
+for _cls in (RandomPolicy, FifoPolicy, UrgencyPolicy, GreedyPolicy, GreedyFitPolicy):
     register_policy(_cls.name)(_cls)

@@ -327,6 +327,7 @@ def collect(
             "valid action with this probability (0 = plain)."
         ),
     ] = "0,0.2,0.5",
+    jobs: Annotated[int, typer.Option(help="Processes rolling out seasons (same data).")] = 1,
 ) -> None:
     """Roll out behaviour policies and log their transitions as an offline-RL dataset.
 
@@ -348,12 +349,14 @@ def collect(
         raise InputProblem("--epsilon: values must be between 0 and 1")
     if episodes < 1:
         raise InputProblem("--episodes must be at least 1")
+    if jobs < 1:
+        raise InputProblem("--jobs must be at least 1")
     writable_dir(out_dir, "--out")
     labels = behavior_labels(names, epsilons)
     with progress() as bar:
         task = bar.add_task("seasons", total=episodes * len(labels))
         data, manifest = run(scenario, names, episodes, seed, epsilons,
-                             on_episode=lambda label, e: bar.advance(task))  # fmt: skip
+                             on_episode=lambda label, e: bar.advance(task), jobs=jobs)  # fmt: skip
     write_dataset(out_dir, data, manifest)
     out.print(
         f"wrote {data['action'].size} transitions of {episodes * len(labels)} seasons "

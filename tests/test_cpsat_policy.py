@@ -27,7 +27,7 @@ from policies.hindsight import (
 from scheduler.validator import check_schedule
 
 SEEDS = (0, 1, 2)
-HEURISTICS = ("random", "fifo", "urgency", "greedy")
+HEURISTICS = ("random", "fifo", "urgency", "greedy", "greedy_fit")
 
 
 def play(policy: str, seed: int) -> tuple[dict[str, float], InterviewSchedulingEnv]:

@@ -37,13 +37,22 @@ def returns(scenario: str | ScenarioConfig, policy: object, seeds: range = SEEDS
 
 @pytest.fixture(scope="module")
 def default_returns() -> dict[str, list[float]]:
-    return {name: returns("default", name) for name in ("random", "fifo", "urgency", "greedy")}
+    names = ("random", "fifo", "urgency", "greedy", "greedy_fit")
+    return {name: returns("default", name) for name in names}
 
 
 def test_informed_heuristics_beat_random_valid(default_returns: dict[str, list[float]]) -> None:
     random = np.mean(default_returns["random"])
     assert np.mean(default_returns["greedy"]) > random + 20
     assert np.mean(default_returns["urgency"]) > random + 5
+
+
+def test_interviewing_candidates_no_posting_can_hire_wastes_return(
+    default_returns: dict[str, list[float]],
+) -> None:
+    """Rejecting the unhireable (the ``hireable`` feature) before screening them pays."""
+    fit, greedy = default_returns["greedy_fit"], default_returns["greedy"]
+    assert np.mean(fit) > np.mean(greedy) + 5
 
 
 def test_advancing_everyone_at_once_is_not_optimal(default_returns: dict[str, list[float]]) -> None:

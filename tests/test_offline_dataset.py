@@ -55,8 +55,11 @@ def test_collected_transitions_are_consistent(tiny_data) -> None:
     assert manifest["behaviors"]["random"]["seeds"] == [9, 10]
 
 
-def test_collection_is_deterministic(tiny_data) -> None:
-    again, _ = collect("tiny", ["greedy", "random"], episodes=2, seed=5, epsilons=(0.0, 0.5))
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_collection_is_deterministic(tiny_data, jobs: int) -> None:
+    again, _ = collect(
+        "tiny", ["greedy", "random"], episodes=2, seed=5, epsilons=(0.0, 0.5), jobs=jobs
+    )
     for key, values in tiny_data[0].items():
         assert np.array_equal(values, again[key]), key
 
