@@ -39,8 +39,9 @@ bench: install
 evaluate: install
 	$(PY) -m experiments.evaluate_cpsat --scenario default --episodes 10 --seed 0
 	$(PY) -m experiments.evaluate_offline --out out/offline_eval --scenario default \
-		--behaviors greedy --epsilons 0,0.2,0.5 --episodes 30 --eval-episodes 20 \
-		--reference random,fifo,urgency
+		--behaviors greedy_fit,greedy_fit+eps0.2,greedy_fit+eps0.5,cpsat,cpsat+eps0.2 \
+		--epsilons 0 --episodes 30 --eval-episodes 20 --jobs 2 \
+		--reference random,fifo,urgency,greedy
 
 clean:
 	rm -rf $(VENV) build *.egg-info

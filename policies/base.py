@@ -38,7 +38,7 @@ def policy_names() -> list[str]:
 
 
 def make_policy(name: str, seed: int = 0, **kwargs: Any) -> Policy:
-    """A policy by name: ``random``, ``fifo``, ``urgency``, ``greedy`` (and more when installed).
+    """A policy by name: ``random``, ``fifo``, ``urgency``, ``greedy``, ``greedy_fit`` (and more).
 
     ``PREFIX:ARG`` names (``rl:MODEL_DIR``) go to the factory registered as ``PREFIX``.
     """

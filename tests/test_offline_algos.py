@@ -93,7 +93,9 @@ SMALL = {
 
 
 def test_cql_learns_the_optimal_policy_from_mixed_data(chain) -> None:
-    settings = cql.Settings(steps=1500, gamma=GAMMA, alpha=0.2, target_tau=0.02, **SMALL)
+    settings = cql.Settings(
+        steps=1500, gamma=GAMMA, discount_per="step", alpha=0.2, target_tau=0.02, **SMALL
+    )
     networks = cql.train(chain, settings)
     assert chosen_actions(cql, networks, settings) == [0, 0, 0, 0]
     with torch.no_grad():
@@ -102,7 +104,9 @@ def test_cql_learns_the_optimal_policy_from_mixed_data(chain) -> None:
 
 
 def test_bcq_learns_the_optimal_policy_from_mixed_data(chain) -> None:
-    settings = bcq.Settings(steps=1500, gamma=GAMMA, threshold=0.3, target_tau=0.02, **SMALL)
+    settings = bcq.Settings(
+        steps=1500, gamma=GAMMA, discount_per="step", threshold=0.3, target_tau=0.02, **SMALL
+    )
     networks = bcq.train(chain, settings)
     assert chosen_actions(bcq, networks, settings) == [0, 0, 0, 0]
 

@@ -54,9 +54,9 @@ class Settings:
     """Transitions per gradient step."""
     learning_rate: float = 3e-4
     """Adam step size (both networks)."""
-    gamma: float = 0.995
-    """Discount per step, or per day with ``discount_per="day"``."""
-    discount_per: str = "step"
+    gamma: float = 0.99
+    """Discount per day (the default ``discount_per="day"``) or per step."""
+    discount_per: str = "day"
     """``step``: discount every transition; ``day``: only transitions that end the day
     (the last action), so the order of decisions within a day costs nothing."""
     n_step: int = 1
