@@ -622,14 +622,7 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
                 post = self.postings[p]
                 windows = []
                 for w in self.office_windows[self.office_index[post.office]]:
-                    start = self.windows[w].start_date
-                    if (
-                        self.window_left[w] > 0
-                        and start.toordinal() >= earliest
-                        and cand.available_from <= start
-                        and start.toordinal() + 7 * INTERNSHIP_WEEKS
-                        <= cand.available_until.toordinal()
-                    ):
+                    if self.window_fits(c, w, earliest):
                         windows.append(w)
                 if windows:
                     pref = cand.office_preference
@@ -642,23 +635,26 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         self.option_cache[c] = (stamp, options)
         return options
 
+    def window_fits(self, c: int, w: int, earliest: int) -> bool:
+        """Start window ``w`` has onboarding capacity, starts on or after the ordinal
+        ``earliest`` and leaves 12 weeks inside candidate ``c``'s availability."""
+        cand, start = self.candidates[c], self.windows[w].start_date
+        return (
+            self.window_left[w] > 0
+            and start.toordinal() >= earliest
+            and cand.available_from <= start
+            and start.toordinal() + 7 * INTERNSHIP_WEEKS <= cand.available_until.toordinal()
+        )
+
     def _hireable(self, c: int) -> bool:
         """Whether a posting of ``c``'s areas has a seat and a start window ``c`` fits (any day)."""
-        cand = self.candidates[c]
         earliest = self.days[self.day].toordinal() + self.config.onboarding_lead_days
         for a in self.c_areas[c]:
             for p in self.area_postings[a]:
                 if self.p_remaining[p] <= 0:
                     continue
                 for w in self.office_windows[self.office_index[self.postings[p].office]]:
-                    start = self.windows[w].start_date
-                    if (
-                        self.window_left[w] > 0
-                        and start.toordinal() >= earliest
-                        and cand.available_from <= start
-                        and start.toordinal() + 7 * INTERNSHIP_WEEKS
-                        <= cand.available_until.toordinal()
-                    ):
+                    if self.window_fits(c, w, earliest):
                         return True
         return False
 

@@ -113,7 +113,7 @@ from envs.season_env import (
     InterviewSchedulingEnv,
 )
 from policies.base import register_policy
-from scheduler.domain import AREAS, INTERNSHIP_WEEKS, OFFICES
+from scheduler.domain import AREAS, OFFICES
 from scheduler.generator import AREA_POPULARITY
 
 SCREEN, LOOP, REJECT, OFFER_0 = 0, 1, 2, 3
@@ -298,17 +298,10 @@ class CpSatPolicy:
         """Earliest start window of posting ``p`` open to ``c`` for an offer on ``offer_day``."""
         e = self.env
         assert e is not None
-        cand = e.candidates[c]
         day = e.days[min(offer_day, e.n_days - 1)]
         earliest = day.toordinal() + e.config.onboarding_lead_days
         for w in e.office_windows[e.office_index[e.postings[p].office]]:
-            start = e.windows[w].start_date
-            if (
-                e.window_left[w] > 0
-                and start.toordinal() >= earliest
-                and cand.available_from <= start
-                and start.toordinal() + 7 * INTERNSHIP_WEEKS <= cand.available_until.toordinal()
-            ):
+            if e.window_fits(c, w, earliest):
                 return w
         return -1
 
@@ -333,16 +326,8 @@ class CpSatPolicy:
         for o in range(len(OFFICES)):
             counts: dict[int, int] = {}
             for c in seen:
-                cand = e.candidates[c]
                 for w in e.office_windows[o]:
-                    start = e.windows[w].start_date
-                    if (
-                        e.window_left[w] > 0
-                        and start.toordinal() >= earliest
-                        and cand.available_from <= start
-                        and start.toordinal() + 7 * INTERNSHIP_WEEKS
-                        <= cand.available_until.toordinal()
-                    ):
+                    if e.window_fits(c, w, earliest):
                         counts[w] = counts.get(w, 0) + 1
                         break
             out[o] = {w: n / len(seen) for w, n in counts.items()}
