@@ -296,7 +296,7 @@ def demo(
     out.rule("3. Whole seasons per policy, each replayed by the independent validator")
     simulate(
         scenario="default",
-        policy="random,fifo,urgency,greedy,cpsat",
+        policy="random,fifo,urgency,greedy,greedy_fit,cpsat",
         episodes=episodes,
         seed=0,
         out_csv=out_dir / "simulate.csv",
