@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_runner import isched
 
 from scheduler.tables import read_snapshot
 from scheduler.validator import KINDS, check_schedule
@@ -31,17 +32,6 @@ SIMULATE = (
     "simulate", "--scenario", "tiny", "--policy", "fifo,greedy", "--episodes", "2", "--seed", "0",
     "--json",
 )  # fmt: skip
-
-
-def isched(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run ``isched ARGS`` in a fresh interpreter (the console script's own entry point)."""
-    return subprocess.run(
-        [sys.executable, "-m", "scheduler.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-    )
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str) -> str:

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_runner import isched
 from typer.testing import CliRunner
 
 from scheduler.cli import app, generate
@@ -39,15 +38,6 @@ def snapshot(root: Path, scenario: str, seed: int, day: int | None = None) -> Pa
     out = root / f"{scenario}-{seed}-{day}"
     generate(out_dir=out, scenario=scenario, seed=seed, day=day, fmt="csv")
     return out
-
-
-def isched(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "scheduler.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def read(path: Path) -> pd.DataFrame:
