@@ -273,6 +273,7 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         self.screen_cache: dict[tuple, tuple[tuple, Any]] = {}
         self.loop_cache: dict[int, tuple[tuple, Any]] = {}
         self.option_cache: dict[int, tuple[tuple, list[tuple[int, int]]]] = {}
+        self.seat_cache: dict[int, tuple[tuple, tuple[bool, int]]] = {}
         self.tz_masks: dict[str, list[int]] = {}
         self.n_offers_out = 0
         self.n_hires = 0
@@ -646,17 +647,31 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
             and start.toordinal() + 7 * INTERNSHIP_WEEKS <= cand.available_until.toordinal()
         )
 
-    def _hireable(self, c: int) -> bool:
-        """Whether a posting of ``c``'s areas has a seat and a start window ``c`` fits (any day)."""
+    def seats_for(self, c: int) -> tuple[bool, int]:
+        """(hireable, open seats) of candidate ``c`` today: whether a posting of their areas
+        has a seat and a start window they fit, and the seats left in their areas.
+
+        Only offers and answers change either, so the result is cached per day and
+        offer version (a booking does not recompute it).
+        """
+        stamp = (self.epoch, self.offer_version)
+        hit = self.seat_cache.get(c)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
         earliest = self.days[self.day].toordinal() + self.config.onboarding_lead_days
+        hireable, seats = False, 0
         for a in self.c_areas[c]:
             for p in self.area_postings[a]:
                 if self.p_remaining[p] <= 0:
                     continue
-                for w in self.office_windows[self.office_index[self.postings[p].office]]:
-                    if self.window_fits(c, w, earliest):
-                        return True
-        return False
+                seats += self.p_remaining[p]
+                if not hireable:
+                    office = self.office_index[self.postings[p].office]
+                    hireable = any(
+                        self.window_fits(c, w, earliest) for w in self.office_windows[office]
+                    )
+        self.seat_cache[c] = (stamp, (hireable, seats))
+        return hireable, seats
 
     def _compute_mask(self) -> None:
         """Refresh the mask rows (and their observation columns) of slots that may have changed."""
@@ -685,10 +700,8 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
             features = rows[k]
             features[10], features[11] = can_screen, can_loop
             features[12], features[13] = n_options / N_OFFER_OPTIONS, n_options > 0
-            features[18] = self._hireable(c)
-            open_seats = sum(
-                self.p_remaining[p] for a in self.c_areas[c] for p in self.area_postings[a]
-            )
+            hireable, open_seats = self.seats_for(c)
+            features[18] = hireable
             features[19] = min(open_seats, 10) / 10.0
             booked_day = screen[0] if screen else loop[1][0] if loop else self.day
             features[21] = (booked_day - self.day) / self.config.horizon_days
