@@ -374,6 +374,9 @@ def train(
     seed: Annotated[int, typer.Option(help="Seed of torch, numpy and sampling.")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "cpu",
     threads: Annotated[int, typer.Option(help="Torch CPU threads.")] = 1,
+    ensemble: Annotated[
+        int | None, typer.Option(help="cql: Q-networks averaged when acting (default 3).")
+    ] = None,
 ) -> None:
     """Train an offline-RL policy (masked CQL, BCQ or behaviour cloning) on a dataset.
 
@@ -388,13 +391,15 @@ def train(
         raise InputProblem(f"{dataset_dir}: not a dataset directory (no manifest.json)")
     if steps is not None and steps < 1:
         raise InputProblem("--steps must be at least 1")
+    if ensemble is not None and (ensemble < 1 or algo != "cql"):
+        raise InputProblem("--ensemble: a whole number of at least 1, for --algo cql only")
     if device not in ("auto", "cpu", "cuda"):
         raise InputProblem(f"--device {device}: choose auto, cpu or cuda")
     writable_dir(out_dir, "--out")
     from policies.offline.train import train_model
 
     summary = train_model(dataset_dir, algo, out_dir, device=device, steps=steps, seed=seed,
-                          threads=threads)  # fmt: skip
+                          threads=threads, ensemble=ensemble)  # fmt: skip
     out.print(
         f"trained {algo} for {summary['steps']} steps on {summary['transitions']} transitions "
         f"in {summary['seconds']:.1f} s; wrote {out_dir}/model.pt (policy rl:{out_dir})"

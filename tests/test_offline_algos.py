@@ -16,7 +16,7 @@ import torch
 
 from envs.season_env import GLOBAL_FEATURES, N_ACTIONS, N_VERBS, OBS_SIZE, SLOT_FEATURES, WINDOW
 from policies.offline import bc, bcq, cql
-from policies.offline.common import masked_argmax, numpy_network
+from policies.offline.common import ensemble_members, masked_argmax, numpy_network
 from policies.offline.policy import load_model
 
 N_STATES, N_ACT, OBS = 4, 4, 6
@@ -167,10 +167,11 @@ def test_masked_argmax_never_picks_an_invalid_action() -> None:
 def _favour(net: torch.nn.Module, action: int) -> None:
     """Make ``net`` score ``action`` far above every other one, whatever the input."""
     with torch.no_grad():
-        last = net.net[-1]
-        last.weight.zero_()
-        last.bias.copy_(torch.arange(last.bias.numel(), dtype=torch.float32) * 0.01)
-        last.bias[action] = 100.0
+        for member in ensemble_members(net):
+            last = member.net[-1]
+            last.weight.zero_()
+            last.bias.copy_(torch.arange(last.bias.numel(), dtype=torch.float32) * 0.01)
+            last.bias[action] = 100.0
 
 
 @pytest.mark.parametrize("module", [cql, bcq, bc], ids=["cql", "bcq", "bc"])
@@ -195,12 +196,13 @@ def test_an_invalid_action_scored_highest_is_never_picked(module) -> None:
     assert torch_actions == numpy_actions == [2, 0, 1]
 
 
+@pytest.mark.parametrize("ensemble", [1, 3])
 @pytest.mark.parametrize("arch", ["mlp", "slots"])
-def test_numpy_forward_matches_torch(arch: str) -> None:
+def test_numpy_forward_matches_torch(arch: str, ensemble: int) -> None:
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     mean, std = rng.normal(size=OBS_SIZE), rng.random(OBS_SIZE) + 0.5
-    settings = cql.Settings(arch=arch, hidden=(16, 16, 16))
+    settings = cql.Settings(arch=arch, hidden=(16, 16, 16), ensemble=ensemble)
     net = cql.build(settings, OBS_SIZE, N_ACTIONS, mean, std)["q"]
     x = rng.normal(size=(20, OBS_SIZE)).astype(np.float32)
     fast = numpy_network(net.state_dict())
@@ -255,11 +257,32 @@ def test_training_is_seeded(chain) -> None:
         assert torch.equal(x, y)
 
 
+def test_an_ensemble_acts_on_the_mean_of_independently_trained_members(chain) -> None:
+    settings = cql.Settings(arch="mlp", steps=40, hidden=(16,), ensemble=3, seed=1)
+    q = cql.train(chain, settings)["q"]
+    members = ensemble_members(q)
+    assert len(members) == 3
+    obs = torch.as_tensor(np.stack([state_obs(s) for s in range(N_STATES)]))
+    with torch.no_grad():
+        each = torch.stack([member(obs) for member in members])
+        assert torch.allclose(q(obs), each.mean(0), atol=1e-6)
+    # each member has its own initialisation and minibatches, so no two agree exactly
+    assert not torch.allclose(each[0], each[1]) and not torch.allclose(each[1], each[2])
+    # one favoured action in one member is outvoted only if the others disagree strongly
+    with torch.no_grad():
+        members[0].net[-1].bias[2] += 30.0
+        assert (q(obs).argmax(1) == 2).all()
+        for member in members[1:]:
+            member.net[-1].bias[2] -= 60.0
+        assert (q(obs).argmax(1) != 2).all()
+
+
 def test_slot_network_never_picks_an_invalid_action() -> None:
     settings = cql.Settings(arch="slots", hidden=(8, 8))
     networks = cql.build(settings, OBS_SIZE, N_ACTIONS)
     with torch.no_grad():
-        networks["q"].head[-1].bias[0] = 100.0  # "screen" of every slot scores highest
+        for member in ensemble_members(networks["q"]):  # "screen" of every slot scores highest
+            member.head[-1].bias[0] = 100.0
     obs = torch.randn(4, OBS_SIZE)
     mask = torch.rand(4, N_ACTIONS) < 0.5
     mask[:, 0::N_VERBS] = False  # ... and is invalid everywhere

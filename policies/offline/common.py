@@ -145,6 +145,19 @@ class SlotNet(nn.Module):
         return torch.cat([verbs, self.end_head(context)], dim=1)
 
 
+class Ensemble(nn.Module):
+    """Networks of one shape, each initialised (and trained) on its own; the output is
+    their mean. Averaging the Q-values of independently trained networks cancels much
+    of the error any one of them makes on actions the data rarely shows."""
+
+    def __init__(self, members: list[nn.Module]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return torch.stack([member(obs) for member in self.members]).mean(0)
+
+
 def make_network(
     arch: str,
     in_size: int,
@@ -152,13 +165,29 @@ def make_network(
     hidden: tuple[int, ...],
     obs_mean: np.ndarray | None = None,
     obs_std: np.ndarray | None = None,
+    ensemble: int = 1,
 ) -> nn.Module:
-    """``MLP`` (``arch="mlp"``) or ``SlotNet`` (``arch="slots"``)."""
+    """``MLP`` (``arch="mlp"``) or ``SlotNet`` (``arch="slots"``); an ``Ensemble`` of
+    ``ensemble`` of them when ``ensemble > 1``."""
+    if ensemble < 1:
+        raise ValueError(f"ensemble {ensemble}: needs at least one network")
+    if ensemble > 1:
+        return Ensemble(
+            [
+                make_network(arch, in_size, out_size, hidden, obs_mean, obs_std)
+                for _ in range(ensemble)
+            ]
+        )
     if arch == "mlp":
         return MLP(in_size, out_size, hidden, obs_mean, obs_std)
     if arch == "slots":
         return SlotNet(in_size, out_size, hidden, obs_mean, obs_std)
     raise ValueError(f"unknown network architecture '{arch}': choose mlp or slots")
+
+
+def ensemble_members(net: nn.Module) -> list[nn.Module]:
+    """The members of an ``Ensemble``; a single network is a one-member ensemble."""
+    return list(net.members) if isinstance(net, Ensemble) else [net]
 
 
 def normalizer(obs: np.ndarray, min_std: float = 1e-2) -> tuple[np.ndarray, np.ndarray]:
@@ -283,6 +312,7 @@ class Replay:
         self.next_mask = tensor(np.asarray(data["next_action_mask"])[last] > 0, torch.bool)
 
     def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
+        """``batch_size`` rows drawn uniformly with replacement."""
         idx = torch.randint(self.size, (batch_size,), generator=generator).to(self.device)
         return Batch(
             self.obs[idx],
@@ -294,6 +324,13 @@ class Replay:
             self.next_mask[idx],
             self.discount[idx],
         )
+
+
+def split_batch(batch: Batch, parts: int) -> list[Batch]:
+    """``batch`` cut into ``parts`` equal minibatches (one per ensemble member)."""
+    if parts == 1:
+        return [batch]
+    return [Batch(*fields) for fields in zip(*(t.chunk(parts) for t in batch), strict=True)]
 
 
 # ------------------------------------------------------------------ training loop
@@ -528,8 +565,41 @@ class NumpySlotNet:
         return self.out
 
 
-def numpy_network(state_dict: dict[str, torch.Tensor]) -> NumpyMLP | NumpySlotNet:
-    """The numpy forward pass of a saved ``MLP`` or ``SlotNet``."""
+class NumpyEnsemble:
+    """An ``Ensemble``'s forward pass in numpy: the mean of its members' outputs."""
+
+    def __init__(self, members: list[Any]) -> None:
+        self.members = members
+        self.out: np.ndarray | None = None
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        """The output for one observation (a view into an internal buffer: copy to keep it)."""
+        first = self.members[0](obs)
+        if self.out is None:
+            self.out = np.empty_like(first)
+        np.copyto(self.out, first)
+        for member in self.members[1:]:
+            self.out += member(obs)
+        self.out /= len(self.members)
+        return self.out
+
+
+def numpy_network(state_dict: dict[str, torch.Tensor]) -> Any:
+    """The numpy forward pass of a saved ``MLP``, ``SlotNet`` or ``Ensemble`` of them."""
+    if any(key.startswith("members.") for key in state_dict):
+        count = 1 + max(int(key.split(".")[1]) for key in state_dict if key.startswith("members."))
+        return NumpyEnsemble(
+            [
+                numpy_network(
+                    {
+                        key[len(f"members.{k}.") :]: value
+                        for key, value in state_dict.items()
+                        if key.startswith(f"members.{k}.")
+                    }
+                )
+                for k in range(count)
+            ]
+        )
     if "slot_encoder.weight" in state_dict:
         from envs.season_env import GLOBAL_FEATURES, N_VERBS, SLOT_FEATURES, WINDOW
 
@@ -549,8 +619,12 @@ def fit_and_save(
     n_actions: int,
     out_dir: str | Path | None,
     extra_config: dict[str, Any] | None = None,
+    batches_per_step: int = 1,
 ) -> dict[str, nn.Module]:
-    """Run ``train_loop``; return the trained networks on the CPU, saved when ``out_dir``."""
+    """Run ``train_loop``; return the trained networks on the CPU, saved when ``out_dir``.
+
+    Each step samples ``batches_per_step`` minibatches of ``settings.batch_size`` at
+    once (``update`` splits them, one per ensemble member)."""
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -559,7 +633,7 @@ def fit_and_save(
         update,
         replay,
         settings.steps,
-        settings.batch_size,
+        settings.batch_size * batches_per_step,
         generator,
         out / "train_log.csv" if out is not None else None,
         settings.log_every,

@@ -11,6 +11,10 @@ Reads top to bottom in the order it runs:
    actions the data does not support;
 4. training: Adam, Polyak-averaged target network, a log row every ``log_every`` steps;
 5. acting: argmax of ``Q(s, .)`` over the valid actions only.
+
+With ``ensemble`` K > 1, K Q-networks are trained side by side, each as above with
+its own initialisation, minibatches and target network (K independent CQL runs in
+one loop), and acting uses the mean of their Q-values.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import torch.nn.functional as F
 from policies.offline.common import (
     Batch,
     Replay,
+    ensemble_members,
     fit_and_save,
     load_trained,
     make_network,
@@ -38,6 +43,7 @@ from policies.offline.common import (
     pick_device,
     seed_everything,
     soft_update,
+    split_batch,
     step_discounts,
 )
 
@@ -69,6 +75,8 @@ class Settings:
     """Network: ``mlp`` (flat) or ``slots`` (weights shared across the candidate slots)."""
     hidden: tuple[int, ...] = (128, 128)
     """Widths of the hidden layers."""
+    ensemble: int = 3
+    """Q-networks trained independently; acting averages their Q-values (1: one network)."""
     reward_scale: float = 1.0
     """Rewards are multiplied by this before learning."""
     max_grad_norm: float = 10.0
@@ -122,7 +130,15 @@ def build(
 ) -> dict[str, torch.nn.Module]:
     """The networks that a checkpoint holds."""
     return {
-        "q": make_network(settings.arch, obs_size, n_actions, settings.hidden, obs_mean, obs_std)
+        "q": make_network(
+            settings.arch,
+            obs_size,
+            n_actions,
+            settings.hidden,
+            obs_mean,
+            obs_std,
+            settings.ensemble,
+        )  # fmt: skip
     }
 
 
@@ -139,31 +155,43 @@ def train(
     obs_size, n_actions = data["obs"].shape[1], data["action_mask"].shape[1]
     mean, std = normalizer(data["obs"])
     q_net = build(settings, obs_size, n_actions, mean, std)["q"].to(dev)
-    target_net = copy.deepcopy(q_net)
+    members = ensemble_members(q_net)
+    targets = [copy.deepcopy(member) for member in members]
     optimizer = torch.optim.Adam(q_net.parameters(), lr=settings.learning_rate)
     discounts = step_discounts(data["action"], settings.gamma, settings.discount_per, n_actions)
     replay = Replay(data, dev, settings.reward_scale, discounts, settings.n_step)
 
     def update(batch: Batch, step: int) -> dict[str, float]:
-        with torch.no_grad():
-            target = double_dqn_target(
-                q_net(batch.next_obs),
-                target_net(batch.next_obs),
-                batch.next_mask,
-                batch.reward,
-                batch.terminated,
-                batch.discount,
-            )
-        loss, metrics = cql_loss(q_net(batch.obs), batch.action, batch.mask, target, settings.alpha)
+        total = torch.zeros((), device=dev)
+        sums: dict[str, float] = {}
+        for member, target_net, part in zip(
+            members, targets, split_batch(batch, len(members)), strict=True
+        ):
+            with torch.no_grad():
+                target = double_dqn_target(
+                    member(part.next_obs),
+                    target_net(part.next_obs),
+                    part.next_mask,
+                    part.reward,
+                    part.terminated,
+                    part.discount,
+                )
+            loss, metrics = cql_loss(member(part.obs), part.action, part.mask, target,
+                                     settings.alpha)  # fmt: skip
+            total = total + loss
+            for key, value in metrics.items():
+                sums[key] = sums.get(key, 0.0) + value / len(members)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(q_net.parameters(), settings.max_grad_norm)
+        total.backward()  # members share no weights: each gets its own gradient
+        for member in members:
+            torch.nn.utils.clip_grad_norm_(member.parameters(), settings.max_grad_norm)
         optimizer.step()
-        soft_update(target_net, q_net, settings.target_tau)
-        return metrics
+        for member, target_net in zip(members, targets, strict=True):
+            soft_update(target_net, member, settings.target_tau)
+        return sums
 
     return fit_and_save(ALGO, settings, update, replay, generator, {"q": q_net}, dev, obs_size,
-                        n_actions, out_dir, extra_config)  # fmt: skip
+                        n_actions, out_dir, extra_config, len(members))  # fmt: skip
 
 
 def load_networks(state_dicts: dict[str, Any], settings_dict: dict[str, Any], obs_size: int,
