@@ -23,7 +23,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     manifest = json.loads((root / "data" / "manifest.json").read_text())
     assert sorted(manifest["behaviors"]) == ["greedy", "greedy+eps0.2", "greedy+eps0.5", "random"]
     result = isched("train", root / "data", "--algo", "cql", "--out", root / "model",
-                    "--steps", "300", "--seed", "1")  # fmt: skip
+                    "--steps", "300", "--seed", "1", "--ensemble", "2")  # fmt: skip
     assert result.returncode == 0, result.stderr
     for name in ("model.pt", "config.json", "train_log.csv"):
         assert (root / "model" / name).is_file(), name
@@ -41,7 +41,7 @@ def test_collect_train_simulate_pipeline(model_dir: Path) -> None:
     assert time.perf_counter() - started < 60
     config = json.loads((model_dir / "config.json").read_text())
     assert config["algo"] == "cql" and config["settings"]["steps"] == 300
-    assert config["settings"]["seed"] == 1
+    assert config["settings"]["seed"] == 1 and config["settings"]["ensemble"] == 2
 
 
 def test_rl_policy_acts_validly_in_the_env(model_dir: Path) -> None:
@@ -63,6 +63,11 @@ def test_bad_input_is_one_line(tmp_path: Path, model_dir: Path) -> None:
     assert "Traceback" not in result.stderr
     result = isched("train", tmp_path, "--algo", "dqn", "--out", tmp_path / "m")
     assert result.returncode == 2 and "--algo" in result.stderr
+    data = model_dir.parent / "data"
+    for algo, size in (("cql", "0"), ("bc", "2")):
+        result = isched("train", data, "--algo", algo, "--ensemble", size, "--out", tmp_path / "e")
+        assert result.returncode == 2 and "--ensemble" in result.stderr
+        assert not (tmp_path / "e").exists()
     result = isched("collect", "--behavior", "nope", "--out", tmp_path / "d")
     assert result.returncode == 2 and "unknown policy" in result.stderr
     assert not (tmp_path / "d").exists()
