@@ -328,12 +328,20 @@ def collect(
         ),
     ] = "0,0.2,0.5",
     jobs: Annotated[int, typer.Option(help="Processes rolling out seasons (same data).")] = 1,
+    minari_id: Annotated[
+        str | None,
+        typer.Option(
+            "--minari",
+            help="Also export as this Minari dataset id (under $MINARI_DATASETS_PATH).",
+        ),
+    ] = None,
 ) -> None:
     """Roll out behaviour policies and log their transitions as an offline-RL dataset.
 
     Writes DATASET_DIR/transitions.parquet (scalar columns), arrays.npz (observations
     and action masks) and manifest.json. Every episode is a different season: variant
-    V plays seeds SEED + V * EPISODES ... SEED + (V + 1) * EPISODES - 1.
+    V plays seeds SEED + V * EPISODES ... SEED + (V + 1) * EPISODES - 1. With
+    --minari ID the dataset is exported to Minari as well (one episode per season).
     """
     from experiments.offline_dataset import behavior_labels, write_dataset
     from experiments.offline_dataset import collect as run
@@ -352,6 +360,8 @@ def collect(
     if jobs < 1:
         raise InputProblem("--jobs must be at least 1")
     writable_dir(out_dir, "--out")
+    if minari_id is not None:
+        minari_problem(minari_id)
     labels = behavior_labels(names, epsilons)
     with progress() as bar:
         task = bar.add_task("seasons", total=episodes * len(labels))
@@ -362,6 +372,29 @@ def collect(
         f"wrote {data['action'].size} transitions of {episodes * len(labels)} seasons "
         f"({', '.join(labels)}) to {out_dir}"
     )
+    if minari_id is not None:
+        from experiments.minari_export import export_minari
+
+        exported = export_minari(out_dir, minari_id)
+        out.print(f"exported Minari dataset {minari_id} ({exported.total_episodes} episodes)")
+
+
+def minari_problem(dataset_id: str) -> None:
+    """Raise ``InputProblem`` unless Minari is installed and ``dataset_id`` is free and valid."""
+    try:
+        from minari.dataset.minari_dataset import parse_dataset_id
+        from minari.storage import get_dataset_path
+    except ImportError:
+        raise InputProblem("--minari: Minari is not installed (pip install minari)") from None
+    try:
+        parse_dataset_id(dataset_id)
+    except ValueError:
+        raise InputProblem(
+            f"--minari {dataset_id}: expected (namespace/)name-vN, e.g. isched/default-mixed-v0"
+        ) from None
+    if get_dataset_path(dataset_id).exists():
+        path = get_dataset_path(dataset_id)
+        raise InputProblem(f"--minari {dataset_id}: a Minari dataset of that id exists ({path})")
 
 
 @app.command()
