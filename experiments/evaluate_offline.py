@@ -107,12 +107,14 @@ def summarise(
     seeds = sorted(next(iter(by.values())))
     returns = {p: np.array([by[p][s]["return"] for s in seeds]) for p in policies}
     best = max(behaviours, key=lambda p: returns[p].mean())
+    planner = "cpsat" if "cpsat" in returns else None
     bound, floor = returns.get("hindsight"), returns.get("random")
     lines = [
         f"| policy | mean return (95% CI) | minus {best} (paired 95% CI) | "
-        "fraction of hindsight (random = 0) | hires | fill rate | median decision (ms) | "
+        + (f"minus {planner} (paired 95% CI) | " if planner else "")
+        + "fraction of hindsight (random = 0) | hires | fill rate | median decision (ms) | "
         "mean decision (ms) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |" + (" --- |" if planner else ""),
     ]
     numbers: dict[str, Any] = {"best_behaviour": best, "seeds": seeds, "policies": {}}
     for p in policies:
@@ -126,15 +128,47 @@ def summarise(
         hires = float(np.mean([by[p][s]["hires"] for s in seeds]))
         fill = float(np.mean([by[p][s]["fill_rate"] for s in seeds]))
         diff = "—" if p == best else f"{dm:+.2f} [{dlo:+.2f}, {dhi:+.2f}]"
+        versus_planner = ""
+        if planner:
+            pm, plo, phi = mean_ci(returns[p] - returns[planner])
+            versus_planner = "— | " if p == planner else f"{pm:+.2f} [{plo:+.2f}, {phi:+.2f}] | "
         lines.append(
-            f"| {p} | {m:.2f} [{lo:.2f}, {hi:.2f}] | {diff} | {frac} | {hires:.1f} | "
-            f"{number(fill, '.2f')} | {number(latency, '.3f')} | {number(mean_ms, '.3f')} |"
+            f"| {p} | {m:.2f} [{lo:.2f}, {hi:.2f}] | {diff} | {versus_planner}{frac} | "
+            f"{hires:.1f} | {number(fill, '.2f')} | {number(latency, '.3f')} | "
+            f"{number(mean_ms, '.3f')} |"
         )
         numbers["policies"][p] = {
             "mean": m, "ci": [lo, hi], "diff_best": [dm, dlo, dhi], "latency_ms": latency,
             "mean_decision_ms": mean_ms,
         }  # fmt: skip
+        if planner:
+            numbers["policies"][p]["diff_planner"] = [pm, plo, phi]
     return "\n".join(lines), numbers
+
+
+def bar_lines(numbers: dict[str, Any], learned: list[str]) -> list[str]:
+    """The issue's three questions for each learned policy, answered from ``numbers``."""
+    best = numbers["best_behaviour"]
+    stats = numbers["policies"]
+    planner = stats.get("cpsat")
+    lines = []
+    for p in learned:
+        mine = stats[p]
+        _, low, high = mine["diff_best"]
+        verdict = "beats" if low > 0 else ("loses to" if high < 0 else "does not beat (CI spans 0)")
+        line = (
+            f"- {p} {verdict} the best behaviour `{best}` (paired 95% CI [{low:+.2f}, {high:+.2f}])"
+        )
+        if planner is not None:
+            reached = "reaches" if mine["mean"] >= planner["mean"] else "does not reach"
+            speedup = planner["mean_decision_ms"] / max(mine["latency_ms"], 1e-9)
+            line += (
+                f"; {reached} `cpsat`'s mean ({mine['mean']:.2f} vs {planner['mean']:.2f}), "
+                f"deciding in {mine['latency_ms']:.3f} ms (median), {speedup:.0f}x less than "
+                f"`cpsat`'s mean {planner['mean_decision_ms']:.1f} ms"
+            )
+        lines.append(line + ".")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -244,6 +278,7 @@ def main(argv: list[str] | None = None) -> None:
         extra.append("hindsight")
     policies = [a.upper() for a in algos] + labels + extra
     table, numbers = summarise(rows, policies, labels)
+    notes = bar_lines(numbers, [a.upper() for a in algos]) + [""] + notes
 
     import pandas as pd
 
