@@ -137,8 +137,8 @@ def build(
             settings.hidden,
             obs_mean,
             obs_std,
-            settings.ensemble,
-        )  # fmt: skip
+            ensemble=settings.ensemble,
+        )
     }
 
 
