@@ -17,10 +17,12 @@ one instead (``greedy+eps0.2``).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -164,31 +166,31 @@ def collect(
     started = time.perf_counter()
     tasks = [(scenario, label, seed + v * episodes + e)
              for v, label in enumerate(labels) for e in range(episodes)]  # fmt: skip
-    if jobs > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(jobs) as pool:
-            seasons = iter(list(pool.map(_collect_season, tasks)))
-    else:
-        seasons = (collect_episode(env, make_behavior(label, seed=s), s) for _, label, s in tasks)
-    for v, label in enumerate(labels):
-        returns = []
-        for e in range(episodes):
-            season_seed = seed + v * episodes + e
-            episode = next(seasons)
+    returns: dict[str, list[float]] = {label: [] for label in labels}
+    with contextlib.ExitStack() as stack:
+        if jobs > 1:  # seasons come back in task order as they finish
+            pool = stack.enter_context(ProcessPoolExecutor(jobs))
+            seasons: Iterable[dict[str, np.ndarray]] = pool.map(_collect_season, tasks)
+        else:
+            seasons = (collect_episode(env, make_behavior(label, seed=s), s)
+                       for _, label, s in tasks)  # fmt: skip
+        for (_, label, season_seed), episode in zip(tasks, seasons, strict=True):
             n = episode["action"].size
             episode["episode_id"] = np.full(n, len(parts), dtype=np.int64)
             episode["seed"] = np.full(n, season_seed, dtype=np.int64)
             episode["behavior"] = np.full(n, label, dtype=object)
             parts.append(episode)
-            returns.append(float(episode["reward"].sum()))
+            returns[label].append(float(episode["reward"].sum()))
             if on_episode is not None:
-                on_episode(label, e)
+                on_episode(label, len(returns[label]) - 1)
+    for v, label in enumerate(labels):
         per_behavior[label] = {
             "episodes": episodes,
             "seeds": [seed + v * episodes, seed + (v + 1) * episodes - 1],
-            "transitions": int(sum(p["action"].size for p in parts[-episodes:])),
-            "mean_return": float(np.mean(returns)),
+            "transitions": int(
+                sum(p["action"].size for p in parts[v * episodes : (v + 1) * episodes])
+            ),
+            "mean_return": float(np.mean(returns[label])),
         }
     data = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     name = env.unwrapped.config.name  # type: ignore[attr-defined]
