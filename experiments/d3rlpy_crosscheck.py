@@ -31,13 +31,16 @@ def mdp_dataset(data: dict[str, np.ndarray]) -> Any:
     """The logged transitions as a d3rlpy ``MDPDataset`` (observation = obs + mask)."""
     import d3rlpy
 
-    episode, step = np.asarray(data["episode_id"]), np.asarray(data["step"])
-    order = np.lexsort((step, episode))
+    from experiments.offline_dataset import episode_rows
+
+    episodes = episode_rows(data)
+    order = np.concatenate(episodes)
     observations = np.concatenate(
         [data["obs"][order], data["action_mask"][order].astype(np.float32)], axis=1
     )
     terminated = np.asarray(data["terminated"][order], dtype=np.float32)
-    ends = np.r_[episode[order][1:] != episode[order][:-1], True]
+    ends = np.zeros(order.size, bool)
+    ends[np.cumsum([rows.size for rows in episodes]) - 1] = True
     timeouts = (ends & (terminated == 0)).astype(np.float32)
     return d3rlpy.dataset.MDPDataset(
         observations=observations.astype(np.float32),

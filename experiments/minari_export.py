@@ -23,18 +23,15 @@ import gymnasium as gym
 import numpy as np
 
 import envs
-from experiments.offline_dataset import check_shapes, load_dataset, load_manifest
+from experiments.offline_dataset import check_shapes, episode_rows, load_dataset, load_manifest
 
 
 def episode_buffers(data: dict[str, np.ndarray], behaviors: list[str]) -> list[Any]:
     """One ``minari.EpisodeBuffer`` per logged season, in episode-id order."""
     from minari.data_collector import EpisodeBuffer
 
-    episode = np.asarray(data["episode_id"])
     buffers = []
-    for number, eid in enumerate(np.unique(episode)):
-        rows = np.flatnonzero(episode == eid)
-        rows = rows[np.argsort(np.asarray(data["step"])[rows], kind="stable")]
+    for number, rows in enumerate(episode_rows(data)):
         last = rows[-1]
         masks = np.concatenate([data["action_mask"][rows], data["next_action_mask"][last][None]])
         behavior = behaviors.index(str(data["behavior"][rows[0]]))
@@ -59,13 +56,23 @@ def episode_buffers(data: dict[str, np.ndarray], behaviors: list[str]) -> list[A
 
 def export_minari(dataset_dir: str | Path, dataset_id: str, data_format: str = "arrow") -> Any:
     """Write the dataset in ``dataset_dir`` as the Minari dataset ``dataset_id``; return it."""
+    data = load_dataset(dataset_dir)
+    check_shapes(data)
+    return to_minari(data, load_manifest(dataset_dir), dataset_id, data_format)
+
+
+def to_minari(
+    data: dict[str, np.ndarray],
+    manifest: dict[str, Any],
+    dataset_id: str,
+    data_format: str = "arrow",
+) -> Any:
+    """Write a dataset's columns (as ``collect`` returns them) as the Minari dataset
+    ``dataset_id``; return it."""
     import warnings
 
     import minari
 
-    manifest = load_manifest(dataset_dir)
-    data = load_dataset(dataset_dir)
-    check_shapes(data)
     env = gym.make(envs.ENV_ID, scenario=manifest.get("scenario") or "default")
     behaviors = sorted({str(b) for b in data["behavior"]})
     with warnings.catch_warnings():  # no author, e-mail, permalink or eval env to name
@@ -77,7 +84,7 @@ def export_minari(dataset_dir: str | Path, dataset_id: str, data_format: str = "
             algorithm_name=", ".join(behaviors),
             description=(
                 f"isched season env, scenario {manifest.get('scenario')}: "
-                f"{manifest['transitions']} transitions. infos['action_mask'] is the mask of "
+                f"{data['action'].size} transitions. infos['action_mask'] is the mask of "
                 "valid actions of each observation; infos['behavior'] indexes the behaviour "
                 f"policies {behaviors}."
             ),

@@ -326,6 +326,13 @@ def load_dataset(dataset_dir: str | Path) -> dict[str, np.ndarray]:
     return data
 
 
+def episode_rows(data: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """Row indices of each logged episode, in episode-id order, in step order within."""
+    episode = np.asarray(data["episode_id"])
+    order = np.lexsort((np.asarray(data["step"]), episode))
+    return np.split(order, np.flatnonzero(np.diff(episode[order])) + 1)
+
+
 def check_shapes(data: dict[str, np.ndarray]) -> None:
     """Raise ``ValueError`` unless the arrays have this env's observation and action sizes."""
     if data["obs"].shape[1:] != (OBS_SIZE,) or data["action_mask"].shape[1:] != (N_ACTIONS,):

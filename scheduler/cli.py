@@ -373,9 +373,9 @@ def collect(
         f"({', '.join(labels)}) to {out_dir}"
     )
     if minari_id is not None:
-        from experiments.minari_export import export_minari
+        from experiments.minari_export import to_minari
 
-        exported = export_minari(out_dir, minari_id)
+        exported = to_minari(data, manifest, minari_id)
         out.print(f"exported Minari dataset {minari_id} ({exported.total_episodes} episodes)")
 
 
