@@ -18,7 +18,7 @@ def _rows(policy: str, returns: list[float], ms: float) -> list[dict]:
             "fill_rate": 0.5,
             "decision_ms_median": ms,
             "decision_ms_mean": ms,
-        }  # fmt: skip
+        }
         for i, r in enumerate(returns)
     ]
 

@@ -262,12 +262,10 @@ def n_step_view(data: dict[str, np.ndarray], discounts: np.ndarray, n: int) -> d
     reward = np.asarray(data["reward"], np.float64)
     terminated = np.asarray(data["terminated"], bool)
     stop = terminated | np.asarray(data.get("truncated", np.zeros(size, bool)), bool)
+    follows = np.zeros(size, bool)  # row i + 1 is the next step of row i's episode
     if "episode_id" in data and "step" in data:
         episode, step = np.asarray(data["episode_id"]), np.asarray(data["step"])
-        follows = np.zeros(size, bool)
         follows[:-1] = (episode[1:] == episode[:-1]) & (step[1:] == step[:-1] + 1)
-    else:
-        follows = np.zeros(size, bool)
     row = np.arange(size)
     total = np.zeros(size)
     factor = np.ones(size)
