@@ -26,11 +26,11 @@ test-slow: install
 	$(PY) -m pytest -q -m slow
 
 lint: install
-	$(VENV)/bin/ruff check scheduler envs policies experiments tests benchmarks
-	$(VENV)/bin/ruff format --check scheduler envs policies experiments tests benchmarks
+	$(VENV)/bin/ruff check scheduler envs policies experiments isched tests benchmarks
+	$(VENV)/bin/ruff format --check scheduler envs policies experiments isched tests benchmarks
 
 type: install
-	$(VENV)/bin/mypy --ignore-missing-imports scheduler envs policies experiments
+	$(VENV)/bin/mypy --ignore-missing-imports scheduler envs policies experiments isched
 
 bench: install
 	$(PY) benchmarks/env_throughput.py

@@ -13,6 +13,7 @@ from gymnasium import spaces
 from envs.calendar import Booking, Calendar, candidate_hours_mask
 from scheduler.domain import AREAS, INTERNSHIP_WEEKS, OFFICES
 from scheduler.generator import Season, generate_season
+from scheduler.rules import acceptance_probability, quality_prior, week_of_day
 from scheduler.scenario import ScenarioConfig, load_scenario
 
 APPLIED, NEW, SCREENED, LOOPED, OFFERED, HIRED, DECLINED, REJECTED, WITHDRAWN = range(9)
@@ -179,14 +180,13 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         self.postings = snap.postings
         self.interviewers = snap.interviewers
         n = len(snap.candidates)
-        week_of_day = [(d - season.days[0]).days // 7 for d in season.days]
         self.calendar = Calendar(
             busy=[[int(x) for x in row] for row in season.busy],
             max_per_day=[i.max_per_day for i in snap.interviewers],
             max_per_week=[i.max_per_week for i in snap.interviewers],
             n_rooms=len(snap.rooms),
             n_days=self.n_days,
-            week_of_day=week_of_day,
+            week_of_day=week_of_day(season.days),
             slots_per_day=cfg.hours.slots_per_day,
         )
         area_index = {a: k for k, a in enumerate(AREAS)}
@@ -239,7 +239,7 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         self.pending = [-1] * n
         self.last_contact = [0] * n
         self.contact_version = [0] * n
-        prior = [0.15 * (c.publications - cfg.publications_mean) for c in snap.candidates]
+        prior = [quality_prior(c.publications, cfg.publications_mean) for c in snap.candidates]
         self.post_mean = prior
         self.post_prec = [1.0] * n
         self.screen_day = [-1] * n
@@ -486,13 +486,13 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
     def acceptance_probability(self, c: int, p: int, offer_day: int) -> float:
         """Chance that candidate ``c`` accepts posting ``p`` offered on ``offer_day``."""
         cand, post = self.candidates[c], self.postings[p]
-        prob = self.config.accept_base
-        if post.area != cand.primary_area:
-            prob *= 0.9
-        if cand.office_preference and cand.office_preference != post.office:
-            prob *= 0.85
         form_day = int(self.season.form_day[c]) if self.season else 0
-        return prob * max(0.5, 1.0 - 0.01 * (offer_day - form_day))
+        return acceptance_probability(
+            self.config.accept_base,
+            primary_area=post.area == cand.primary_area,
+            preferred_office=not cand.office_preference or cand.office_preference == post.office,
+            days_since_form=offer_day - form_day,
+        )
 
     def _answer_offer(self, c: int) -> None:
         p, w, offer_day, k = self.offer[c]  # type: ignore[misc]

@@ -31,7 +31,7 @@ def mdp_dataset(data: dict[str, np.ndarray]) -> Any:
     """The logged transitions as a d3rlpy ``MDPDataset`` (observation = obs + mask)."""
     import d3rlpy
 
-    from experiments.offline_dataset import episode_rows
+    from policies.offline.dataset import episode_rows
 
     episodes = episode_rows(data)
     order = np.concatenate(episodes)
@@ -78,8 +78,8 @@ def main(argv: list[str] | None = None) -> None:
     import gymnasium as gym
 
     import envs
-    from experiments.offline_dataset import load_dataset
-    from experiments.rollout import mean_ci, run_episode
+    from policies.offline.dataset import load_dataset
+    from policies.rollout import mean_ci, run_episode
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dataset", type=Path)

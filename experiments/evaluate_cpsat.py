@@ -22,8 +22,8 @@ import pandas as pd
 
 import envs
 from envs.season_env import unwrap
-from experiments.rollout import mean_ci, run_episode, simulate
 from policies import make_policy
+from policies.rollout import mean_ci, run_episode, simulate
 
 POLICIES = ("random", "fifo", "urgency", "greedy", "cpsat", "hindsight")
 

@@ -28,16 +28,16 @@ import gymnasium as gym
 import numpy as np
 
 import envs
-from experiments.offline_dataset import (
+from policies import make_policy
+from policies.offline.dataset import (
     collect,
     load_manifest,
     make_behavior,
     merge_datasets,
     write_dataset,
 )
-from experiments.rollout import code_version, mean_ci, run_episode, simulate
-from policies import make_policy
 from policies.offline.train import train_model
+from policies.rollout import code_version, mean_ci, run_episode, simulate
 
 EVAL_SEED = 100_000
 """Held-out seasons start here; training seasons are ``0 ... `` (far below)."""

@@ -23,7 +23,7 @@ import gymnasium as gym
 import numpy as np
 
 import envs
-from experiments.offline_dataset import check_shapes, episode_rows, load_dataset, load_manifest
+from policies.offline.dataset import check_shapes, episode_rows, load_dataset, load_manifest
 
 
 def episode_buffers(data: dict[str, np.ndarray], behaviors: list[str]) -> list[Any]:

@@ -115,6 +115,7 @@ from envs.season_env import (
 from policies.base import register_policy
 from scheduler.domain import AREAS, OFFICES
 from scheduler.generator import AREA_POPULARITY
+from scheduler.rules import SECONDARY_AREA_FACTOR, delay_factor, expected_office_factor
 
 SCREEN, LOOP, REJECT, OFFER_0 = 0, 1, 2, 3
 SCALE = 1000
@@ -726,9 +727,8 @@ class _DayModel:
         s1 = math.sqrt(1 - 1 / p1)
         s2 = math.sqrt(1 / p1 - 1 / (p1 + 1 / cfg.loop_noise_sd**2))
         shares = pol._window_shares(self.day + 5)
-        decay = max(0.5, 1.0 - 0.01 * 6)
-        # 60% state an office preference, half of them for the other office (x 0.85)
-        office_factor = 0.7 + 0.3 * 0.85
+        decay = delay_factor(6)
+        office_factor = expected_office_factor()
         supply: dict[int, list[Any]] = {}
         for p, post in enumerate(e.postings):
             if e.p_remaining[p] <= 0:
@@ -741,7 +741,7 @@ class _DayModel:
             if omega <= 0 or n_max <= 0:
                 continue
             fit = (prim + sec * rw.secondary_fit) / (prim + sec)
-            area_acc = (prim + sec * 0.9) / (prim + sec)
+            area_acc = (prim + sec * SECONDARY_AREA_FACTOR) / (prim + sec)
             acc = cfg.accept_base * area_acc * office_factor * decay * omega
             team = pol.team_of_posting[p]
             ns = model.new_int_var(0, n_max, f"fs{p}")

@@ -291,7 +291,7 @@ class HindsightPolicy:
         raise RuntimeError(
             "'hindsight' is an upper bound, not a policy: it cannot act. Use "
             "policies.hindsight.hindsight_bound(env.unwrapped.season), or "
-            "experiments.rollout.simulate(..., ['hindsight'], ...), which reports it per seed."
+            "policies.rollout.simulate(..., ['hindsight'], ...), which reports it per seed."
         )
 
 

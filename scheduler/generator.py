@@ -43,6 +43,7 @@ from scheduler.domain import (
     Snapshot,
     StartWindow,
 )
+from scheduler.rules import OFFICE_PREFERENCE_P, quality_prior
 from scheduler.scenario import ScenarioConfig
 
 AREA_POPULARITY = np.array([0.16, 0.18, 0.14, 0.12, 0.07, 0.08, 0.07, 0.07, 0.06, 0.05])
@@ -229,7 +230,7 @@ def generate_season(config: ScenarioConfig, seed: int, *, calendar_rows: bool = 
         )
         weeks = 10 if rng.random() < config.too_short_availability_p else int(rng.integers(12, 17))
         available_until = available_from + dt.timedelta(weeks=weeks, days=int(rng.integers(0, 7)))
-        office_pref = OFFICES[int(rng.integers(2))] if rng.random() < 0.6 else None
+        office_pref = OFFICES[int(rng.integers(2))] if rng.random() < OFFICE_PREFERENCE_P else None
         candidates.append(
             Candidate(
                 candidate_id=f"C{c:05d}",
@@ -247,7 +248,7 @@ def generate_season(config: ScenarioConfig, seed: int, *, calendar_rows: bool = 
                 stage="new" if form[c] >= 0 else "applied",
             )
         )
-        prior = 0.15 * (pubs - config.publications_mean)
+        prior = quality_prior(pubs, config.publications_mean)
         truths.append(
             CandidateTruth(
                 quality=float(prior + rng.normal()),

@@ -16,7 +16,6 @@ import pytest
 import envs
 from envs.export import export_season
 from envs.season_env import InterviewSchedulingEnv
-from experiments.rollout import run_episode, simulate
 from policies import make_policy, policy_names
 from policies.hindsight import (
     HindsightResult,
@@ -24,6 +23,7 @@ from policies.hindsight import (
     hindsight_bound,
     hire_options,
 )
+from policies.rollout import run_episode, simulate
 from scheduler.validator import check_schedule
 
 SEEDS = (0, 1, 2)

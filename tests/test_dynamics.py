@@ -10,9 +10,9 @@ import pytest
 
 import envs
 from envs.season_env import WITHDRAWN
-from experiments.rollout import run_episode
 from policies import make_policy
 from policies.heuristics import GreedyPolicy
+from policies.rollout import run_episode
 from scheduler.scenario import ScenarioConfig, load_scenario
 
 SEEDS = range(4)

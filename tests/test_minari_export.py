@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from cli_runner import isched
 
-from experiments.offline_dataset import load_dataset
+from policies.offline.dataset import load_dataset
 
 
 def test_minari_export_reads_back_as_the_logged_transitions(

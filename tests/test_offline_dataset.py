@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from envs.season_env import N_ACTIONS, OBS_SIZE
-from experiments.offline_dataset import (
+from policies.offline.dataset import (
     ARRAY_COLUMNS,
     SCALAR_COLUMNS,
     behavior_labels,

@@ -21,8 +21,8 @@ import yaml
 
 import envs
 from envs.export import export_season
-from experiments.rollout import run_episode
 from policies import make_policy
+from policies.rollout import run_episode
 from scheduler.validator import Violation, check_schedule
 
 HEURISTICS = ("random", "fifo", "urgency", "greedy")

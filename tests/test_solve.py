@@ -15,7 +15,7 @@ import pytest
 from cli_runner import isched
 from typer.testing import CliRunner
 
-from scheduler.cli import app, generate
+from isched.cli import app, generate
 from scheduler.solver import SolveOptions, solve_snapshot, write_outputs
 from scheduler.validator import check_schedule
 

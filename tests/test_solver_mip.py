@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.cli import generate
+from isched.cli import generate
 from scheduler.solver import cpsat, mip
 from scheduler.solver.config import SolveOptions
 from scheduler.solver.engine import Job, model_for

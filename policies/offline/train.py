@@ -28,8 +28,8 @@ def train_model(
     **overrides: Any,
 ) -> dict[str, Any]:
     """Load the dataset, train ``algo`` and write the model; a summary of the run."""
-    from experiments.offline_dataset import check_shapes, load_dataset, load_manifest
-    from experiments.rollout import code_version
+    from policies.offline.dataset import check_shapes, load_dataset, load_manifest
+    from policies.rollout import code_version
 
     module = algo_module(algo)
     settings = make_settings(algo, **overrides)

@@ -13,11 +13,9 @@ Modules, in the order a solve runs through them:
 - ``rooms``: concrete rooms after the solve;
 - ``engine``: hint + bound + search, and the decomposition of large models;
 - ``registry``: solvers by name (``cpsat``, ``greedy``, ``rl:MODEL_DIR``);
-- ``learned``: the ``rl:MODEL_DIR`` solver (a learned policy picks, the greedy rule places);
 - ``output`` / ``api``: schedule rows, report, atomic write; ``solve_snapshot``.
 """
 
-from scheduler.solver import learned as _learned  # noqa: F401  (registers rl:MODEL_DIR)
 from scheduler.solver.api import SolveResult, solve_snapshot
 from scheduler.solver.config import SolveOptions, SolveWeights
 from scheduler.solver.output import SCHEDULE_COLUMNS, write_outputs

@@ -46,6 +46,7 @@ from scheduler.domain import (
     Snapshot,
     WorkingHours,
 )
+from scheduler.rules import week_of_day
 from scheduler.scenario import ScenarioConfig
 
 MIN_ROOM_CAPACITY = 2
@@ -204,14 +205,7 @@ def snapshot_day(snapshot: Snapshot, meta: dict[str, Any]) -> dt.date:
 
 def make_horizon(snapshot: Snapshot, config: ScenarioConfig, meta: dict[str, Any]) -> Horizon:
     days = tuple(working_days_after(snapshot_day(snapshot, meta), config.horizon_days))
-    first_week = days[0].isocalendar()[:2] if days else (0, 0)
-    weeks: list[int] = []
-    for day in days:
-        year, week = day.isocalendar()[:2]
-        weeks.append((year - first_week[0]) * 53 + week - first_week[1])
-    # renumber 0, 1, ... in order (ISO years may have 52 or 53 weeks)
-    order = {w: k for k, w in enumerate(dict.fromkeys(weeks))}
-    return Horizon(days, tuple(order[w] for w in weeks), config.hours)
+    return Horizon(days, tuple(week_of_day(days)), config.hours)
 
 
 # Calendars ----------------------------------------------------------------------------

@@ -31,8 +31,8 @@ import numpy as np
 
 import envs
 from envs.season_env import N_ACTIONS, OBS_SIZE
-from experiments.rollout import code_version
 from policies import Policy, make_policy
+from policies.rollout import code_version
 
 ARRAY_COLUMNS = ("obs", "next_obs", "action_mask", "next_action_mask")
 SCALAR_COLUMNS = (

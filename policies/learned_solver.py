@@ -27,6 +27,8 @@ from envs.season_env import (
     SLOT_FEATURES,
     WINDOW,
 )
+from policies import make_policy
+from scheduler.rules import quality_prior
 from scheduler.solver.engine import Job, Outcome, _score
 from scheduler.solver.greedy import _loop, _screen, request_order
 from scheduler.solver.problem import Problem, Request
@@ -55,7 +57,7 @@ def _slot_row(problem: Problem, req: Request, placement: Placement | None) -> np
     row[F["stage_new"]] = req.stage == "screen"
     row[F["stage_screened"]] = req.stage == "loop"
     precision = 1.0 + (1.0 / cfg.screen_noise_sd**2 if req.stage == "loop" else 0.0)
-    row[F["quality_mean"]] = 0.15 * (cand.publications - cfg.publications_mean)
+    row[F["quality_mean"]] = quality_prior(cand.publications, cfg.publications_mean)
     row[F["quality_sd"]] = 1.0 / math.sqrt(precision)
     row[F["days_since_contact"]] = min(waited, 30.0) / 10.0
     row[F["days_since_form"]] = min(waited, 300.0) / 30.0
@@ -76,8 +78,6 @@ def _slot_row(problem: Problem, req: Request, placement: Placement | None) -> np
 @register_solver("rl")
 def solve_learned(job: Job) -> Outcome:
     """Book the requests the learned policy picks, in the order it picks them."""
-    from policies import make_policy
-
     if not job.arg:
         raise ValueError("solver rl needs a model directory: --solver rl:MODEL_DIR")
     policy = make_policy(f"rl:{job.arg}", seed=job.options.seed)

@@ -132,9 +132,9 @@ def simulate(
 ) -> None:
     """Run whole seasons in the environment and print KPIs per policy."""
     from envs.export import export_season
-    from experiments.rollout import mean_ci
-    from experiments.rollout import simulate as run
     from policies import make_policy
+    from policies.rollout import mean_ci
+    from policies.rollout import simulate as run
     from scheduler.validator import check_schedule
 
     names = [p.strip() for p in policy.split(",") if p.strip()]
@@ -250,6 +250,7 @@ def solve(
     """
     import contextlib
 
+    import policies.learned_solver  # noqa: F401  (registers rl:MODEL_DIR)
     from scheduler.solver import SolveOptions, get_solver, solve_snapshot, write_outputs
 
     if time_limit <= 0:
@@ -343,8 +344,8 @@ def collect(
     V plays seeds SEED + V * EPISODES ... SEED + (V + 1) * EPISODES - 1. With
     --minari ID the dataset is exported to Minari as well (one episode per season).
     """
-    from experiments.offline_dataset import behavior_labels, write_dataset
-    from experiments.offline_dataset import collect as run
+    from policies.offline.dataset import behavior_labels, write_dataset
+    from policies.offline.dataset import collect as run
 
     names = [b.strip() for b in behavior.split(",") if b.strip()]
     try:

@@ -1,0 +1,5 @@
+"""``python -m isched``: the command line."""
+
+from isched.cli import app
+
+app()
