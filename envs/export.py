@@ -12,10 +12,13 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import pandas as pd
 
-from envs.season_env import APPLIED, NEW, SCREENED, STAGE_NAMES, InterviewSchedulingEnv
+from envs.feasibility import target_posting
+from envs.layout import STAGE_NAMES, Stage
+from envs.season_env import season_state
 from scheduler.domain import Snapshot
 from scheduler.generator import busy_blocks_from_masks
 from scheduler.tables import write_snapshot
@@ -27,32 +30,37 @@ SCHEDULE_COLUMNS = (
 OFFER_COLUMNS = ("candidate_id", "posting_id", "offer_date", "start_date", "accepted", "window_id")
 
 
-def schedule_frame(env: InterviewSchedulingEnv) -> pd.DataFrame:
-    """One row per interview that took place, in the CLI.md ``schedule.csv`` columns."""
-    hours = env.config.hours
+def schedule_frame(env: gym.Env) -> pd.DataFrame:
+    """One row per interview that took place, in the CLI.md ``schedule.csv`` columns.
+
+    ``status`` is ``confirmed`` for a held interview and ``no_show`` for one the
+    candidate missed (it took the interviewers' time but did not happen).
+    """
+    s = season_state(env)
+    hours = s.config.hours
     rows = []
-    for b, booking in enumerate(env.bookings):
+    for b, booking in enumerate(s.bookings):
         if booking.status not in ("held", "no_show"):
             continue
-        day = env.days[booking.day]
+        day = s.days[booking.day]
         rows.append(
             {
                 "interview_id": f"IV{b:06d}",
-                "candidate_id": env.candidates[booking.candidate].candidate_id,
-                "posting_id": env.postings[booking.posting].posting_id
+                "candidate_id": s.candidates[booking.candidate].candidate_id,
+                "posting_id": s.postings[booking.posting].posting_id
                 if booking.posting >= 0
                 else "",
                 "stage": booking.stage,
                 "interviewer_ids": ";".join(
-                    env.interviewers[i].interviewer_id for i in booking.interviewers
+                    s.interviewers[i].interviewer_id for i in booking.interviewers
                 ),
                 "start": hours.slot_start(day, booking.start).isoformat(),
                 "end": hours.slot_start(day, booking.end).isoformat(),
                 "office": booking.office,
-                "room_id": env.season.snapshot.rooms[booking.room].room_id  # type: ignore[union-attr]
+                "room_id": s.season.snapshot.rooms[booking.room].room_id
                 if booking.room >= 0
                 else "",
-                "status": "confirmed",
+                "status": "no_show" if booking.status == "no_show" else "confirmed",
                 "session_starts": ";".join(
                     hours.slot_start(day, s).isoformat() for s in booking.session_starts
                 )
@@ -63,30 +71,30 @@ def schedule_frame(env: InterviewSchedulingEnv) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(SCHEDULE_COLUMNS))
 
 
-def offers_frame(env: InterviewSchedulingEnv) -> pd.DataFrame:
+def offers_frame(env: gym.Env) -> pd.DataFrame:
     """One row per offer made, with its start window and answer."""
+    s = season_state(env)
     rows = [
         {
-            "candidate_id": env.candidates[c].candidate_id,
-            "posting_id": env.postings[p].posting_id,
-            "offer_date": env.days[day].isoformat(),
-            "start_date": env.windows[w].start_date.isoformat(),
+            "candidate_id": s.candidates[c].candidate_id,
+            "posting_id": s.postings[p].posting_id,
+            "offer_date": s.days[day].isoformat(),
+            "start_date": s.windows[w].start_date.isoformat(),
             "accepted": "true" if accepted else "false",
-            "window_id": env.windows[w].window_id,
+            "window_id": s.windows[w].window_id,
         }
-        for c, p, w, day, accepted in env.offers
+        for c, p, w, day, accepted in s.offers
     ]
     return pd.DataFrame(rows, columns=list(OFFER_COLUMNS))
 
 
-def export_season(env: InterviewSchedulingEnv, out_dir: Path | str) -> Path:
+def export_season(env: gym.Env, out_dir: Path | str) -> Path:
     """Write the realised season of ``env`` (after or during an episode) to ``out_dir``."""
-    season = env.season
-    if season is None:
-        raise RuntimeError("reset the env before exporting its season")
+    s = season_state(env)
+    season = s.season
     snapshot = season.snapshot
     final = [
-        dataclasses.replace(c, stage=STAGE_NAMES[env.stage[k]])
+        dataclasses.replace(c, stage=STAGE_NAMES[s.stage[k]])
         for k, c in enumerate(snapshot.candidates)
     ]
     realised = Snapshot(
@@ -100,7 +108,7 @@ def export_season(env: InterviewSchedulingEnv, out_dir: Path | str) -> Path:
     out = Path(out_dir)
     write_snapshot(
         realised,
-        env.config,
+        s.config,
         out,
         seed=season.seed,
         snapshot_date=season.days[0],
@@ -109,9 +117,7 @@ def export_season(env: InterviewSchedulingEnv, out_dir: Path | str) -> Path:
     return out
 
 
-def coordinator_snapshot(
-    env: InterviewSchedulingEnv, seed: int, out_dir: Path | str, fmt: str = "csv"
-) -> Path:
+def coordinator_snapshot(env: gym.Env, seed: int, out_dir: Path | str, fmt: str = "csv") -> Path:
     """Write what a coordinator holds on the env's current day as snapshot tables.
 
     Candidates who applied so far and are still to be scheduled (``applied``:
@@ -120,36 +126,31 @@ def coordinator_snapshot(
     ``horizon_days`` working days, with the interviews already booked shown as
     busy blocks. Candidates with an interview already booked are left out.
     """
-    season = env.season
-    if season is None:
-        raise RuntimeError("reset the env before taking a snapshot")
-    day = min(env.day, env.n_days - 1)
+    s = season_state(env)
+    season = s.season
+    day = min(s.day, s.n_days - 1)
     keep = []
     targets: dict[str, str] = {}
     last: dict[str, Any] = {}
-    for c, cand in enumerate(env.candidates):
-        stage = env.stage[c]
-        if season.applied_day[c] > day or env.pending[c] >= 0:
+    for c, cand in enumerate(s.candidates):
+        stage = s.stage[c]
+        if season.applied_day[c] > day or s.pending[c] >= 0:
             continue
-        if stage not in (APPLIED, NEW, SCREENED):
+        if stage not in (Stage.APPLIED, Stage.NEW, Stage.SCREENED):
             continue
         keep.append(dataclasses.replace(cand, stage=STAGE_NAMES[stage]))
-        if stage == SCREENED:
-            p = env._target_posting(c)
+        if stage == Stage.SCREENED:
+            p = target_posting(s, c)
             if p >= 0:
-                targets[cand.candidate_id] = env.postings[p].posting_id
-            last[cand.candidate_id] = env.days[env.screen_day[c]]
-    horizon = range(day + 1, min(day + 1 + env.config.horizon_days, env.n_days))
-    occupied = np.array(
-        [[row[d] for d in horizon] for row in env.calendar.occupied], dtype=np.int64
-    )
-    busy = busy_blocks_from_masks(
-        env.interviewers, [env.days[d] for d in horizon], occupied, env.config
-    )
+                targets[cand.candidate_id] = s.postings[p].posting_id
+            last[cand.candidate_id] = s.days[s.screen_day[c]]
+    horizon = range(day + 1, min(day + 1 + s.config.horizon_days, s.n_days))
+    occupied = np.array([[row[d] for d in horizon] for row in s.calendar.occupied], dtype=np.int64)
+    busy = busy_blocks_from_masks(s.interviewers, [s.days[d] for d in horizon], occupied, s.config)
     snapshot = Snapshot(
-        postings=env.postings,
+        postings=s.postings,
         candidates=keep,
-        interviewers=env.interviewers,
+        interviewers=s.interviewers,
         rooms=season.snapshot.rooms,
         start_windows=season.snapshot.start_windows,
         busy=busy,
@@ -157,10 +158,10 @@ def coordinator_snapshot(
     out = Path(out_dir)
     write_snapshot(
         snapshot,
-        env.config,
+        s.config,
         out,
         seed=seed,
-        snapshot_date=env.days[day],
+        snapshot_date=s.days[day],
         fmt=fmt,
         targets=targets,
         last_interview=last,

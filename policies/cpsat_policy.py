@@ -104,20 +104,15 @@ import numpy as np
 from ortools.sat.python import cp_model
 from scipy import stats
 
-from envs.season_env import (
-    END_DAY,
-    LOOPED,
-    N_VERBS,
-    NEW,
-    SCREENED,
-    InterviewSchedulingEnv,
-)
+from envs.known import KnownState
+from envs.layout import END_DAY, N_VERBS, Stage, Verb
 from policies.base import register_policy
 from scheduler.domain import AREAS, OFFICES
 from scheduler.generator import AREA_POPULARITY
 from scheduler.rules import SECONDARY_AREA_FACTOR, delay_factor, expected_office_factor
 
-SCREEN, LOOP, REJECT, OFFER_0 = 0, 1, 2, 3
+NEW, SCREENED, LOOPED = int(Stage.NEW), int(Stage.SCREENED), int(Stage.LOOPED)
+SCREEN, LOOP, REJECT, OFFER_0 = Verb.SCREEN, Verb.LOOP, Verb.REJECT, Verb.OFFER_0
 SCALE = 1000
 """Objective and resource coefficients are scaled to integers by this factor."""
 NOW, LATER = 0, 1
@@ -173,7 +168,7 @@ class CpSatPolicy:
     def __init__(self, seed: int = 0, **kwargs: Any) -> None:
         self.seed = seed
         self.cfg = CpSatConfig(**kwargs)
-        self.env: InterviewSchedulingEnv | None = None
+        self.env: KnownState | None = None
         self.day = -1
         self.plan = _Plan()
         self.solve_seconds = 0.0
@@ -192,8 +187,7 @@ class CpSatPolicy:
     # ------------------------------------------------------------------ setup
     def reset(self, env: gym.Env) -> None:
         """Keep the unwrapped env and precompute the season's static tables."""
-        e = env.unwrapped
-        assert isinstance(e, InterviewSchedulingEnv)
+        e = KnownState(env)
         self.env = e
         self.day = -1
         self.plan = _Plan()
@@ -259,7 +253,7 @@ class CpSatPolicy:
         e = self.env
         assert e is not None
         cfg = e.config
-        form = int(e.season.form_day[c])  # type: ignore[union-attr]
+        form = e.form_day(c)
         scale = max(1e-6, cfg.deadline_mean_days - 8)
         now = max(e.day - form, 7)
         later = max(until - form, 7)
@@ -314,8 +308,7 @@ class CpSatPolicy:
         """Per office: share of the candidates seen so far whose first open window is ``w``."""
         e = self.env
         assert e is not None
-        form_day = e.season.form_day  # type: ignore[union-attr]
-        seen = [c for c in range(len(e.candidates)) if 0 <= form_day[c] <= e.day]
+        seen = e.arrived()
         out: dict[int, dict[int, float]] = {}
         if len(seen) < 20:
             for o in range(len(OFFICES)):
@@ -337,9 +330,14 @@ class CpSatPolicy:
     def _postings_for(self, c: int) -> list[int]:
         e = self.env
         assert e is not None
+        # offers go to the team that runs the loop: the held loop's, else today's target
+        team_p = e.loop_posting[c] if e.loop_posting[c] >= 0 else e.target_posting(c)
+        if team_p < 0:
+            return []
+        team = e.p_team[team_p]
         out = []
         for a in e.c_areas[c]:
-            out += [p for p in e.area_postings[a] if e.p_remaining[p] > 0]
+            out += [p for p in e.area_postings[a] if e.p_remaining[p] > 0 and e.p_team[p] == team]
         return out
 
     # --------------------------------------------------------------- planning
@@ -571,7 +569,7 @@ class _DayModel:
         return hit
 
     def _team(self, c: int) -> int:
-        p = self.e._target_posting(c)
+        p = self.e.target_posting(c)
         return self.pol.team_of_posting[p] if p >= 0 else -1
 
     def _new_tree(self, c: int) -> tuple[list[Any], Any]:
@@ -587,7 +585,7 @@ class _DayModel:
         wait = pol.cfg.later_wait_days
         roots: list[Any] = []
         now = None
-        found = e._screen_search(c)
+        found = e.screen_search(c)
         for period in (NOW, LATER):
             if period == NOW:
                 if found is None:
@@ -650,7 +648,7 @@ class _DayModel:
         wait = pol.cfg.later_wait_days
         roots: list[Any] = []
         now = None
-        found = e._loop_search(c)
+        found = e.loop_search(c)
         for period in (NOW, LATER):
             if period == NOW:
                 if found is None:

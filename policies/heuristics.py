@@ -24,23 +24,10 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from envs.season_env import (
-    END_DAY,
-    GLOBAL_FEATURES,
-    N_VERBS,
-    SLOT_FEATURE_NAMES,
-    SLOT_FEATURES,
-    WINDOW,
-)
+from envs.layout import END_DAY, F, Verb, action_of, slot_rows, verb_mask
 from policies.base import register_policy
 
-F = {name: j for j, name in enumerate(SLOT_FEATURE_NAMES)}
-SCREEN, LOOP, REJECT, OFFER_0 = 0, 1, 2, 3
-
-
-def slot_table(obs: np.ndarray) -> np.ndarray:
-    """The per-slot block of an observation as a (WINDOW, SLOT_FEATURES) array."""
-    return np.asarray(obs[GLOBAL_FEATURES:]).reshape(WINDOW, SLOT_FEATURES)
+SCREEN, LOOP, REJECT, OFFER_0 = Verb.SCREEN, Verb.LOOP, Verb.REJECT, Verb.OFFER_0
 
 
 class RandomPolicy:
@@ -78,28 +65,28 @@ class PriorityPolicy:
         raise NotImplementedError
 
     def act(self, obs: np.ndarray, info: dict[str, Any]) -> int:
-        mask = info["action_mask"][: WINDOW * N_VERBS].reshape(WINDOW, N_VERBS)
-        slots = slot_table(obs)
+        mask = verb_mask(info["action_mask"])
+        slots = slot_rows(obs)
         if self.reject_below is not None:
-            stage = slots[:, [F["stage_new"], F["stage_screened"], F["stage_looped"]]]
+            stage = slots[:, [F.stage_new, F.stage_screened, F.stage_looped]]
             limit = stage @ np.asarray(self.reject_below)
-            low = (slots[:, F["present"]] > 0) & (slots[:, F["quality_mean"]] < limit)
+            low = (slots[:, F.present] > 0) & (slots[:, F.quality_mean] < limit)
             low &= mask[:, REJECT] > 0
             if low.any():
-                return int(np.flatnonzero(low)[0]) * N_VERBS + REJECT
+                return action_of(int(np.flatnonzero(low)[0]), REJECT)
         advance = mask[:, [SCREEN, LOOP, OFFER_0]].any(axis=1)
         if self.reject_stuck_after is not None:
             stuck = (mask[:, REJECT] > 0) & ~advance
-            stuck &= slots[:, F["days_since_contact"]] * 10.0 >= self.reject_stuck_after
+            stuck &= slots[:, F.days_since_contact] * 10.0 >= self.reject_stuck_after
             if stuck.any():
-                return int(np.flatnonzero(stuck)[0]) * N_VERBS + REJECT
+                return action_of(int(np.flatnonzero(stuck)[0]), REJECT)
         if not advance.any():
             return END_DAY
         score = np.where(advance, self.priority(slots), -np.inf)
         k = int(np.argmax(score))
         for verb in (OFFER_0, LOOP, SCREEN):
             if mask[k, verb]:
-                return k * N_VERBS + verb
+                return action_of(k, verb)
         return END_DAY
 
 
@@ -107,7 +94,7 @@ class FifoPolicy(PriorityPolicy):
     name = "fifo"
 
     def priority(self, slots: np.ndarray) -> np.ndarray:
-        return slots[:, F["days_since_form"]]
+        return slots[:, F.days_since_form]
 
 
 class UrgencyPolicy(PriorityPolicy):
@@ -115,7 +102,7 @@ class UrgencyPolicy(PriorityPolicy):
     reject_stuck_after = 5.0
 
     def priority(self, slots: np.ndarray) -> np.ndarray:
-        return np.maximum(slots[:, F["patience_risk"]], slots[:, F["deadline_risk"]])
+        return np.maximum(slots[:, F.patience_risk], slots[:, F.deadline_risk])
 
 
 class GreedyPolicy(PriorityPolicy):
@@ -124,19 +111,19 @@ class GreedyPolicy(PriorityPolicy):
     reject_stuck_after = 5.0
 
     def priority(self, slots: np.ndarray) -> np.ndarray:
-        return slots[:, F["quality_mean"]]
+        return slots[:, F.quality_mean]
 
 
 class GreedyFitPolicy(GreedyPolicy):
     name = "greedy_fit"
 
     def act(self, obs: np.ndarray, info: dict[str, Any]) -> int:
-        mask = info["action_mask"][: WINDOW * N_VERBS].reshape(WINDOW, N_VERBS)
-        slots = slot_table(obs)
-        unfit = (slots[:, F["present"]] > 0) & (slots[:, F["hireable"]] < 0.5)
+        mask = verb_mask(info["action_mask"])
+        slots = slot_rows(obs)
+        unfit = (slots[:, F.present] > 0) & (slots[:, F.hireable] < 0.5)
         unfit &= mask[:, REJECT] > 0
         if unfit.any():
-            return int(np.flatnonzero(unfit)[0]) * N_VERBS + REJECT
+            return action_of(int(np.flatnonzero(unfit)[0]), REJECT)
         return super().act(obs, info)
 
 

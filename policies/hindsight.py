@@ -8,13 +8,14 @@ form; sick days). It chooses the hires directly:
   season, a posting ``p`` in one of ``c``'s areas and a start window ``w`` of
   ``p``'s office; created only where ``c`` would accept an offer of ``p`` made
   on the earliest day it can be made (see below), ``w`` leaves 12 weeks inside
-  ``c``'s availability and is at least ``onboarding_lead_days`` after that day;
-- ``loop_team[c, t]`` (binary): the team running ``c``'s loop, one of the teams
-  owning a posting in ``c``'s areas (the env's loop target is such a posting).
+  ``c``'s availability and is at least ``onboarding_lead_days`` after that day.
+
+The loop of a hire ``(c, p, w)`` is held by ``p``'s team: an offer goes only
+to a posting of the team that ran the candidate's loop.
 
 Constraints: each candidate hired at most once; hires per posting ``<=``
-headcount; hires per (office, start window) ``<=`` onboarding capacity; a hired
-candidate's loop is held by one eligible team; per team, the loop sessions of
+headcount; hires per (office, start window) ``<=`` onboarding capacity; per
+team, the loop sessions of
 its hires ``<=`` its members' capacity over the season and the loops ``<=``
 its hiring managers' capacity; all hires' screen and loop sessions ``<=`` the
 capacity of all interviewers. Objective: sum over hires of the env's hire
@@ -23,7 +24,8 @@ value minus the least interviewer time and waiting that hire must cost, minus
 
 ## Why it is an upper bound (every relaxation keeps every online play feasible)
 Take any online play of the season; its accepted offers ``(c, p, w)`` are a
-feasible choice of ``hire`` and its return is at most their objective value:
+feasible choice of ``hire`` (the env, too, offers ``p`` only to a candidate
+whose loop ``p``'s team held) and its return is at most their objective value:
 
 1. **Earliest offer day.** A form arriving on day ``f`` (the candidate is
    actionable that day) gets a screen on day ``f + 1`` at the earliest (the env
@@ -72,7 +74,8 @@ import gymnasium as gym
 import numpy as np
 from ortools.sat.python import cp_model
 
-from envs.season_env import InterviewSchedulingEnv
+from envs.feasibility import acceptance_probability
+from envs.state import SeasonState
 from policies.base import register_policy
 from scheduler.domain import INTERNSHIP_WEEKS
 from scheduler.generator import Season
@@ -101,7 +104,7 @@ def earliest_offer_day(form_day: int, no_show_screen: bool, no_show_loop: bool) 
     return form_day + 4 + 2 * int(no_show_screen) + 2 * int(no_show_loop)
 
 
-def _season_capacity(env: InterviewSchedulingEnv) -> np.ndarray:
+def _season_capacity(env: SeasonState) -> np.ndarray:
     """Sessions each interviewer can hold over the season (caps, sick days removed)."""
     cal = env.calendar
     out = np.zeros(len(env.interviewers))
@@ -115,7 +118,7 @@ def _season_capacity(env: InterviewSchedulingEnv) -> np.ndarray:
     return out
 
 
-def hire_options(env: InterviewSchedulingEnv) -> dict[tuple[int, int, int], float]:
+def hire_options(env: SeasonState) -> dict[tuple[int, int, int], float]:
     """Every (candidate, posting, window) some play could hire, with its value bound.
 
     The value is the hire value plus ``unfilled_penalty`` minus the least
@@ -123,7 +126,6 @@ def hire_options(env: InterviewSchedulingEnv) -> dict[tuple[int, int, int], floa
     ``env`` must have been reset on the season (it only supplies derived tables).
     """
     season = env.season
-    assert season is not None
     cfg = env.config
     rw, fmt = cfg.rewards, cfg.interview
     hour_cost = rw.interviewer_hour_cost * cfg.hours.slot_minutes / 60.0
@@ -148,7 +150,7 @@ def hire_options(env: InterviewSchedulingEnv) -> dict[tuple[int, int, int], floa
                 day = max(first, env.p_first_offer[p])
                 if day >= n_days or day >= f + truth.deadline_days:
                     continue
-                if truth.accept_draw >= env.acceptance_probability(c, p, day):
+                if truth.accept_draw >= acceptance_probability(env, c, p, day):
                     continue
                 fit = 1.0 if env.postings[p].area == cand.primary_area else rw.secondary_fit
                 wait = rw.wait_cost * (min(day + cfg.offer_response_days, n_days) - f)
@@ -182,8 +184,7 @@ def hindsight_bound(season: Season, time_limit: float = 20.0, workers: int = 1) 
         workers: CP-SAT workers.
     """
     started = time.perf_counter()
-    env = InterviewSchedulingEnv(season)
-    env.reset(seed=0)  # a fixed season: only builds the derived tables
+    env = SeasonState(season)  # the season's derived tables, before any play
     rw = env.config.rewards
     values = {k: v for k, v in hire_options(env).items() if v > 0}
     model = cp_model.CpModel()
@@ -201,7 +202,7 @@ def hindsight_bound(season: Season, time_limit: float = 20.0, workers: int = 1) 
         model.add(sum(vs) <= env.postings[p].headcount)
     for w, vs in by_window.items():
         model.add(sum(vs) <= env.windows[w].capacity)
-    _add_interviewer_capacity(model, env, by_cand)
+    _add_interviewer_capacity(model, env, hire)
     model.maximize(
         cp_model.LinearExpr.weighted_sum(
             list(hire.values()), [math.ceil(SCALE * values[k]) for k in hire]
@@ -240,15 +241,20 @@ def hindsight_bound(season: Season, time_limit: float = 20.0, workers: int = 1) 
 
 def _add_interviewer_capacity(
     model: cp_model.CpModel,
-    env: InterviewSchedulingEnv,
-    by_cand: dict[int, list[cp_model.IntVar]],
+    env: SeasonState,
+    hire: dict[tuple[int, int, int], cp_model.IntVar],
 ) -> None:
-    """Aggregate season caps: loops per team (members, managers) and all sessions."""
+    """Aggregate season caps: loops per team (members, managers) and all sessions.
+
+    A hire's loop is held by the team of the posting it hires for (offers go only
+    to the team that ran the loop).
+    """
     season = env.season
-    assert season is not None
+    by_cand: dict[int, list[cp_model.IntVar]] = {}
+    for (c, _, _), v in hire.items():
+        by_cand.setdefault(c, []).append(v)
     cap = _season_capacity(env)
     sessions = env.config.interview.loop_sessions
-    team_of = [env.team_index[p.team] for p in env.postings]
     team_terms: dict[int, list[tuple[int, cp_model.IntVar]]] = {}
     mgr_terms: dict[int, list[tuple[int, cp_model.IntVar]]] = {}
     total: list[tuple[int, cp_model.IntVar]] = []
@@ -259,14 +265,11 @@ def _add_interviewer_capacity(
         hired = model.new_bool_var(f"hired{c}")
         model.add(sum(vs) == hired)
         total.append((screens + sessions * loops, hired))
-        teams = sorted({team_of[p] for a in env.c_areas[c] for p in env.area_postings[a]})
-        ys = []
-        for t in teams:
-            y = model.new_bool_var(f"team{c}_{t}")
-            ys.append(y)
-            team_terms.setdefault(t, []).append((sessions * loops, y))
-            mgr_terms.setdefault(t, []).append((loops, y))
-        model.add(sum(ys) == hired)
+    for (c, p, _), v in hire.items():
+        truth = season.truths[c]
+        loops = 1 + int(truth.no_show_loop)
+        team_terms.setdefault(env.p_team[p], []).append((sessions * loops, v))
+        mgr_terms.setdefault(env.p_team[p], []).append((loops, v))
     for t, terms in team_terms.items():
         limit = int(sum(cap[i] for i in env.team_members[t]))
         model.add(sum(k * v for k, v in terms) <= limit)

@@ -17,15 +17,18 @@ import math
 
 import numpy as np
 
-from envs.season_env import (
+from envs.layout import (
     END_DAY,
-    GLOBAL_FEATURES,
     N_ACTIONS,
-    N_VERBS,
     OBS_SIZE,
-    SLOT_FEATURE_NAMES,
     SLOT_FEATURES,
     WINDOW,
+    F,
+    G,
+    Verb,
+    action_of,
+    decode_action,
+    slot_rows,
 )
 from policies import make_policy
 from scheduler.rules import quality_prior
@@ -34,9 +37,6 @@ from scheduler.solver.greedy import _loop, _screen, request_order
 from scheduler.solver.problem import Problem, Request
 from scheduler.solver.registry import register_solver
 from scheduler.solver.state import Placement, State
-
-F = {name: j for j, name in enumerate(SLOT_FEATURE_NAMES)}
-SCREEN, LOOP, REJECT = 0, 1, 2
 
 
 def _place(problem: Problem, state: State, req: Request) -> Placement | None:
@@ -53,25 +53,25 @@ def _slot_row(problem: Problem, req: Request, placement: Placement | None) -> np
         waited = (problem.horizon.days[0] - cand.form_completed_date).days * 5 / 7
     can_book = placement is not None
     row = np.zeros(SLOT_FEATURES, dtype=np.float32)
-    row[F["present"]] = 1.0
-    row[F["stage_new"]] = req.stage == "screen"
-    row[F["stage_screened"]] = req.stage == "loop"
+    row[F.present] = 1.0
+    row[F.stage_new] = req.stage == "screen"
+    row[F.stage_screened] = req.stage == "loop"
     precision = 1.0 + (1.0 / cfg.screen_noise_sd**2 if req.stage == "loop" else 0.0)
-    row[F["quality_mean"]] = quality_prior(cand.publications, cfg.publications_mean)
-    row[F["quality_sd"]] = 1.0 / math.sqrt(precision)
-    row[F["days_since_contact"]] = min(waited, 30.0) / 10.0
-    row[F["days_since_form"]] = min(waited, 300.0) / 30.0
-    row[F["patience_risk"]] = min(waited, 30.0) / cfg.patience_mean_days
-    row[F["deadline_risk"]] = min(waited, 300.0) / cfg.deadline_mean_days
-    row[F["can_screen"]] = req.stage == "screen" and can_book
-    row[F["can_loop"]] = req.stage == "loop" and can_book
-    row[F["accommodation"]] = bool(cand.accommodation)
-    row[F["publications"]] = cand.publications / 5.0
-    row[F["primary_area_open"]] = 1.0
-    row[F["hireable"]] = 1.0  # the snapshot asks for this interview: a seat is assumed
-    row[F["areas_open"]] = 1.0
+    row[F.quality_mean] = quality_prior(cand.publications, cfg.publications_mean)
+    row[F.quality_sd] = 1.0 / math.sqrt(precision)
+    row[F.days_since_contact] = min(waited, 30.0) / 10.0
+    row[F.days_since_form] = min(waited, 300.0) / 30.0
+    row[F.patience_risk] = min(waited, 30.0) / cfg.patience_mean_days
+    row[F.deadline_risk] = min(waited, 300.0) / cfg.deadline_mean_days
+    row[F.can_screen] = req.stage == "screen" and can_book
+    row[F.can_loop] = req.stage == "loop" and can_book
+    row[F.accommodation] = bool(cand.accommodation)
+    row[F.publications] = cand.publications / 5.0
+    row[F.primary_area_open] = 1.0
+    row[F.hireable] = 1.0  # the snapshot asks for this interview: a seat is assumed
+    row[F.areas_open] = 1.0
     if placement is not None:
-        row[F["booking_wait"]] = min(placement.day + 1, cfg.horizon_days) / cfg.horizon_days
+        row[F.booking_wait] = min(placement.day + 1, cfg.horizon_days) / cfg.horizon_days
     return row
 
 
@@ -95,29 +95,29 @@ def solve_learned(job: Job) -> Outcome:
         obs = np.zeros(OBS_SIZE, dtype=np.float32)
         mask = np.zeros(N_ACTIONS, dtype=np.int8)
         mask[END_DAY] = 1
+        rows = slot_rows(obs)
         found: dict[int, Placement | None] = {}
         for k, r in enumerate(window):
             if r is None:
                 continue
             req = problem.requests[r]
             found[k] = _place(problem, state, req)
-            verb = SCREEN if req.stage == "screen" else LOOP
-            mask[k * N_VERBS + verb] = found[k] is not None
-            mask[k * N_VERBS + REJECT] = 1
-            offset = GLOBAL_FEATURES + k * SLOT_FEATURES
-            obs[offset : offset + SLOT_FEATURES] = _slot_row(problem, req, found[k])
-        obs[1] = 1.0  # a whole horizon ahead
-        obs[5] = min(len(pending), 200) / 50.0
-        obs[6] = min(n_active, 1000) / 200.0
+            verb = Verb.SCREEN if req.stage == "screen" else Verb.LOOP
+            mask[action_of(k, verb)] = found[k] is not None
+            mask[action_of(k, Verb.REJECT)] = 1
+            rows[k] = _slot_row(problem, req, found[k])
+        obs[G.days_left] = 1.0  # a whole horizon ahead
+        obs[G.queue] = min(len(pending), 200) / 50.0
+        obs[G.active] = min(n_active, 1000) / 200.0
         action = policy.act(obs, {"action_mask": mask})
         if action == END_DAY or not mask[action]:
             break
-        k, verb = divmod(action, N_VERBS)
+        k, verb = decode_action(action)
         r = window[k]
         window[k] = None
         n_active -= 1
         placement = found.get(k)
-        if verb in (SCREEN, LOOP) and placement is not None and r is not None:
+        if verb in (Verb.SCREEN, Verb.LOOP) and placement is not None and r is not None:
             state.book(problem.requests[r], placement)
             placed.append(placement)
     return Outcome(placed, "FEASIBLE", _score(job, placed), source="rl")

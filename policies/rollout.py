@@ -13,7 +13,7 @@ import gymnasium as gym
 import numpy as np
 
 import envs
-from envs.season_env import unwrap
+from envs.season_env import season_state, unwrap
 from policies import Policy, make_policy
 
 
@@ -96,8 +96,7 @@ def _hindsight_row(env: gym.Env, seed: int, episode: int) -> dict[str, Any]:
     from policies.hindsight import hindsight_bound
 
     env.reset(seed=seed)
-    inner = unwrap(env)
-    assert inner.season is not None
+    inner = season_state(env)
     result = hindsight_bound(inner.season)
     index = {c.candidate_id: k for k, c in enumerate(inner.candidates)}
     quality = [inner.truths[index[cid]].quality for cid, _, _ in result.hires]

@@ -16,6 +16,7 @@ import pytest
 import envs
 from envs.export import export_season
 from envs.season_env import InterviewSchedulingEnv
+from envs.state import SeasonState
 from policies import make_policy, policy_names
 from policies.hindsight import (
     HindsightResult,
@@ -62,7 +63,7 @@ def test_cpsat_plays_whole_tiny_seasons_with_valid_actions(
 ) -> None:
     kpis, env = cpsat_runs[seed]
     assert env.done
-    assert env.n_invalid == 0
+    assert env.state.n_invalid == 0
     assert kpis["invalid_actions"] == 0
     assert kpis["offers"] >= 1
 
@@ -73,7 +74,7 @@ def test_cpsat_is_reproducible(
     again, env = play("cpsat", 0)
     first, first_env = cpsat_runs[0]
     assert again["return"] == first["return"]
-    assert env.offers == first_env.offers
+    assert env.state.offers == first_env.state.offers
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -97,7 +98,7 @@ def test_hindsight_is_optimal_and_bounds_every_policy(
     assert result.status == "OPTIMAL"
     assert result.bound >= result.objective - 1e-6
     assert result.bound == pytest.approx(result.objective, abs=1e-3)
-    assert len(result.hires) <= sum(p.headcount for p in cpsat_runs[seed][1].postings)
+    assert len(result.hires) <= sum(p.headcount for p in cpsat_runs[seed][1].state.postings)
     returns = {name: play(name, seed)[0]["return"] for name in HEURISTICS}
     returns["cpsat"] = cpsat_runs[seed][0]["return"]
     for name, value in returns.items():
@@ -111,15 +112,13 @@ def test_every_realised_hire_is_a_hindsight_option(policy: str) -> None:
         _, env = play(policy, seed)
         season = env.season
         assert season is not None
-        fresh = InterviewSchedulingEnv(season)
-        fresh.reset(seed=0)
-        options = hire_options(fresh)
-        for c, p, w, day, accepted in env.offers:
+        options = hire_options(SeasonState(season))
+        for c, p, w, day, accepted in env.state.offers:
             truth = season.truths[c]
             first = earliest_offer_day(
                 int(season.form_day[c]), truth.no_show_screen, truth.no_show_loop
             )
-            assert day >= max(first, env.p_first_offer[p])
+            assert day >= max(first, env.state.p_first_offer[p])
             if accepted:
                 assert (c, p, w) in options
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import envs
-from envs.season_env import WITHDRAWN
+from envs.layout import Stage
+from envs.season_env import season_state
 from policies import make_policy
 from policies.heuristics import GreedyPolicy
 from policies.rollout import run_episode
@@ -74,11 +75,11 @@ def test_early_mediocre_hires_sometimes_cost_better_later_ones(
 def test_waiting_sometimes_costs_a_good_candidate() -> None:
     env = gym.make(envs.ENV_ID, scenario="default")
     run_episode(env, make_policy("greedy"), 0)
-    inner = env.unwrapped
+    inner = season_state(env)
     good_lost = [
         c
         for c, stage in enumerate(inner.stage)
-        if stage == WITHDRAWN and inner.post_prec[c] > 1.0 and inner.post_mean[c] > 0.5
+        if stage == Stage.WITHDRAWN and inner.post_prec[c] > 1.0 and inner.post_mean[c] > 0.5
     ]
     assert good_lost, "no screened candidate with a good estimate ever withdrew"
 

@@ -12,7 +12,8 @@ from gymnasium.utils.env_checker import check_env as gym_check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import envs
-from envs.season_env import END_DAY, N_ACTIONS, OBS_SIZE, InterviewSchedulingEnv
+from envs.layout import END_DAY, N_ACTIONS, OBS_SIZE
+from envs.season_env import InterviewSchedulingEnv
 
 
 def make(scenario: str = "tiny") -> InterviewSchedulingEnv:
@@ -62,7 +63,7 @@ def test_pickled_env_continues_identically() -> None:
     random_rollout(env, 5, steps=40)
     clone = pickle.loads(pickle.dumps(env))
     rng = np.random.default_rng(9)
-    mask = env._mask.copy()
+    mask = env.state.mask.copy()
     for _ in range(200):
         action = int(rng.choice(np.flatnonzero(mask)))
         obs_a, r_a, term_a, _, info_a = env.step(action)
@@ -88,7 +89,7 @@ def test_mask_exposures_agree_and_every_valid_action_is_accepted() -> None:
         for action in np.flatnonzero(mask):
             trial = copy.deepcopy(env)
             trial.step(int(action))
-            assert trial.n_invalid == 0, f"valid action {action} was refused"
+            assert trial.state.n_invalid == 0, f"valid action {action} was refused"
             checked += 1
         obs, _, terminated, _, info = env.step(int(rng.choice(np.flatnonzero(mask))))
         if terminated:
@@ -101,14 +102,14 @@ def test_illegal_actions_are_penalised_no_ops() -> None:
     obs, info = env.reset(seed=2)
     invalid = np.flatnonzero(info["action_mask"] == 0)
     assert invalid.size > 0
-    before = (env.day, list(env.stage), list(env.window))
+    before = (env.day, list(env.state.stage), list(env.state.window))
     for action in invalid[:20]:
         obs2, reward, terminated, truncated, info2 = env.step(int(action))
         assert reward == -env.config.rewards.invalid_penalty
         assert not terminated and not truncated
         assert env.observation_space.contains(obs2)
-    assert (env.day, list(env.stage), list(env.window)) == before
-    assert env.n_invalid == min(20, invalid.size)
+    assert (env.day, list(env.state.stage), list(env.state.window)) == before
+    assert env.state.n_invalid == min(20, invalid.size)
 
 
 def test_unmasked_random_actions_never_crash() -> None:
@@ -140,47 +141,44 @@ def test_render_ansi_summarises_the_day() -> None:
 
 def test_slot_features_agree_with_the_season_state() -> None:
     """Pipeline counts, hireability, open seats, booking wait and acceptance match the env."""
-    from envs.season_env import (
-        GLOBAL_FEATURES,
-        LOOPED,
-        SLOT_FEATURE_NAMES,
-        SLOT_FEATURES,
-        WINDOW,
-    )
+    from envs import feasibility as fz
+    from envs.layout import F, G, Stage, slot_rows
 
-    col = {name: j for j, name in enumerate(SLOT_FEATURE_NAMES)}
     env = make("default")
     rng = np.random.default_rng(3)
     obs, info = env.reset(seed=3)
+    s = env.state
     seen_unhireable = seen_offer = seen_pending = 0
     for _ in range(400):
-        rows = obs[GLOBAL_FEATURES:].reshape(WINDOW, SLOT_FEATURES)
-        for k, c in enumerate(env.window):
+        rows = slot_rows(obs)
+        for k, c in enumerate(s.window):
             if c < 0:
                 assert not rows[k].any()
                 continue
             row = rows[k]
-            options = env.offer_options(c) if env.stage[c] == LOOPED else []
+            options = fz.offer_options(s, c) if s.stage[c] == Stage.LOOPED else []
             if options:  # an offer today implies a seat and a window the candidate fits
-                assert row[col["hireable"]] == 1.0
-                accept = env.acceptance_probability(c, options[0][0], env.day)
-                assert row[col["offer_accept"]] == pytest.approx(accept)
+                assert row[F.hireable] == 1.0
+                accept = fz.acceptance_probability(s, c, options[0][0], s.day)
+                assert row[F.offer_accept] == pytest.approx(accept)
                 seen_offer += 1
-            if row[col["hireable"]] == 0.0:
+            if row[F.hireable] == 0.0:
                 assert not options
                 seen_unhireable += 1
-            seats = sum(env.p_remaining[p] for a in env.c_areas[c] for p in env.area_postings[a])
-            assert row[col["areas_open"]] == pytest.approx(min(seats, 10) / 10)
-            if row[col["can_screen"]]:
-                day = env._screen_search(c)[0]
-                wait = (day - env.day) / env.config.horizon_days
-                assert row[col["booking_wait"]] == pytest.approx(wait)
-        booked = [b for b in env.bookings if b.status == "booked"]
-        for k, stage in enumerate(("screen", "loop")):
+            seats = sum(s.p_remaining[p] for _, p in fz.candidate_postings(s, c))
+            assert row[F.areas_open] == pytest.approx(min(seats, 10) / 10)
+            if row[F.can_screen]:
+                day = fz.screen_search(s, c)[0]
+                wait = (day - s.day) / s.config.horizon_days
+                assert row[F.booking_wait] == pytest.approx(wait)
+        booked = [b for b in s.bookings if b.status == "booked"]
+        counts = ((G.pending_screens, G.pending_screen_quality),
+                  (G.pending_loops, G.pending_loop_quality))  # fmt: skip
+        for stage, (count, quality_sum) in zip(("screen", "loop"), counts, strict=True):
             mine = [b.candidate for b in booked if b.stage == stage]
-            assert obs[12 + k] == pytest.approx(len(mine) / env.total_headcount)
-            quality = sum(env.post_mean[c] for c in mine) / env.total_headcount
-            assert obs[14 + k] == pytest.approx(quality, abs=1e-5)
+            assert obs[count] == pytest.approx(len(mine) / s.total_headcount)
+            quality = sum(s.post_mean[c] for c in mine) / s.total_headcount
+            assert obs[quality_sum] == pytest.approx(quality, abs=1e-5)
             seen_pending += len(mine)
         action = int(rng.choice(np.flatnonzero(info["action_mask"])))
         obs, _, terminated, _, info = env.step(action)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from envs.season_env import GLOBAL_FEATURES, N_ACTIONS, N_VERBS, OBS_SIZE, SLOT_FEATURES, WINDOW
+from envs.layout import GLOBAL_FEATURES, N_ACTIONS, N_VERBS, OBS_SIZE, SLOT_FEATURES, WINDOW
 from policies.offline import bc, bcq, cql
 from policies.offline.common import ensemble_members, masked_argmax, numpy_network
 from policies.offline.policy import load_model

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from envs.season_env import N_ACTIONS, OBS_SIZE
+from envs.layout import N_ACTIONS, OBS_SIZE
 from policies.offline.dataset import (
     ARRAY_COLUMNS,
     SCALAR_COLUMNS,

@@ -106,7 +106,7 @@ class SlotNet(nn.Module):
         obs_std: np.ndarray | None = None,
     ) -> None:
         super().__init__()
-        from envs.season_env import GLOBAL_FEATURES, N_VERBS, SLOT_FEATURES, WINDOW
+        from envs.layout import GLOBAL_FEATURES, N_VERBS, SLOT_FEATURES, WINDOW
 
         if in_size != GLOBAL_FEATURES + WINDOW * SLOT_FEATURES or out_size != WINDOW * N_VERBS + 1:
             raise ValueError("SlotNet needs the season env's observation and action layout")
@@ -599,7 +599,7 @@ def numpy_network(state_dict: dict[str, torch.Tensor]) -> Any:
             ]
         )
     if "slot_encoder.weight" in state_dict:
-        from envs.season_env import GLOBAL_FEATURES, N_VERBS, SLOT_FEATURES, WINDOW
+        from envs.layout import GLOBAL_FEATURES, N_VERBS, SLOT_FEATURES, WINDOW
 
         return NumpySlotNet(state_dict, (GLOBAL_FEATURES, WINDOW, SLOT_FEATURES, N_VERBS))
     return NumpyMLP(state_dict)

@@ -30,7 +30,7 @@ import gymnasium as gym
 import numpy as np
 
 import envs
-from envs.season_env import N_ACTIONS, OBS_SIZE
+from envs.layout import N_ACTIONS, OBS_SIZE
 from policies import Policy, make_policy
 from policies.rollout import code_version
 

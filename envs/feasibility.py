@@ -1,0 +1,202 @@
+"""What can be booked or offered today: the env's booking searches and offer rules.
+
+Functions of a ``SeasonState``; results are cached on the state and
+invalidated by its versions (a booking changes the calendar of some areas and
+teams, an offer or an answer changes seats). The env masks actions with them,
+and planners reach them through ``envs.known.KnownState``.
+
+Rules (SPEC.md): a screen is one qualified screener, virtual, from tomorrow
+within ``horizon_days``; a loop is run by the team of the candidate's target
+posting (its hiring manager and members), consecutive sessions on one day, at
+least ``min_gap_days`` after the screen, onsite where the candidate wants it and
+a room is free; an offer names a posting **of the team that ran the
+candidate's loop** in one of their areas, with a seat, past its 7-day
+minimum, and a start window with onboarding capacity that leaves 12 weeks
+inside their availability after the onboarding lead.
+"""
+
+from __future__ import annotations
+
+from envs.calendar import candidate_hours_mask
+from envs.layout import N_OFFER_OPTIONS
+from envs.state import SeasonState
+from scheduler.domain import INTERNSHIP_WEEKS
+from scheduler.rules import acceptance_probability as accept_rule
+
+ScreenSlot = tuple[int, int, int]
+"""(day, start slot, screener) of a bookable screen."""
+LoopSlot = tuple[int, int, tuple[int, ...], int]
+"""(day, start slot, interviewers in session order, room or -1) of a bookable loop."""
+
+
+def horizon(s: SeasonState, first: int) -> range:
+    """Days from ``first`` (never before tomorrow) within the booking horizon."""
+    return range(max(first, s.day + 1), min(s.day + 1 + s.config.horizon_days, s.n_days))
+
+
+def hours_masks(s: SeasonState, c: int, days: range) -> list[int]:
+    """Candidate-local-hours masks of ``days`` (computed once per time zone and season)."""
+    tz = s.candidates[c].timezone
+    masks = s.tz_masks.get(tz)
+    if masks is None:
+        hours, fmt = s.config.hours, s.config.interview
+        masks = [candidate_hours_mask(tz, day, hours, fmt) for day in s.days]
+        s.tz_masks[tz] = masks
+    return masks[days.start : days.stop]
+
+
+def screen_search(s: SeasonState, c: int) -> ScreenSlot | None:
+    """The earliest bookable screen of candidate ``c`` (None: nothing in the horizon)."""
+    cand = s.candidates[c]
+    areas = s.c_areas[c]
+    key = (areas, cand.timezone, "extended_time" in cand.accommodation)
+    stamp = (s.epoch,) + tuple(s.area_version[a] for a in areas)
+    hit = s.screen_cache.get(key)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    screeners = s.screeners.get(areas)
+    if screeners is None:
+        screeners = list(s.area_screeners[areas[0]])
+        for a in areas[1:]:
+            screeners += [i for i in s.area_screeners[a] if i not in screeners]
+        s.screeners[areas] = screeners
+    days = horizon(s, s.day + 1)
+    length = s.config.interview.screen_length(cand.accommodation)
+    result = s.calendar.find_screen(screeners, days, hours_masks(s, c, days), length)
+    s.screen_cache[key] = (stamp, result)
+    return result
+
+
+def target_posting(s: SeasonState, c: int) -> int:
+    """The posting a loop is held for (-1: none).
+
+    Primary area first, then the preferred office, then the most seats left.
+    """
+    best, best_key = -1, None
+    pref = s.candidates[c].office_preference
+    for rank, a in enumerate(s.c_areas[c]):
+        for p in s.area_postings[a]:
+            if s.p_remaining[p] <= 0 or s.p_open[p] > s.day:
+                continue
+            key = (rank, s.postings[p].office != pref if pref else False, -s.p_remaining[p], p)
+            if best_key is None or key < best_key:
+                best, best_key = p, key
+    return best
+
+
+def loop_search(s: SeasonState, c: int) -> tuple[int, LoopSlot] | None:
+    """(target posting, earliest bookable loop) of candidate ``c`` (None: nothing bookable)."""
+    p = target_posting(s, c)
+    if p < 0:
+        return None
+    team, office = s.p_team[p], s.p_office[p]
+    stamp = (s.epoch, s.offer_version, s.team_version[team], s.room_version[office])
+    hit = s.loop_cache.get(c)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    cand = s.candidates[c]
+    fmt = s.config.interview
+    onsite = cand.onsite and "virtual_only" not in cand.accommodation
+    rooms: list[int] = []
+    if onsite:
+        accessible = "accessible_room" in cand.accommodation
+        rooms = (s.accessible_rooms_of if accessible else s.rooms_of)[office]
+        if not rooms:
+            onsite = False
+    days = horizon(s, s.screen_day[c] + fmt.min_gap_days)
+    found = s.calendar.find_loop(
+        s.team_managers[team],
+        s.team_members[team],
+        rooms if onsite else [],
+        days,
+        hours_masks(s, c, days),
+        fmt.session_offsets(cand.accommodation),
+        fmt.session_length(cand.accommodation),
+    )
+    result = (p, found) if found is not None else None
+    s.loop_cache[c] = (stamp, result)
+    return result
+
+
+def candidate_postings(s: SeasonState, c: int) -> list[tuple[int, int]]:
+    """(area rank, posting) of the postings that may hire ``c``: their areas, and once
+    their loop is held, only the postings of the team that ran it."""
+    loop_p = s.loop_posting[c]
+    team = s.p_team[loop_p] if loop_p >= 0 else -1
+    return [
+        (rank, p)
+        for rank, a in enumerate(s.c_areas[c])
+        for p in s.area_postings[a]
+        if team < 0 or s.p_team[p] == team
+    ]
+
+
+def offer_options(s: SeasonState, c: int) -> list[tuple[int, int]]:
+    """Ranked (posting, start window) pairs candidate ``c`` may be offered today."""
+    stamp = (s.epoch, s.offer_version)
+    hit = s.option_cache.get(c)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    pref = s.candidates[c].office_preference
+    earliest = s.days[s.day].toordinal() + s.config.onboarding_lead_days
+    ranked = []
+    for rank, p in candidate_postings(s, c):
+        if s.p_remaining[p] <= 0 or s.p_first_offer[p] > s.day:
+            continue
+        office = s.p_office[p]
+        windows = [w for w in s.office_windows[office] if window_fits(s, c, w, earliest)]
+        if windows:
+            key = (rank, bool(pref) and s.postings[p].office != pref, -s.p_remaining[p], p)
+            ranked.append((key, p, windows))
+    ranked.sort()
+    options = [(p, ws[0]) for _, p, ws in ranked]
+    options += [(p, w) for _, p, ws in ranked for w in ws[1:2]]
+    options = options[:N_OFFER_OPTIONS]
+    s.option_cache[c] = (stamp, options)
+    return options
+
+
+def window_fits(s: SeasonState, c: int, w: int, earliest: int) -> bool:
+    """Start window ``w`` has onboarding capacity, starts on or after the ordinal
+    ``earliest`` and leaves 12 weeks inside candidate ``c``'s availability."""
+    cand, start = s.candidates[c], s.windows[w].start_date
+    return (
+        s.window_left[w] > 0
+        and start.toordinal() >= earliest
+        and cand.available_from <= start
+        and start.toordinal() + 7 * INTERNSHIP_WEEKS <= cand.available_until.toordinal()
+    )
+
+
+def seats_for(s: SeasonState, c: int) -> tuple[bool, int]:
+    """(hireable, open seats) of candidate ``c`` today: whether a posting that may hire
+    them has a seat and a start window they fit, and the seats left in those postings.
+
+    Only offers and answers change either, so the result is cached per day and
+    offer version (a booking does not recompute it).
+    """
+    stamp = (s.epoch, s.offer_version, s.loop_posting[c])
+    hit = s.seat_cache.get(c)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    earliest = s.days[s.day].toordinal() + s.config.onboarding_lead_days
+    hireable, seats = False, 0
+    for _, p in candidate_postings(s, c):
+        if s.p_remaining[p] <= 0:
+            continue
+        seats += s.p_remaining[p]
+        if not hireable:
+            hireable = any(window_fits(s, c, w, earliest) for w in s.office_windows[s.p_office[p]])
+    s.seat_cache[c] = (stamp, (hireable, seats))
+    return hireable, seats
+
+
+def acceptance_probability(s: SeasonState, c: int, p: int, offer_day: int) -> float:
+    """Chance that candidate ``c`` accepts posting ``p`` offered on ``offer_day``."""
+    cand, post = s.candidates[c], s.postings[p]
+    return accept_rule(
+        s.config.accept_base,
+        primary_area=post.area == cand.primary_area,
+        preferred_office=not cand.office_preference or cand.office_preference == post.office,
+        days_since_form=offer_day - int(s.form_day[c]),
+    )
