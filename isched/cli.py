@@ -91,13 +91,13 @@ def generate(
 
     import envs
     from envs.export import coordinator_snapshot
-    from envs.season_env import unwrap
+    from envs.season_env import season_state
     from policies import make_policy
 
     writable_dir(out_dir, "--out")
     env = gym.make(envs.ENV_ID, scenario=scenario)
-    inner = unwrap(env)
     obs, info = env.reset(seed=seed)
+    inner = season_state(env)
     target = inner.n_days // 5 if day is None else day
     if not 0 <= target < inner.n_days:
         raise InputProblem(f"--day must be between 0 and {inner.n_days - 1}")
@@ -107,7 +107,7 @@ def generate(
         obs, _, terminated, _, info = env.step(policy.act(obs, info))
         if terminated:
             break
-    path = coordinator_snapshot(inner, seed, out_dir, fmt=fmt)
+    path = coordinator_snapshot(env, seed, out_dir, fmt=fmt)
     n = sum(1 for _ in path.glob("*"))
     out.print(
         f"wrote {n} files to {path} ({inner.config.name}, seed {seed}, "
