@@ -440,6 +440,140 @@ def train(
     )
 
 
+@app.command()
+@one_line_errors
+def compare(
+    config_path: Annotated[Path, typer.Argument(help="Experiment config (YAML, CLI.md).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Results, report and plots go here.")],
+    backend: Annotated[str, typer.Option(help="local (process pool) or ray.")] = "local",
+    address: Annotated[
+        str | None, typer.Option(help="Address of an existing Ray cluster (with --backend ray).")
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Processes, or CPUs of a local Ray.")] = 2,
+) -> None:
+    """Run an experiment: every policy and bound on every scenario and test seed.
+
+    Writes DIR/results.parquet (one row per scenario, policy, seed), DIR/report.md,
+    DIR/report.html and DIR/plots/. Running it again resumes: finished rows are kept
+    and only missing ones run.
+    """
+    from rich.progress import TimeRemainingColumn
+
+    from experiments.config import load_config
+    from experiments.report import write_report
+    from experiments.runner import BACKENDS, run_experiment
+
+    if backend not in BACKENDS:
+        raise InputProblem(f"--backend {backend}: choose from {', '.join(BACKENDS)}")
+    if workers < 1:
+        raise InputProblem("--workers must be at least 1")
+    if address is not None and backend != "ray":
+        raise InputProblem("--address needs --backend ray")
+    config = load_config(config_path)
+    writable_dir(out_dir, "--out")
+    command = f"isched compare {config_path} --out {out_dir}" + (
+        f" --backend {backend}" if backend != "local" else ""
+    )
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    )
+    counts = {"new": 0}
+    with bar:
+        task = bar.add_task("seasons", total=None)
+
+        def start(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+            bar.reset(task, completed=done, total=total)  # the ETA counts only this run
+
+        def row(_: dict[str, Any]) -> None:
+            counts["new"] += 1
+            bar.advance(task)
+
+        frame = run_experiment(
+            config,
+            out_dir,
+            backend=backend,
+            workers=workers,
+            address=address,
+            on_start=start,
+            on_row=row,
+            on_message=lambda m: err.print(m, markup=False),
+        )
+    write_report(config, frame, out_dir, command)
+    out.print(
+        f"{len(frame)} rows ({counts['new']} new) in {out_dir}/results.parquet; "
+        f"report {out_dir}/report.md, {out_dir}/report.html, plots in {out_dir}/plots/",
+        markup=False,
+        highlight=False,
+    )
+
+
+@app.command()
+@one_line_errors
+def plot(
+    snapshot_dir: Annotated[Path, typer.Argument(help="Snapshot directory (simulate --export).")],
+    schedule: Annotated[Path, typer.Argument(help="schedule.csv (simulate --export or solve).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory for the charts.")],
+) -> None:
+    """Gantt charts of a schedule per interviewer and per office, coloured by stage."""
+    from experiments.plots import gantt
+
+    if not snapshot_dir.is_dir():
+        raise InputProblem(f"{snapshot_dir}: no such snapshot directory")
+    if not schedule.is_file():
+        raise InputProblem(f"{schedule}: no such file")
+    writable_dir(out_dir, "--out")
+    paths = gantt(snapshot_dir, schedule, out_dir)
+    out.print(f"wrote {', '.join(p.name for p in paths)} to {out_dir}", markup=False)
+
+
+@app.command("train-ppo")
+@one_line_errors
+def train_ppo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Model directory to write.")],
+    scenario: Annotated[str, typer.Option(help="tiny, default, large or a YAML file.")] = "tiny",
+    steps: Annotated[int, typer.Option(help="Environment steps of training.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Seed of the network and the training seasons.")] = 0,
+    eval_every: Annotated[
+        int, typer.Option(help="Steps between learning-curve rows (0: a tenth of --steps).")
+    ] = 0,
+) -> None:
+    """Train MaskablePPO (sb3-contrib) online on the env; run it as ppo:MODEL_PATH.
+
+    Trains on tuning seasons (seeds below 500000), logs the return on three fixed
+    tuning seasons against steps and wall time in MODEL_PATH/train_log.csv.
+    """
+    import gymnasium as gym
+
+    import envs
+    from policies.ppo import PpoSettings
+    from policies.ppo import train_ppo as run
+
+    if steps < 1:
+        raise InputProblem("--steps must be at least 1")
+    if eval_every < 0:
+        raise InputProblem("--eval-every must not be negative")
+    gym.make(envs.ENV_ID, scenario=scenario)  # an unknown scenario fails before any work
+    writable_dir(out_dir, "--out")
+    summary = run(
+        PpoSettings(scenario=scenario, steps=steps, seed=seed, eval_every=eval_every), out_dir
+    )
+    out.print(
+        f"trained MaskablePPO for {steps} steps in {summary['train_seconds']:.1f} s "
+        f"(return {summary['final_eval_return']:.2f} on tuning seasons); "
+        f"wrote {out_dir} (policy ppo:{out_dir})",
+        markup=False,
+    )
+
+
 def main() -> None:
     app()
 

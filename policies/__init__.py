@@ -4,6 +4,7 @@ from policies import cpsat_policy as _cpsat_policy  # noqa: F401  (registers "cp
 from policies import heuristics as _heuristics  # noqa: F401  (registers the heuristics)
 from policies import hindsight as _hindsight  # noqa: F401  (registers "hindsight", a bound)
 from policies import offline as _offline  # noqa: F401  (registers rl:MODEL_DIR; torch loads lazily)
+from policies import ppo as _ppo  # noqa: F401  (registers ppo:MODEL_PATH; sb3 loads lazily)
 from policies.base import Policy, make_policy, policy_names, register_policy
 
 __all__ = ["Policy", "make_policy", "policy_names", "register_policy"]

@@ -1,0 +1,314 @@
+"""Run an experiment: one task per (scenario, policy or bound, seed), locally or on Ray.
+
+Every finished task is one row, written by the driver as its own file
+``DIR/rows/TASK_ID.json`` (temporary file, fsync, rename), so a run killed at
+any moment loses no finished row and can never hold one twice; re-running
+skips the tasks whose file exists. ``DIR/results.parquet`` is compacted from
+those files (temporary file + rename) after every run. A task's id hashes
+everything that decides its numbers (scenario and its YAML, policy and
+options, the train step behind a learned policy, seed), so a changed
+definition runs again instead of reusing a stale row.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from experiments.config import ExperimentConfig, ScenarioSpec, short_hash
+from experiments.files import write_atomic
+
+BACKENDS = ("local", "ray")
+PACKAGES = (
+    "numpy",
+    "pandas",
+    "gymnasium",
+    "ortools",
+    "torch",
+    "stable-baselines3",
+    "sb3-contrib",
+    "ray",
+)
+TIMING_COLUMNS = (
+    "seconds",
+    "decision_ms_mean",
+    "decision_ms_median",
+    "decision_ms_p95",
+    "decision_ms_per_day",
+)
+"""Columns measured on the wall clock: they differ between runs, the rest does not."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One season to play (a policy) or to bound (a bound kind)."""
+
+    scenario: ScenarioSpec
+    label: str
+    """The policy's label, or the bound's kind."""
+    kind: str
+    """``policy`` or ``bound``."""
+    policy_name: str
+    """What ``make_policy`` receives (a learned policy's model path resolved); "" for bounds."""
+    options: tuple[tuple[str, Any], ...]
+    seed: int
+    task_id: str
+    config_hash: str
+
+
+def plan_tasks(config: ExperimentConfig, out_dir: Path) -> list[Task]:
+    """Every task of the config, seed by seed (so progress and ETA move evenly)."""
+    steps = {t.name: asdict(t) for t in config.train}
+    digest = config.digest()
+    tasks: list[Task] = []
+    for seed in config.seeds:
+        for scenario in config.scenarios:
+            where = {"label": scenario.label, "text": scenario.text}
+            for p in config.policies:
+                name = p.name
+                if p.model_step is not None:
+                    prefix = name.partition(":")[0]
+                    name = f"{prefix}:{(out_dir / 'models' / p.model_step).resolve()}"
+                identity = {
+                    "scenario": where,
+                    "policy": p.name,
+                    "options": p.options,
+                    "step": steps.get(p.model_step or ""),
+                    "seed": seed,
+                }
+                tasks.append(
+                    Task(
+                        scenario,
+                        p.label,
+                        "policy",
+                        name,
+                        tuple(sorted(p.options.items())),
+                        seed,
+                        short_hash(identity),
+                        digest,
+                    )
+                )
+            for kind in config.bounds:
+                identity = {"scenario": where, "bound": kind, "seed": seed}
+                tasks.append(
+                    Task(scenario, kind, "bound", "", (), seed, short_hash(identity), digest)
+                )
+    return tasks
+
+
+@cache
+def package_versions() -> str:
+    """``name=version`` of the packages that decide the numbers, ``;``-separated."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = [f"python={sys.version.split()[0]}"]
+    for name in PACKAGES:
+        try:
+            found.append(f"{name}={version(name)}")
+        except PackageNotFoundError:
+            continue
+    return ";".join(found)
+
+
+def run_task(task: Task) -> dict[str, Any]:
+    """Play (or bound) one season; its row. Runs in a worker process or a Ray task."""
+    from policies.rollout import code_version
+
+    head = {
+        "scenario": task.scenario.label,
+        "policy": task.label,
+        "kind": task.kind,
+        "seed": task.seed,
+    }
+    started = time.perf_counter()
+    if task.kind == "bound":
+        from experiments.bounds import bound_row
+
+        found = bound_row(task.label)(task.scenario.source, task.seed)
+        keep = {k: v for k, v in found.items() if k not in ("policy", "scenario", "episode")}
+        row = {**head, **keep, "seconds": time.perf_counter() - started}
+    else:
+        row = {**head, **_play(task), "seconds": time.perf_counter() - started}
+    row.update(
+        task_id=task.task_id,
+        config_hash=task.config_hash,
+        code_version=code_version(),
+        packages=package_versions(),
+    )
+    return row
+
+
+def _play(task: Task) -> dict[str, Any]:
+    import gymnasium as gym
+
+    import envs
+    from policies import make_policy
+    from policies.rollout import run_episode
+    from scheduler.scenario import load_scenario
+
+    env = gym.make(envs.ENV_ID, scenario=task.scenario.source)
+    policy = make_policy(task.policy_name, seed=task.seed, **dict(task.options))
+    if "torch" in sys.modules:  # one thread per task: the pool supplies the parallelism
+        sys.modules["torch"].set_num_threads(1)
+    kpis, steps, latencies = run_episode(env, policy, task.seed)
+    ms = 1000 * np.asarray(latencies)
+    days = load_scenario(task.scenario.source).working_days
+    return {
+        **kpis,
+        "steps": steps,
+        "days": days,
+        "decision_ms_mean": float(ms.mean()),
+        "decision_ms_median": float(np.median(ms)),
+        "decision_ms_p95": float(np.percentile(ms, 95)),
+        "decision_ms_per_day": float(ms.sum() / days),
+    }
+
+
+class RowStore:
+    """Finished rows, one file each under ``DIR/rows`` (atomic, never duplicated)."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.dir = out_dir / "rows"
+
+    def done(self) -> set[str]:
+        """Ids of the finished tasks (and away with temporary files a killed run left)."""
+        if not self.dir.is_dir():
+            return set()
+        for stale in self.dir.glob(".*.tmp"):
+            stale.unlink(missing_ok=True)
+        return {p.stem for p in self.dir.glob("*.json")}
+
+    def write(self, row: dict[str, Any]) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(self.dir / f"{row['task_id']}.json", json.dumps(row, default=_plain))
+
+    def read(self, task_ids: Iterable[str]) -> list[dict[str, Any]]:
+        rows = []
+        for task_id in task_ids:
+            path = self.dir / f"{task_id}.json"
+            if path.is_file():
+                rows.append(json.loads(path.read_text()))
+        return rows
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
+def compact(out_dir: Path, tasks: list[Task]) -> pd.DataFrame:
+    """``DIR/results.parquet`` from the rows of ``tasks`` that have finished, in task order."""
+    rows = RowStore(out_dir).read(t.task_id for t in tasks)
+    frame = pd.DataFrame(rows)
+    if not frame.empty:
+        rank = {t.task_id: k for k, t in enumerate(sorted(tasks, key=_table_order(tasks)))}
+        frame = frame.sort_values("task_id", key=lambda s: s.map(rank), ignore_index=True)
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    write_atomic(out_dir / "results.parquet", buffer.getvalue())
+    return frame
+
+
+def _table_order(tasks: list[Task]) -> Callable[[Task], tuple[int, int, int, int]]:
+    """Rows by scenario and policy in config order (bounds last), then seed."""
+    scenarios = {s: k for k, s in enumerate(dict.fromkeys(t.scenario.label for t in tasks))}
+    labels = {s: k for k, s in enumerate(dict.fromkeys(t.label for t in tasks))}
+    return lambda t: (scenarios[t.scenario.label], t.kind == "bound", labels[t.label], t.seed)
+
+
+OnRow = Callable[[dict[str, Any]], None]
+
+
+def run_experiment(
+    config: ExperimentConfig,
+    out_dir: Path,
+    backend: str = "local",
+    workers: int = 2,
+    address: str | None = None,
+    on_start: Callable[[int, int], None] | None = None,
+    on_row: OnRow | None = None,
+    on_message: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """Train what the config asks for, run every missing task and compact the results.
+
+    ``on_start(done, total)`` is called once the tasks are known; ``on_row`` after each row.
+    """
+    from experiments.training import build_models
+
+    if backend not in BACKENDS:
+        raise ValueError(f"--backend {backend}: choose from {', '.join(BACKENDS)}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    build_models(config, out_dir, workers=workers, on_message=on_message)
+    tasks = plan_tasks(config, out_dir)
+    store = RowStore(out_dir)
+    finished = store.done()
+    todo = [t for t in tasks if t.task_id not in finished]
+    if on_start is not None:
+        on_start(len(tasks) - len(todo), len(tasks))
+    if todo:
+        rows = _run_ray(todo, workers, address) if backend == "ray" else _run_local(todo, workers)
+        for row in rows:
+            store.write(row)
+            if on_row is not None:
+                on_row(row)
+    return compact(out_dir, tasks)
+
+
+def _run_local(tasks: list[Task], workers: int) -> Iterator[dict[str, Any]]:
+    """Rows as they finish, from a pool of ``workers`` processes (in-process for one)."""
+    if workers <= 1:
+        yield from map(run_task, tasks)
+        return
+    pool = ProcessPoolExecutor(workers)
+    try:
+        pending: set[Future[dict[str, Any]]] = set()
+        queue = iter(tasks)
+        for task in queue:  # keep the pool a little ahead, not the whole plan queued
+            pending.add(pool.submit(run_task, task))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+                task = next(queue, None)
+                if task is not None:
+                    pending.add(pool.submit(run_task, task))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_ray(tasks: list[Task], workers: int, address: str | None) -> Iterator[dict[str, Any]]:
+    """The same tasks as Ray tasks (a local Ray of ``workers`` CPUs, or the cluster at address)."""
+    import ray
+
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(
+            address=address,
+            num_cpus=None if address else workers,
+            include_dashboard=False,
+            log_to_driver=False,
+        )
+    try:
+        remote = ray.remote(num_cpus=1)(run_task)
+        pending = [remote.remote(task) for task in tasks]
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            for ref in done:
+                yield ray.get(ref)
+    finally:
+        if started_here:
+            ray.shutdown()

@@ -1,0 +1,151 @@
+"""Honest statistics for few-run comparisons (Agarwal et al., NeurIPS 2021), numpy/scipy only.
+
+Scores are arrays ``runs x tasks`` (seasons x scenarios); a 1-d array is one
+task. Confidence intervals are percentile intervals of a stratified bootstrap:
+runs are resampled with replacement within each task, never across tasks.
+Every bootstrap takes a seed, so the same scores give the same interval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+Statistic = Callable[[np.ndarray], float]
+REPS = 2000
+"""Bootstrap resamples by default."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with a confidence interval."""
+
+    value: float
+    low: float
+    high: float
+
+    def __str__(self) -> str:
+        return f"{self.value:.2f} [{self.low:.2f}, {self.high:.2f}]"
+
+
+def _as_runs_by_tasks(scores: np.ndarray) -> np.ndarray:
+    x = np.asarray(scores, dtype=float)
+    return x[:, None] if x.ndim == 1 else x
+
+
+def iqm(scores: np.ndarray) -> float:
+    """Interquartile mean: the mean of the middle 50% of all scores (25% cut each side)."""
+    return float(stats.trim_mean(np.asarray(scores, dtype=float).ravel(), 0.25))
+
+
+def mean(scores: np.ndarray) -> float:
+    return float(np.mean(scores))
+
+
+def stratified_resamples(scores: np.ndarray, reps: int = REPS, seed: int = 0) -> np.ndarray:
+    """``reps`` resamples of ``scores`` (runs x tasks), runs redrawn within each task."""
+    x = _as_runs_by_tasks(scores)
+    runs, tasks = x.shape
+    rng = np.random.default_rng(seed)
+    index = rng.integers(0, runs, size=(reps, runs, tasks))
+    return np.take_along_axis(np.broadcast_to(x, (reps, runs, tasks)), index, axis=1)
+
+
+def bootstrap_ci(
+    scores: np.ndarray,
+    statistic: Statistic = iqm,
+    level: float = 0.95,
+    reps: int = REPS,
+    seed: int = 0,
+) -> Estimate:
+    """``statistic`` of ``scores`` with a stratified-bootstrap percentile interval."""
+    x = _as_runs_by_tasks(scores)
+    samples = stratified_resamples(x, reps, seed)
+    values = (
+        np.array([statistic(s) for s in samples])
+        if statistic not in _FAST
+        else _FAST[statistic](samples)
+    )
+    tail = 100 * (1 - level) / 2
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return Estimate(statistic(x), float(low), float(high))
+
+
+def _fast_mean(samples: np.ndarray) -> np.ndarray:
+    return samples.reshape(len(samples), -1).mean(axis=1)
+
+
+def _fast_iqm(samples: np.ndarray) -> np.ndarray:
+    return stats.trim_mean(samples.reshape(len(samples), -1), 0.25, axis=1)
+
+
+_FAST: dict[Statistic, Callable[[np.ndarray], np.ndarray]] = {mean: _fast_mean, iqm: _fast_iqm}
+
+
+def paired_difference(
+    a: np.ndarray, b: np.ndarray, level: float = 0.95, reps: int = REPS, seed: int = 0
+) -> Estimate:
+    """Mean of ``a - b`` over the same seasons (runs x tasks), with a bootstrap interval."""
+    a, b = _as_runs_by_tasks(a), _as_runs_by_tasks(b)
+    if a.shape != b.shape:
+        raise ValueError(f"paired scores differ in shape: {a.shape} and {b.shape}")
+    return bootstrap_ci(a - b, mean, level, reps, seed)
+
+
+def probability_of_improvement(x: np.ndarray, y: np.ndarray) -> float:
+    """P(X > Y): a run of X beats a run of Y (ties count half), averaged over tasks.
+
+    Per task this is the Mann-Whitney U statistic over ``n * m`` (rliable's definition).
+    """
+    x, y = _as_runs_by_tasks(x), _as_runs_by_tasks(y)
+    per_task = []
+    for k in range(x.shape[1]):
+        greater = (x[:, k, None] > y[None, :, k]).mean()
+        ties = (x[:, k, None] == y[None, :, k]).mean()
+        per_task.append(greater + 0.5 * ties)
+    return float(np.mean(per_task))
+
+
+def probability_of_improvement_ci(
+    x: np.ndarray, y: np.ndarray, level: float = 0.95, reps: int = 500, seed: int = 0
+) -> Estimate:
+    """P(X > Y) with a stratified-bootstrap interval (both resampled within each task)."""
+    xs = stratified_resamples(x, reps, seed)
+    ys = stratified_resamples(y, reps, seed + 1)
+    values = [probability_of_improvement(a, b) for a, b in zip(xs, ys, strict=True)]
+    tail = 100 * (1 - level) / 2
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return Estimate(probability_of_improvement(x, y), float(low), float(high))
+
+
+def performance_profile(
+    scores: np.ndarray, taus: np.ndarray, reps: int = 500, seed: int = 0, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fraction of runs scoring above each tau, with a bootstrap band: (profile, low, high)."""
+    x = _as_runs_by_tasks(scores)
+
+    def profile(s: np.ndarray) -> np.ndarray:
+        flat = s.reshape(len(s), -1) if s.ndim == 3 else s.reshape(1, -1)
+        return (flat[:, :, None] > taus[None, None, :]).mean(axis=1)
+
+    point = profile(x)[0]
+    band = profile(stratified_resamples(x, reps, seed))
+    tail = 100 * (1 - level) / 2
+    low, high = np.percentile(band, [tail, 100 - tail], axis=0)
+    return point, low, high
+
+
+def normalized(scores: np.ndarray, floor: float, ceiling: float) -> np.ndarray:
+    """Scores mapped so that ``floor`` is 0 and ``ceiling`` is 1 (e.g. random and the bound)."""
+    span = ceiling - floor
+    return (np.asarray(scores, dtype=float) - floor) / (span if span else 1.0)
+
+
+def gap_to_bound(returns: np.ndarray, bounds: np.ndarray, seed: int = 0) -> Estimate:
+    """Mean absolute gap to the tightest bound: per season, the least of ``bounds`` (runs x kinds)
+    minus the return, with a bootstrap interval."""
+    tightest = np.asarray(bounds, dtype=float).reshape(len(returns), -1).min(axis=1)
+    return paired_difference(tightest, np.asarray(returns, dtype=float), seed=seed)

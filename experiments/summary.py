@@ -1,0 +1,159 @@
+"""From ``results.parquet`` to the numbers a report shows, per scenario and policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from experiments import stats
+from experiments.stats import Estimate
+
+RULES = ("random", "fifo", "urgency", "greedy", "greedy_fit")
+"""Hand rules: the baseline is the best of them unless the config names one."""
+
+
+@dataclass
+class PolicyLine:
+    """One policy on one scenario."""
+
+    policy: str
+    seasons: int
+    mean: Estimate
+    iqm: Estimate
+    versus_baseline: Estimate | None
+    """Paired mean difference to the baseline (None for the baseline itself)."""
+    improvement: Estimate | None
+    """Probability of improvement over the baseline."""
+    gap: Estimate | None
+    """Absolute gap to the tightest bound (None without bounds)."""
+    kpis: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class ScenarioSummary:
+    """Every policy and bound of one scenario."""
+
+    scenario: str
+    baseline: str
+    lines: list[PolicyLine]
+    bounds: dict[str, Estimate]
+    """Mean bound per kind with its interval."""
+    floor: float
+    ceiling: float
+    """Means that normalised scores map to 0 and 1 (random or worst; tightest bound or best)."""
+
+
+KPI_COLUMNS = (
+    "hires",
+    "fill_rate",
+    "mean_hire_quality",
+    "interviews_per_hire",
+    "decision_ms_median",
+    "decision_ms_mean",
+    "decision_ms_per_day",
+)
+
+
+def returns_table(frame: pd.DataFrame, scenario: str, kind: str = "policy") -> pd.DataFrame:
+    """Return per seed (rows) and policy or bound kind (columns) of one scenario."""
+    part = frame[(frame["scenario"] == scenario) & (frame["kind"] == kind)]
+    table = part.pivot(index="seed", columns="policy", values="return")
+    return table[list(dict.fromkeys(part["policy"]))]
+
+
+def pick_baseline(table: pd.DataFrame, named: str | None) -> str:
+    """The named baseline, else the rule with the best mean, else the first policy."""
+    if named is not None and named in table.columns:
+        return named
+    rules = [p for p in table.columns if p in RULES]
+    if not rules:
+        return str(table.columns[0])
+    return str(table[rules].mean().idxmax())
+
+
+def summarize(
+    frame: pd.DataFrame, baseline: str | None = None, seed: int = 0
+) -> list[ScenarioSummary]:
+    """Per scenario: every policy's mean, IQM, paired difference and PoI against the baseline,
+    and the gap to the tightest bound (all with seeded bootstrap intervals)."""
+    out = []
+    for scenario in dict.fromkeys(frame["scenario"]):
+        table = returns_table(frame, scenario)
+        bound_table = returns_table(frame, scenario, "bound")
+        base = pick_baseline(table, baseline) if len(table.columns) else ""
+        bounds = {
+            k: stats.bootstrap_ci(bound_table[k].dropna().to_numpy(), stats.mean, seed=seed)
+            for k in bound_table.columns
+        }
+        lines = [
+            _line(frame, scenario, table, bound_table, policy, base, seed)
+            for policy in table.columns
+        ]
+        means = table.mean()
+        floor = float(means.get("random", means.min())) if len(means) else 0.0
+        tight = bound_table.min(axis=1).mean() if len(bound_table.columns) else float("nan")
+        ceiling = float(tight) if np.isfinite(tight) else float(means.max())
+        out.append(ScenarioSummary(str(scenario), base, lines, bounds, floor, ceiling))
+    return out
+
+
+def _line(
+    frame: pd.DataFrame,
+    scenario: str,
+    table: pd.DataFrame,
+    bound_table: pd.DataFrame,
+    policy: str,
+    base: str,
+    seed: int,
+) -> PolicyLine:
+    x = table[policy].dropna()
+    versus = improvement = gap = None
+    if policy != base:
+        both = table[[policy, base]].dropna()
+        versus = stats.paired_difference(both[policy].to_numpy(), both[base].to_numpy(), seed=seed)
+        improvement = stats.probability_of_improvement_ci(
+            both[policy].to_numpy(), both[base].to_numpy(), seed=seed
+        )
+    if len(bound_table.columns):
+        joined = bound_table.join(x.rename("_return"), how="inner").dropna()
+        gap = stats.gap_to_bound(
+            joined["_return"].to_numpy(), joined[bound_table.columns].to_numpy(), seed=seed
+        )
+    rows = frame[
+        (frame["scenario"] == scenario) & (frame["policy"] == policy) & (frame["kind"] == "policy")
+    ]
+    kpis = {k: float(rows[k].mean()) for k in KPI_COLUMNS if k in rows}
+    return PolicyLine(
+        policy=policy,
+        seasons=int(x.size),
+        mean=stats.bootstrap_ci(x.to_numpy(), stats.mean, seed=seed),
+        iqm=stats.bootstrap_ci(x.to_numpy(), stats.iqm, seed=seed),
+        versus_baseline=versus,
+        improvement=improvement,
+        gap=gap,
+        kpis=kpis,
+    )
+
+
+def normalized_scores(
+    frame: pd.DataFrame, summaries: list[ScenarioSummary]
+) -> dict[str, np.ndarray]:
+    """Per policy, its normalised returns as runs x scenarios (seeds common to all scenarios)."""
+    out: dict[str, np.ndarray] = {}
+    tables = {s.scenario: returns_table(frame, s.scenario) for s in summaries}
+    policies = [
+        p
+        for p in tables[summaries[0].scenario].columns
+        if all(p in t.columns for t in tables.values())
+    ]
+    for policy in policies:
+        columns = []
+        for s in summaries:
+            columns.append(
+                stats.normalized(tables[s.scenario][policy].dropna().to_numpy(), s.floor, s.ceiling)
+            )
+        runs = min(len(c) for c in columns)
+        out[policy] = np.stack([c[:runs] for c in columns], axis=1)
+    return out

@@ -1,0 +1,72 @@
+"""The train steps of an experiment: build each learned policy's model before evaluation.
+
+A step writes ``DIR/models/NAME`` (built under a temporary name, then renamed)
+with ``step.json`` holding the step's hash last; a step whose directory holds
+the same hash is done and is skipped when the experiment runs again.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from experiments.config import ExperimentConfig, TrainStep, scenario_spec, short_hash
+
+
+def build_models(
+    config: ExperimentConfig,
+    out_dir: Path,
+    workers: int = 1,
+    on_message: Callable[[str], None] | None = None,
+) -> None:
+    """Run every train step of ``config`` whose model is missing or stale."""
+    say = on_message or (lambda message: None)
+    base = Path(config.path).parent
+    for step in config.train:
+        target = out_dir / "models" / step.name
+        digest = short_hash(asdict(step))
+        marker = target / "step.json"
+        if marker.is_file() and json.loads(marker.read_text()).get("hash") == digest:
+            say(f"train step {step.name}: done before, kept ({target})")
+            continue
+        scenario = scenario_spec(
+            step.settings["scenario"], base, f"{config.path}: 'train.{step.name}.scenario'"
+        ).source
+        building = target.with_name(f".{step.name}.building")
+        shutil.rmtree(building, ignore_errors=True)
+        say(f"train step {step.name} ({step.kind}) ...")
+        started = time.perf_counter()
+        if step.kind == "offline":
+            _offline(step, scenario, building, workers)
+        else:
+            _ppo(step, scenario, building)
+        seconds = time.perf_counter() - started
+        (building / "step.json").write_text(
+            json.dumps({"hash": digest, **asdict(step), "seconds": round(seconds, 1)}, indent=2)
+        )
+        shutil.rmtree(target, ignore_errors=True)
+        building.rename(target)
+        say(f"train step {step.name}: {seconds:.0f} s, wrote {target}")
+
+
+def _offline(step: TrainStep, scenario: str, out: Path, workers: int) -> None:
+    """Collect the behaviour seasons, then train the offline model on them."""
+    from policies.offline.dataset import collect, write_dataset
+    from policies.offline.train import train_model
+
+    s = step.settings
+    data, manifest = collect(
+        scenario, s["behaviors"], s["episodes"], s["seed"], s["epsilons"], jobs=workers
+    )
+    write_dataset(out / "data", data, manifest)
+    train_model(out / "data", s["algo"], out, steps=s["steps"], seed=s["train_seed"], threads=1)
+
+
+def _ppo(step: TrainStep, scenario: str, out: Path) -> None:
+    from policies.ppo import PpoSettings, train_ppo
+
+    train_ppo(PpoSettings(**{**step.settings, "scenario": scenario}), out)

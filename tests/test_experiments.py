@@ -1,0 +1,160 @@
+"""isched compare: config errors, a smoke run on both backends, resume after SIGKILL, plots."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from experiments.config import ConfigError, load_config
+from experiments.runner import TIMING_COLUMNS, run_experiment
+from tests.cli_runner import isched
+
+SMOKE = """\
+name: smoke
+scenarios: [tiny]
+policies: [greedy_fit, urgency]
+bounds: [hindsight]
+seeds: {start: 500000, count: 3}
+"""
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    """One local Ray for the whole test session (``ray.init`` takes seconds)."""
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+def write(tmp_path: Path, text: str, name: str = "exp.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """The columns that must not depend on the backend or the wall clock."""
+    return frame.drop(columns=[c for c in TIMING_COLUMNS if c in frame]).reset_index(drop=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("scenarios: [tiny]\npolicies: [greedy]\n", "'seeds'"),
+        ("scenarios: [nowhere]\npolicies: [greedy]\nseeds: {start: 0, count: 1}\n",
+         "'scenarios[0]'"),
+        ("scenarios: [tiny]\npolicies: [bogus]\nseeds: {start: 0, count: 1}\n", "'policies[0]'"),
+        ("scenarios: [tiny]\npolicies: [{name: cpsat, options: {speed: 9}}]\n"
+         "seeds: {start: 0, count: 1}\n", "'policies[0]'"),
+        ("scenarios: [tiny]\npolicies: [greedy]\nseeds: {start: 0, count: 0}\n", "'seeds.count'"),
+        ("scenarios: [tiny]\npolicies: [greedy]\nbounds: [oracle]\nseeds: {start: 0, count: 1}\n",
+         "'bounds[0]'"),
+        ("scenarios: [tiny]\npolicies: [rl:@nope]\nseeds: {start: 500000, count: 1}\n",
+         "'policies[0]'"),
+        ("scenarios: [tiny]\npolicies: [greedy]\nseeds: {start: 0, count: 1}\n"
+         "train: [{name: m, kind: ppo, steps: 10}]\n", "'seeds.start'"),
+        ("scenarios: [tiny]\npolicies: [greedy]\nseeds: {start: 0, count: 1}\nepisodes: 3\n",
+         "'episodes'"),
+        ("scenarios: [tiny\n", "not valid YAML"),
+    ],
+)  # fmt: skip
+def test_a_bad_config_is_one_line_naming_the_file_and_key(tmp_path, text, key) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as problem:
+        load_config(path)
+    message = str(problem.value)
+    assert str(path) in message and key in message and "\n" not in message
+
+
+def test_a_bound_not_in_this_checkout_is_one_clear_line(tmp_path, monkeypatch) -> None:
+    from experiments import bounds
+
+    monkeypatch.setitem(bounds.BOUND_ROWS, "information", "policies.not_yet_here:row")
+    path = write(tmp_path, "scenarios: [tiny]\nbounds: [information]\nseeds: {start: 0, count: 1}\n")
+    with pytest.raises(ConfigError, match="'bounds\\[0\\]': bound 'information' is not available"):
+        load_config(path)
+
+
+def test_compare_cli_reports_a_bad_config_without_a_traceback(tmp_path) -> None:
+    path = write(tmp_path, "scenarios: [tiny]\npolicies: [greedy]\nseeds: {start: x, count: 1}\n")
+    result = isched("compare", path, "--out", tmp_path / "out")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "'seeds.start'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_smoke_config_runs_end_to_end_on_both_backends_with_the_same_numbers(
+    tmp_path, ray_session
+) -> None:
+    config = write(tmp_path, SMOKE)
+    local = isched("compare", config, "--out", tmp_path / "local")
+    assert local.returncode == 0, local.stderr
+    out = tmp_path / "local"
+    for name in ("results.parquet", "report.md", "report.html", "plots/policies.png",
+                 "plots/policies.svg", "plots/profiles.png", "plots/improvement.png"):  # fmt: skip
+        assert (out / name).is_file(), name
+    frame = pd.read_parquet(out / "results.parquet")
+    assert len(frame) == 9 and not frame.duplicated(["scenario", "policy", "seed"]).any()
+    for column in ("return", "hires", "fill_rate", "decision_ms_mean", "decision_ms_median",
+                   "decision_ms_per_day", "config_hash", "code_version", "packages"):  # fmt: skip
+        assert column in frame, column
+    report = (out / "report.md").read_text()
+    assert "isched compare" in report and "probability of improvement" in report
+
+    ray_frame = run_experiment(load_config(config), tmp_path / "ray", backend="ray", workers=2)
+    pd.testing.assert_frame_equal(numbers(frame), numbers(ray_frame))
+
+
+def test_a_run_killed_with_sigkill_resumes_to_exactly_the_rows_of_a_whole_run(tmp_path) -> None:
+    config = write(
+        tmp_path,
+        "scenarios: [tiny]\npolicies: [greedy_fit, cpsat]\nseeds: {start: 500000, count: 4}\n",
+    )
+    out = tmp_path / "killed"
+    command = [sys.executable, "-m", "isched.cli", "compare", str(config), "--out", str(out),
+               "--workers", "2"]  # fmt: skip
+    job = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list((out / "rows").glob("*.json"))) < 2:
+        time.sleep(0.01)
+    os.killpg(job.pid, signal.SIGKILL)  # the runner and its pool, mid-run
+    assert job.wait() == -signal.SIGKILL
+    kept = len(list((out / "rows").glob("*.json")))
+    assert 2 <= kept < 8, "the run was not interrupted midway"
+
+    again = isched("compare", config, "--out", out)
+    assert again.returncode == 0, again.stderr
+    assert f"({8 - kept} new)" in again.stdout
+    whole = isched("compare", config, "--out", tmp_path / "whole")
+    assert whole.returncode == 0, whole.stderr
+    resumed = pd.read_parquet(out / "results.parquet")
+    expected = pd.read_parquet(tmp_path / "whole" / "results.parquet")
+    assert not resumed.duplicated(["scenario", "policy", "seed"]).any()
+    pd.testing.assert_frame_equal(numbers(resumed), numbers(expected))
+
+
+def test_gantt_of_an_exported_season(tmp_path) -> None:
+    import gymnasium as gym
+
+    import envs
+    from envs.export import export_season
+    from policies import make_policy
+    from policies.rollout import run_episode
+
+    env = gym.make(envs.ENV_ID, scenario="tiny")
+    run_episode(env, make_policy("greedy_fit"), 3)
+    season = export_season(env.unwrapped, tmp_path / "season")
+    result = isched("plot", season, season / "schedule.csv", "--out", tmp_path / "plots")
+    assert result.returncode == 0, result.stderr
+    for name in ("gantt_interviewers", "gantt_offices"):
+        for fmt in ("png", "svg"):
+            assert (tmp_path / "plots" / f"{name}.{fmt}").stat().st_size > 1000
