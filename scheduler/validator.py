@@ -65,6 +65,7 @@ KINDS: tuple[str, ...] = (
     "headcount",
     "onboarding_capacity",
     "multiple_accepts",
+    "offer_team",
 )
 """Every violation kind the validator reports."""
 
@@ -442,22 +443,35 @@ class _Checker:
                     f"{len(ids)} interviews in {label}, cap {who.max_per_week}: {_few(ids)}",
                 )
 
-    def stage_order(self, interviews: list[_Interview]) -> dict[str, dt.date]:
-        """Loops need a screen ``min_gap_days`` working days earlier; returns first loop dates.
+    def stage_order(self, interviews: list[_Interview]) -> dict[str, list[tuple[dt.date, str]]]:
+        """Loops need a held screen ``min_gap_days`` working days earlier; returns each
+        candidate's held loops as (date, team of its hiring manager).
 
-        A screen held before the snapshot counts (candidates.csv ``last_interview_date``).
+        A screen held before the snapshot counts (candidates.csv ``last_interview_date``);
+        an interview marked ``no_show`` took its slot but is not held.
         """
         first_screen: dict[str, dt.date] = {
             cid: cand.last_interview_date
             for cid, cand in self.snap.candidates.items()
             if cand.last_interview_date is not None
         }
-        first_loop: dict[str, dt.date] = {}
+        held_loops: dict[str, list[tuple[dt.date, str]]] = defaultdict(list)
+        interviewers = self.snap.interviewers
         for iv in interviews:
-            target = first_screen if iv.rec.stage == "screen" else first_loop
+            if iv.rec.status == "no_show":
+                continue
             cid = iv.rec.candidate_id
-            if cid not in target or iv.date < target[cid]:
-                target[cid] = iv.date
+            if iv.rec.stage == "screen":
+                if cid not in first_screen or iv.date < first_screen[cid]:
+                    first_screen[cid] = iv.date
+                continue
+            for person in iv.rec.interviewer_ids:
+                who = interviewers.get(person)
+                if who is not None and "hiring_manager" in who.roles:
+                    held_loops[cid].append((iv.date, who.team))
+                    break
+            else:
+                held_loops[cid].append((iv.date, ""))
         loops = [iv for iv in interviews if iv.rec.stage == "loop"]
         screens = [first_screen.get(iv.rec.candidate_id) for iv in loops]
         with_screen = [i for i, s in enumerate(screens) if s is not None]
@@ -469,7 +483,7 @@ class _Checker:
         need = self.rules.min_gap_days
         for iv, screen, gap in zip(loops, screens, gaps, strict=True):
             if screen is None:
-                detail = "loop without a screen of the candidate"
+                detail = "loop without a held screen of the candidate"
             elif gap < need:
                 detail = (
                     f"loop on {iv.date} is {int(gap)} working days after the screen on {screen},"
@@ -478,11 +492,16 @@ class _Checker:
             else:
                 continue
             self.add("stage_order", (iv.rec.interview_id, iv.rec.candidate_id), detail)
-        return first_loop
+        return held_loops
 
     # Offers ---------------------------------------------------------------------------
 
-    def offers(self, offers: list[OfferRec], first_loop: dict[str, dt.date]) -> None:
+    def offers(
+        self, offers: list[OfferRec], held_loops: dict[str, list[tuple[dt.date, str]]]
+    ) -> None:
+        """Offers: after a held loop, to a posting of the loop's team, in the candidate's
+        areas, past the open period, in a start window they fit; headcount and
+        onboarding capacity hold for accepted offers."""
         snap, rules = self.snap, self.rules
         windows = snap.windows or {}
         accepted_by_posting: dict[str, list[str]] = defaultdict(list)
@@ -496,9 +515,18 @@ class _Checker:
                 self.add("unknown_id", ids, f"offers.csv row {offer.row}: unknown candidate")
             if posting is None:
                 self.add("unknown_id", ids, f"offers.csv row {offer.row}: unknown posting")
-            loop_day = first_loop.get(cid)
-            if loop_day is None or loop_day >= offer.offer_date:
-                self.add("stage_order", ids, f"offer on {offer.offer_date} without an earlier loop")
+            loop_teams = {team for day, team in held_loops.get(cid, []) if day < offer.offer_date}
+            if not loop_teams:
+                self.add(
+                    "stage_order", ids, f"offer on {offer.offer_date} without an earlier held loop"
+                )
+            elif posting is not None and posting.team not in loop_teams:
+                self.add(
+                    "offer_team",
+                    ids,
+                    f"posting of team {posting.team}, the candidate's loop was held by "
+                    f"{', '.join(sorted(t or '(no hiring manager)' for t in loop_teams))}",
+                )
             if offer.accepted:
                 accepted_by_candidate[cid].append(pid)
             if cand is not None:
@@ -631,6 +659,6 @@ def check_schedule(
     interviews = [checker.interview(rec) for rec in records]
     checker.overlaps(interviews)
     checker.caps(interviews)
-    first_loop = checker.stage_order(interviews)
-    checker.offers(offers, first_loop)
+    held_loops = checker.stage_order(interviews)
+    checker.offers(offers, held_loops)
     return sorted(set(checker.out), key=lambda v: (v.kind, v.ids, v.detail))

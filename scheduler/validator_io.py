@@ -19,33 +19,50 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 import yaml
 
-from scheduler.domain import ACCOMMODATIONS, AREAS, OFFICES, ROLES
+from scheduler.domain import (
+    ACCOMMODATIONS,
+    AREAS,
+    OFFICES,
+    ROLES,
+    InterviewFormat,
+    WorkingHours,
+)
+from scheduler.scenario import ScenarioConfig
 
 VIRTUAL_OFFICE = "virtual"
 STAGES = ("screen", "loop")
-STATUSES = ("confirmed", "proposed")
+STATUSES = ("confirmed", "proposed", "no_show")
+"""``no_show``: the interview took its slot but did not happen (exported seasons)."""
 
 
 class InputError(ValueError):
     """A table cannot be read; ``str`` is one line naming file, row and column."""
 
 
+_HOURS, _FORMAT, _SCENARIO = WorkingHours(), InterviewFormat(), ScenarioConfig()
+
+
 @dataclass(frozen=True)
 class Rules:
-    """The parameters of the hard rules, read from ``scenario.yaml`` (defaults if absent)."""
+    """The parameters of the hard rules, read from ``scenario.yaml``.
 
-    start_hour: int = 9
-    end_hour: int = 17
-    slot_minutes: int = 30
-    screen_slots: int = 2
-    loop_sessions: int = 4
-    session_slots: int = 2
-    extended_extra_slots: int = 1
-    break_slots: int = 1
-    min_gap_days: int = 2
-    candidate_local_start_hour: int = 8
-    candidate_local_end_hour: int = 20
-    onboarding_lead_days: int = 14
+    A snapshot without one (a coordinator's own tables) gets the documented
+    defaults the env and the solver use: ``scheduler.domain.WorkingHours``,
+    ``InterviewFormat`` and ``scheduler.scenario.ScenarioConfig``.
+    """
+
+    start_hour: int = _HOURS.start_hour
+    end_hour: int = _HOURS.end_hour
+    slot_minutes: int = _HOURS.slot_minutes
+    screen_slots: int = _FORMAT.screen_slots
+    loop_sessions: int = _FORMAT.loop_sessions
+    session_slots: int = _FORMAT.session_slots
+    extended_extra_slots: int = _FORMAT.extended_extra_slots
+    break_slots: int = _FORMAT.break_slots
+    min_gap_days: int = _FORMAT.min_gap_days
+    candidate_local_start_hour: int = _FORMAT.candidate_local_start_hour
+    candidate_local_end_hour: int = _FORMAT.candidate_local_end_hour
+    onboarding_lead_days: int = _SCENARIO.onboarding_lead_days
 
 
 @dataclass(frozen=True)

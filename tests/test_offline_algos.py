@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from envs.layout import GLOBAL_FEATURES, N_ACTIONS, N_VERBS, OBS_SIZE, SLOT_FEATURES, WINDOW
+from envs.layout import GLOBAL_FEATURES, N_ACTIONS, N_VERBS, OBS_SIZE, SLOT_FEATURES, WINDOW, Verb
 from policies.offline import bc, bcq, cql
 from policies.offline.common import ensemble_members, masked_argmax, numpy_network
 from policies.offline.policy import load_model
@@ -285,7 +285,7 @@ def test_slot_network_never_picks_an_invalid_action() -> None:
             member.head[-1].bias[0] = 100.0
     obs = torch.randn(4, OBS_SIZE)
     mask = torch.rand(4, N_ACTIONS) < 0.5
-    mask[:, 0::N_VERBS] = False  # ... and is invalid everywhere
+    mask[:, Verb.SCREEN : WINDOW * N_VERBS : N_VERBS] = False  # ... and is invalid everywhere
     mask[:, -1] = True
     actions = cql.act_batch(networks, obs, mask, settings)
     assert all(mask[i, a] for i, a in enumerate(actions.tolist()))
