@@ -1,35 +1,72 @@
-"""Season env throughput: random-valid steps per second and reset time, on one core.
+"""Season env throughput on one core: random-valid steps/s without and with resets.
 
-Run with ``make bench``. Prints a Markdown table (copied into the README).
-Steps/s counts the random-valid choice and ``env.step`` together (reset excluded);
-the last table shows that the cost of a step does not grow with the number of
-candidates in the season.
+Run with ``make bench`` (or ``python benchmarks/env_throughput.py [--quick]``).
+Per scenario: random-valid steps per second (the random choice and
+``env.step`` together) excluding resets and including them (a new seed each
+episode, the way training runs), the mean ``generate_season`` time and the mean
+``env.reset`` time (generation plus the env's setup). Prints Markdown tables
+(copied into the README) and writes ``out/bench/env_throughput.csv``. The last
+table shows that the cost of a step does not grow with the season's candidates.
+
+Bars: on ``default``, >= 12,000 steps/s including resets; reset <= 15 ms on
+``default`` and <= 120 ms on ``large``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import time
 
-import gymnasium as gym
-import numpy as np
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # one thread, set before numpy loads
 
-import envs
-from envs.season_env import InterviewSchedulingEnv
-from scheduler.scenario import load_scenario
+import argparse  # noqa: E402
+import csv  # noqa: E402
+import dataclasses  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from envs.season_env import InterviewSchedulingEnv  # noqa: E402
+from scheduler.generator import generate_season  # noqa: E402
+from scheduler.scenario import ScenarioConfig, load_scenario  # noqa: E402
+
+CSV_PATH = Path("out/bench/env_throughput.csv")
+BARS = {"default": (12_000.0, 0.015), "large": (None, 0.120)}
+"""Scenario: (min steps/s including resets, max mean reset seconds)."""
 
 
-def measure(env: gym.Env, min_steps: int, seed: int = 0) -> tuple[float, float, int]:
-    """(steps per second, mean reset seconds, steps) of random-valid play."""
+@dataclasses.dataclass
+class Throughput:
+    """Random-valid play of whole episodes, a new seed each."""
+
+    episodes: int
+    steps: int
+    step_s: float
+    reset_s: float
+
+    @property
+    def steps_per_s(self) -> float:
+        return self.steps / self.step_s
+
+    @property
+    def steps_per_s_with_resets(self) -> float:
+        return self.steps / (self.step_s + self.reset_s)
+
+    @property
+    def mean_reset_s(self) -> float:
+        return self.reset_s / self.episodes
+
+
+def measure(env: InterviewSchedulingEnv, min_steps: int, seed: int = 0) -> Throughput:
+    """Play random-valid episodes until ``min_steps``, timing steps and resets apart."""
     rng = np.random.default_rng(seed)
-    steps, step_time, resets, reset_time = 0, 0.0, 0, 0.0
-    episode = 0
+    steps, step_s, reset_s, episode = 0, 0.0, 0.0, 0
     while steps < min_steps:
         began = time.perf_counter()
         _, info = env.reset(seed=seed + episode)
-        reset_time += time.perf_counter() - began
-        resets += 1
+        reset_s += time.perf_counter() - began
         episode += 1
         began = time.perf_counter()
         while True:
@@ -38,33 +75,77 @@ def measure(env: gym.Env, min_steps: int, seed: int = 0) -> tuple[float, float, 
             steps += 1
             if terminated or truncated:
                 break
-        step_time += time.perf_counter() - began
-    return steps / step_time, reset_time / resets, steps
+        step_s += time.perf_counter() - began
+    return Throughput(episode, steps, step_s, reset_s)
+
+
+def generation_s(config: ScenarioConfig, seeds: int) -> tuple[float, float]:
+    """(mean, median) seconds of ``generate_season`` as ``env.reset`` calls it."""
+    times = []
+    for seed in range(seeds):
+        began = time.perf_counter()
+        generate_season(config, 1000 + seed, calendar_rows=False)
+        times.append(time.perf_counter() - began)
+    return statistics.fmean(times), statistics.median(times)
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer steps, no scaling table")
+    args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
-    header = ("scenario", "candidates", "steps measured", "steps/s (env)", "steps/s (gym.make)",
-              "reset (s)")  # fmt: skip
+    min_steps = 5_000 if args.quick else 20_000
+    header = ("scenario", "candidates", "episodes", "steps", "steps/s (no resets)",
+              "steps/s (with resets)", "generate_season (ms)", "reset (ms)")  # fmt: skip
     print("| " + " | ".join(header) + " |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for name, min_steps in (("tiny", 20_000), ("default", 20_000), ("large", 20_000)):
-        raw = InterviewSchedulingEnv(name)
-        sps, reset, steps = measure(raw, min_steps)
-        wrapped_sps, _, _ = measure(gym.make(envs.ENV_ID, scenario=name), min_steps // 2)
+    print("| --- |" + " ---: |" * (len(header) - 1))
+    rows: list[dict[str, object]] = []
+    failed: list[str] = []
+    for name in ("tiny", "default", "large"):
+        env = InterviewSchedulingEnv(name)
+        gen_mean, gen_median = generation_s(env.config, 10 if name == "large" else 50)
+        run = measure(env, min_steps)
+        row: dict[str, object] = {
+            "scenario": name,
+            "candidates": env.config.n_candidates,
+            "episodes": run.episodes,
+            "steps": run.steps,
+            "steps_per_s": round(run.steps_per_s, 1),
+            "steps_per_s_with_resets": round(run.steps_per_s_with_resets, 1),
+            "generate_season_ms": round(gen_mean * 1e3, 3),
+            "generate_season_median_ms": round(gen_median * 1e3, 3),
+            "reset_ms": round(run.mean_reset_s * 1e3, 3),
+        }
+        rows.append(row)
         print(
-            f"| {name} | {raw.config.n_candidates} | {steps} | {sps:,.0f} | {wrapped_sps:,.0f} "
-            f"| {reset:.3f} |"
+            f"| {name} | {env.config.n_candidates} | {run.episodes} | {run.steps} "
+            f"| {run.steps_per_s:,.0f} | {run.steps_per_s_with_resets:,.0f} "
+            f"| {gen_mean * 1e3:.1f} | {run.mean_reset_s * 1e3:.1f} |"
         )
+        min_sps, max_reset = BARS.get(name, (None, None))
+        if min_sps is not None and run.steps_per_s_with_resets < min_sps:
+            failed.append(f"{name}: {run.steps_per_s_with_resets:,.0f} steps/s < {min_sps:,.0f}")
+        if max_reset is not None and run.mean_reset_s > max_reset:
+            failed.append(f"{name}: reset {run.mean_reset_s * 1e3:.1f} ms > {max_reset * 1e3:.0f}")
+    CSV_PATH.parent.mkdir(parents=True, exist_ok=True)
+    with CSV_PATH.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"\nwrote {CSV_PATH}")
+    for line in failed:
+        print(f"below the bar: {line}")
+    if args.quick:
+        return
     print()
     print("| default with N candidates | µs per step |")
     print("| ---: | ---: |")
     base = load_scenario("default")
     for n in (600, 1200, 2400, 4800):
         config = dataclasses.replace(base, n_candidates=n, name=f"default-{n}")
-        sps, _, _ = measure(InterviewSchedulingEnv(config), 10_000)
-        print(f"| {n} | {1e6 / sps:.0f} |")
+        run = measure(InterviewSchedulingEnv(config), 10_000)
+        print(f"| {n} | {1e6 / run.steps_per_s:.0f} |")
 
 
 if __name__ == "__main__":
