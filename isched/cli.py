@@ -226,7 +226,10 @@ def check(
 @app.command()
 @one_line_errors
 def solve(
-    snapshot_dir: Annotated[Path, typer.Argument(help="Snapshot directory (isched generate).")],
+    snapshot_dir: Annotated[
+        Path,
+        typer.Argument(help="Snapshot directory (isched generate), or a workbook SNAPSHOT.xlsx."),
+    ],
     out_dir: Annotated[
         Path, typer.Option("--out", help="Directory for schedule.csv, schedule.ics, report.json.")
     ],
@@ -258,15 +261,20 @@ def solve(
     if workers < 1:
         raise InputProblem("--workers must be at least 1")
     get_solver(solver)  # an unknown name fails before any work
-    if not snapshot_dir.is_dir():
+    tables: contextlib.AbstractContextManager[Path] = contextlib.nullcontext(snapshot_dir)
+    if snapshot_dir.suffix.lower() == ".xlsx" and snapshot_dir.is_file():
+        from scheduler.workbook import unpacked_workbook
+
+        tables = unpacked_workbook(snapshot_dir)  # one sheet per table
+    elif not snapshot_dir.is_dir():
         raise InputProblem(f"{snapshot_dir}: no such snapshot directory")
     if previous is not None and not previous.is_file():
         raise InputProblem(f"--previous {previous}: no such file")
     writable_dir(out_dir, "--out")
     options = SolveOptions(solver=solver, time_limit=time_limit, workers=workers, seed=seed)
     busy = err.status(f"solving ({solver}, up to {time_limit:g} s)...")
-    with busy if err.is_terminal else contextlib.nullcontext():
-        result = solve_snapshot(snapshot_dir, options, previous)
+    with busy if err.is_terminal else contextlib.nullcontext(), tables as snapshot_path:
+        result = solve_snapshot(snapshot_path, options, previous)
         snapshot = result.problem.snapshot
         names = write_outputs(out_dir, result.schedule, result.report, snapshot, result.previous)
     r = result.report
@@ -277,6 +285,40 @@ def solve(
         markup=False,
         highlight=False,
     )
+
+
+@app.command()
+@one_line_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    db: Annotated[
+        str, typer.Option(help="SQLite file of the job store, or an SQLAlchemy database URL.")
+    ] = "isched.db",
+    workers: Annotated[int, typer.Option(help="Jobs solved at once; the rest wait.")] = 2,
+    files: Annotated[
+        Path | None, typer.Option(help="Folder for job files (default: DB.files beside the DB).")
+    ] = None,
+    max_upload_mb: Annotated[
+        float, typer.Option("--max-upload-mb", help="Largest upload, in MB.")
+    ] = 50.0,
+) -> None:
+    """The coordinator's web app and REST API (token: $ISCHED_TOKEN, or DB.token)."""
+    import uvicorn
+
+    from isched.web.app import create_app
+    from isched.web.settings import MB, make_settings
+
+    if workers < 1:
+        raise InputProblem("--workers must be at least 1")
+    if not 0 < max_upload_mb <= 4096:
+        raise InputProblem("--max-upload-mb must be above 0 and at most 4096")
+    settings, generated = make_settings(db, files, workers, max_upload=int(max_upload_mb * MB))
+    if generated:
+        out.print(f"access token (shown once; stored beside the database): {settings.token}",
+                  markup=False, highlight=False)  # fmt: skip
+    out.print(f"isched web app on http://{host}:{port}/ (API docs: /docs)", markup=False)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
 @app.command()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -46,6 +47,19 @@ class TableError(ValueError):
 
 
 def text(value: str) -> str:
+    return value
+
+
+IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+"""What an id (``*_id`` column) may look like: never a path, never a spreadsheet formula."""
+
+
+def identifier(value: str) -> str:
+    if IDENTIFIER.fullmatch(value) is None:
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        raise ValueError(
+            f"bad id {shown!r} (letters, digits, '_', '.', '-'; starting with a letter or digit)"
+        )
     return value
 
 
@@ -259,7 +273,7 @@ TABLES: dict[str, Table] = {
             "postings",
             "posting_id",
             (
-                req("posting_id", text),
+                req("posting_id", identifier),
                 req("team", text),
                 req("area", area),
                 req("office", office),
@@ -274,7 +288,7 @@ TABLES: dict[str, Table] = {
             "candidates",
             "candidate_id",
             (
-                req("candidate_id", text),
+                req("candidate_id", identifier),
                 req("primary_area", area),
                 opt("secondary_area", area),
                 req("timezone", timezone),
@@ -287,7 +301,7 @@ TABLES: dict[str, Table] = {
                 opt("publications", nonneg_int, 0),
                 opt("onsite", boolean, True),
                 req("stage", stage),
-                opt("posting_id", text),
+                opt("posting_id", identifier),
                 opt("last_interview_date", date),
             ),
             needs_rows=True,
@@ -297,7 +311,7 @@ TABLES: dict[str, Table] = {
             "interviewers",
             "interviewer_id",
             (
-                req("interviewer_id", text),
+                req("interviewer_id", identifier),
                 req("team", text),
                 req("office", office),
                 opt("areas", area_list, ()),
@@ -312,7 +326,7 @@ TABLES: dict[str, Table] = {
             "rooms",
             "room_id",
             (
-                req("room_id", text),
+                req("room_id", identifier),
                 req("office", office),
                 req("capacity", nonneg_int),
                 req("accessible", boolean),
@@ -323,7 +337,7 @@ TABLES: dict[str, Table] = {
             "start_windows",
             "window_id",
             (
-                req("window_id", text),
+                req("window_id", identifier),
                 req("office", office),
                 req("start_date", date),
                 req("capacity", nonneg_int),
@@ -333,7 +347,11 @@ TABLES: dict[str, Table] = {
         Table(
             "busy",
             None,
-            (req("person_id", text), req("start", aware_datetime), req("end", aware_datetime)),
+            (
+                req("person_id", identifier),
+                req("start", aware_datetime),
+                req("end", aware_datetime),
+            ),
             needs_rows=False,
         ),
     )

@@ -1,0 +1,177 @@
+"""The coordinator's web app: ``create_app(settings)`` builds it; ``isched serve`` runs it.
+
+The app holds the job store and the job runner (started with the app, stopped
+with it). Only ``GET /health``, the login form and the page assets (``/static``:
+code, no data) answer without the token; the OpenAPI docs are at ``/docs``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Form, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from isched.web import pages
+from isched.web.api import router
+from isched.web.auth import COOKIE, LoginRequired, require_token, session_value, token_ok
+from isched.web.runner import Runner
+from isched.web.settings import Settings
+from isched.web.store import JobStore
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+STATIC = Path(__file__).with_name("static")
+PAGE_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
+
+
+class TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Refuse a request body over ``limit`` bytes with 413, saying the limit."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    def _refusal(self) -> JSONResponse:
+        mb = self.limit / (1024 * 1024)
+        return JSONResponse({"detail": f"upload too large: the limit is {mb:g} MB"}, 413)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length", b"").decode()
+        if length.isdigit() and int(length) > self.limit:
+            await self._refusal()(scope, receive, send)
+            return
+        seen = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise TooLarge
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except TooLarge:
+            if not started:
+                await self._refusal()(scope, receive, send)
+
+
+def create_app(settings: Settings, run_jobs: bool = True) -> FastAPI:
+    """The app over ``settings``; ``run_jobs=False`` serves without running any job."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.jobs_dir.mkdir(parents=True, exist_ok=True)
+        store = JobStore(settings.db_url)
+        runner = Runner(store, settings)
+        app.state.store = store
+        app.state.runner_wake = runner.wake
+        if run_jobs:
+            runner.start()
+        try:
+            yield
+        finally:
+            if run_jobs:
+                runner.stop()
+            store.engine.dispose()
+
+    app = FastAPI(
+        title="isched",
+        summary="Interview scheduling: upload a snapshot, get a conflict-free calendar.",
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.include_router(router)
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Frame-Options"] = "DENY"
+        html = response.headers.get("content-type", "").startswith("text/html")
+        if html and request.url.path != "/docs":  # Swagger UI needs its inline script
+            response.headers["Content-Security-Policy"] = PAGE_POLICY
+        return response
+
+    app.add_middleware(BodyLimit, limit=settings.max_upload)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/health", summary="200 when the server answers (no token needed)")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/", include_in_schema=False, dependencies=[Depends(require_token)])
+    def home(request: Request) -> Response:
+        return pages.jobs_page(request, request.app.state.store.list())
+
+    @app.get("/login", include_in_schema=False)
+    def login_form(request: Request, next: str = "/") -> Response:
+        return pages.login_page(request, next)
+
+    @app.post("/login", include_in_schema=False)
+    def login(
+        request: Request, token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/"
+    ) -> Response:
+        if not token_ok(settings.token, token.strip()):
+            return pages.login_page(request, next, wrong=True)
+        target = next if next.startswith("/") and not next.startswith("//") else "/"
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(COOKIE, session_value(settings.token), httponly=True,
+                            samesite="strict", secure=request.url.scheme == "https")  # fmt: skip
+        return response
+
+    @app.get("/logout", include_in_schema=False)
+    def logout() -> Response:
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(COOKIE)
+        return response
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_token)])
+    def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=[Depends(require_token)])
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="isched API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
+    return app

@@ -1,0 +1,60 @@
+"""Access: a bearer token for the API, a session cookie (set by the login form) for pages.
+
+The cookie holds an HMAC of the token, not the token; it is HttpOnly and
+SameSite=Strict, so no other site's page can send it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+COOKIE = "isched_session"
+bearer = HTTPBearer(auto_error=False, description="The server's token ($ISCHED_TOKEN).")
+
+
+class LoginRequired(Exception):
+    """A person's browser without a session: send it to the login form."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def session_value(token: str) -> str:
+    return hmac.new(token.encode(), b"isched session", hashlib.sha256).hexdigest()
+
+
+def token_ok(token: str, given: str) -> bool:
+    return secrets.compare_digest(token.encode(), given.encode())
+
+
+def authorized(request: Request) -> bool:
+    token: str = request.app.state.settings.token
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and given and token_ok(token, given.strip()):
+        return True
+    cookie = request.cookies.get(COOKIE, "")
+    return bool(cookie) and secrets.compare_digest(cookie, session_value(token))
+
+
+def wants_html(request: Request) -> bool:
+    """A browser asking for a page (not a script asking for JSON)."""
+    return "text/html" in request.headers.get("accept", "")
+
+
+def require_token(
+    request: Request, _: HTTPAuthorizationCredentials | None = Depends(bearer)
+) -> None:
+    """Dependency of every route but /health and /login: 401, or the login form for a page."""
+    if authorized(request):
+        return
+    if request.method == "GET" and wants_html(request):
+        raise LoginRequired(request.url.path)
+    raise HTTPException(
+        401, "missing or wrong token (Authorization: Bearer TOKEN)", {"WWW-Authenticate": "Bearer"}
+    )

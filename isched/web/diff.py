@@ -1,0 +1,58 @@
+"""What a re-plan changed: every interview of the previous plan kept, moved or removed, and why."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+FIELDS = ("start", "end", "interviewer_ids", "office", "room_id")
+
+
+def _where(row: dict[str, str]) -> dict[str, str]:
+    return {key: row.get(key, "") for key in FIELDS}
+
+
+def replan_diff(
+    previous: pd.DataFrame, schedule: pd.DataFrame, report: dict[str, Any]
+) -> dict[str, Any]:
+    """Counts (kept, moved, added, removed) and one entry per change with its reason."""
+    before = {r["interview_id"]: r for r in previous.fillna("").astype(str).to_dict("records")}
+    after = {r["interview_id"]: r for r in schedule.fillna("").astype(str).to_dict("records")}
+    confirmed_moved = {m["interview_id"]: m["reason"] for m in report.get("moved_confirmed", [])}
+    dropped = {d["interview_id"]: d["reason"] for d in report.get("dropped_previous", [])}
+    unplaced = {(u["candidate_id"], u["stage"]): u["reason"] for u in report.get("unscheduled", [])}
+    counts = {"kept": 0, "moved": 0, "added": 0, "removed": 0}
+    changes: list[dict[str, Any]] = []
+    for interview_id, old in before.items():
+        new = after.get(interview_id)
+        entry = {k: old.get(k, "") for k in ("interview_id", "candidate_id", "stage", "status")}
+        if new is None:
+            key = (old.get("candidate_id", ""), old.get("stage", ""))
+            reason = dropped.get(interview_id) or (
+                f"could not be placed again ({unplaced[key]})" if key in unplaced else "not placed"
+            )
+            changes.append({**entry, "change": "removed", "was": _where(old), "now": None,
+                            "fields": [], "reason": reason})  # fmt: skip
+            counts["removed"] += 1
+            continue
+        fields = [k for k in FIELDS if old.get(k, "") != new.get(k, "")]
+        if not fields:
+            counts["kept"] += 1
+            continue
+        if interview_id in confirmed_moved:
+            reason = f"confirmed, but could not stay: {confirmed_moved[interview_id]}"
+        elif old.get("status") == "confirmed":
+            reason = "confirmed, but could not stay"
+        else:
+            reason = "proposed: re-planned around the changes"
+        changes.append({**entry, "change": "moved", "was": _where(old), "now": _where(new),
+                        "fields": fields, "reason": reason})  # fmt: skip
+        counts["moved"] += 1
+    for interview_id, new in after.items():
+        if interview_id not in before:
+            entry = {k: new.get(k, "") for k in ("interview_id", "candidate_id", "stage", "status")}
+            changes.append({**entry, "change": "added", "was": None, "now": _where(new),
+                            "fields": [], "reason": "not in the previous plan"})  # fmt: skip
+            counts["added"] += 1
+    return {**counts, "changes": changes}

@@ -1,0 +1,51 @@
+"""The files of one job, under ``FILES/jobs/ID/``, and their atomic writes.
+
+``tables/`` holds the snapshot the job ran on (every table, also those carried
+over from the job it re-plans); ``previous.csv`` the plan it re-plans (with the
+confirmed rows marked); ``out/`` the outputs (``schedule.csv``, ``schedule.ics``,
+``report.json``, and ``diff.json`` for a re-plan); ``progress.json`` what the
+worker is doing; ``error.txt`` why it failed; ``worker.log`` its own output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+TABLES = "tables"
+OUT = "out"
+PREVIOUS = "previous.csv"
+PROGRESS = "progress.json"
+ERROR = "error.txt"
+LOG = "worker.log"
+OUTPUTS = {
+    "schedule.csv": "text/csv; charset=utf-8",
+    "schedule.ics": "text/calendar; charset=utf-8",
+    "report.json": "application/json",
+    "diff.json": "application/json",
+}
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write ``path`` through a temporary sibling and a rename: never half-written."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def write_json(path: Path, value: Any) -> None:
+    write_atomic(path, json.dumps(value, indent=2) + "\n")
+
+
+def read_json(path: Path) -> Any:
+    """The JSON in ``path``, or None when it is absent or unreadable."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,186 @@
+"""Jobs as the API and the pages see them: create, re-plan, delete, describe.
+
+A new job's files are staged in ``FILES/staging/ID`` and checked there; only a
+valid snapshot is moved (one rename) to ``FILES/jobs/ID`` and entered in the
+store as ``queued``. Nothing of a refused upload is kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import secrets
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from isched.web import jobfiles
+from isched.web.settings import Settings
+from isched.web.store import FINISHED, Job, JobStore
+from isched.web.uploads import Part, UploadError, check_tables, copy_tables, stage, workbook_label
+from scheduler.table_schema import IDENTIFIER, TableError
+
+JOB_ID = re.compile(r"[0-9a-f]{16}")
+MAX_TIME_LIMIT = 3600.0
+BUILT_IN = ("cpsat", "greedy")
+
+
+def check_solver(solver: str) -> str:
+    """``solver`` if the service can run it: cpsat, greedy or rl:MODEL_DIR (an existing folder)."""
+    name = solver.strip()
+    prefix, _, arg = name.partition(":")
+    if name in BUILT_IN:
+        return name
+    if prefix == "rl" and arg:
+        if not Path(arg).is_dir():
+            raise UploadError(f"solver {name[:200]}: no such model directory on the server")
+        return name
+    raise UploadError(f"unknown solver {name[:80]!r}: choose cpsat, greedy or rl:MODEL_DIR")
+
+
+def check_time_limit(seconds: float) -> float:
+    if not 0 < seconds <= MAX_TIME_LIMIT:
+        raise UploadError(f"time_limit must be above 0 and at most {MAX_TIME_LIMIT:g} s")
+    return float(seconds)
+
+
+def _confirmed_ids(confirmed: list[str]) -> list[str]:
+    ids = [i for text in confirmed for i in re.split(r"[\s,;]+", text) if i]
+    for interview_id in ids:
+        if IDENTIFIER.fullmatch(interview_id) is None:
+            raise UploadError(f"confirmed: bad interview_id {interview_id[:40]!r}")
+    return ids
+
+
+def _previous_plan(schedule: bytes, confirmed: list[str]) -> bytes:
+    """The plan to re-plan from, with the ``confirmed`` interview ids marked confirmed."""
+    from scheduler.solver.replan import read_previous
+
+    with tempfile.TemporaryDirectory(prefix="isched-web-") as tmp:
+        path = Path(tmp) / "schedule.csv"
+        path.write_bytes(schedule)
+        try:
+            read_previous(path)
+        except TableError as error:
+            raise UploadError.from_table(error) from None
+    frame = pd.read_csv(io.BytesIO(schedule), dtype=str, keep_default_na=False)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    known = set(frame["interview_id"].str.strip())
+    for interview_id in confirmed:
+        if interview_id not in known:
+            message = f"confirmed: no interview {interview_id!r} in the plan"
+            raise UploadError(message, file="schedule.csv", column="interview_id")
+    marked = frame["interview_id"].str.strip().isin(confirmed)
+    frame.loc[marked, "status"] = "confirmed"
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def create_job(
+    settings: Settings,
+    store: JobStore,
+    parts: list[Part],
+    solver: str,
+    time_limit: float,
+    parent: Job | None = None,
+    confirmed: list[str] | None = None,
+) -> Job:
+    """Check and store a new job (queued); ``UploadError`` and nothing stored otherwise."""
+    solver = check_solver(solver)
+    time_limit = check_time_limit(time_limit)
+    ids = _confirmed_ids(confirmed or [])
+    if parent is None and not any(p.filename or p.data for p in parts):
+        raise UploadError("no files: upload the snapshot tables, one .zip or one .xlsx")
+    job_id = secrets.token_hex(8)
+    staging = settings.files / "staging" / job_id
+    tables = staging / jobfiles.TABLES
+    tables.mkdir(parents=True)
+    try:
+        if parent is not None:
+            copy_tables(settings.jobs_dir / parent.id / jobfiles.TABLES, tables)
+        uploaded_plan = stage(parts, tables, previous_ok=parent is not None)
+        check_tables(tables, workbook_label(parts))
+        if parent is not None:
+            plan_path = settings.jobs_dir / parent.id / jobfiles.OUT / "schedule.csv"
+            plan = uploaded_plan if uploaded_plan is not None else plan_path.read_bytes()
+            previous = _previous_plan(plan, ids)
+            jobfiles.write_atomic(staging / jobfiles.PREVIOUS, previous)
+        settings.jobs_dir.mkdir(parents=True, exist_ok=True)
+        staging.rename(settings.jobs_dir / job_id)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    names = sorted(p.name for p in (settings.jobs_dir / job_id / jobfiles.TABLES).iterdir())
+    job = Job(job_id, "queued", solver, time_limit, time.time(), tables=names,
+              parent_id=parent.id if parent else None)  # fmt: skip
+    try:
+        store.add(job)
+    except BaseException:
+        shutil.rmtree(settings.jobs_dir / job_id, ignore_errors=True)
+        raise
+    return job
+
+
+def delete_job(settings: Settings, store: JobStore, job: Job, purge: bool) -> dict[str, Any]:
+    """Cancel a queued or running job; delete a finished one (or any, with ``purge``)."""
+    if job.status not in FINISHED:
+        store.cancel(job.id)
+        if not purge:
+            return {"id": job.id, "status": "cancelled", "deleted": False}
+    store.cancel(job.id)  # finished meanwhile: no-op
+    if not store.delete(job.id):
+        current = store.get(job.id)
+        return {"id": job.id, "status": current.status if current else "deleted", "deleted": False}
+    shutil.rmtree(settings.jobs_dir / job.id, ignore_errors=True)
+    return {"id": job.id, "status": "deleted", "deleted": True}
+
+
+def _iso(moment: float | None) -> str | None:
+    if moment is None:
+        return None
+    return dt.datetime.fromtimestamp(moment, dt.UTC).isoformat(timespec="seconds")
+
+
+def progress(settings: Settings, job: Job) -> dict[str, Any]:
+    """What the job is doing, and roughly how far it is (0 to 1)."""
+    if job.status in FINISHED:
+        return {"phase": job.status, "fraction": 1.0}
+    if job.status == "queued":
+        return {"phase": "waiting for a free worker", "fraction": 0.0}
+    found = jobfiles.read_json(settings.jobs_dir / job.id / jobfiles.PROGRESS) or {}
+    elapsed = time.time() - (job.started or time.time())
+    fraction = min(0.95, max(0.02, elapsed / (job.time_limit + 5.0)))
+    return {"phase": found.get("phase", "starting"), "fraction": round(fraction, 3),
+            "elapsed_seconds": round(elapsed, 1)}  # fmt: skip
+
+
+def outputs(settings: Settings, job: Job) -> list[str]:
+    """The output files a done job offers."""
+    if job.status != "done":
+        return []
+    folder = settings.jobs_dir / job.id / jobfiles.OUT
+    return [name for name in jobfiles.OUTPUTS if (folder / name).exists()]
+
+
+def job_json(settings: Settings, job: Job) -> dict[str, Any]:
+    """The JSON of ``GET /jobs/{id}``."""
+    return {
+        "id": job.id,
+        "status": job.status,
+        "solver": job.solver,
+        "time_limit": job.time_limit,
+        "created": _iso(job.created),
+        "started": _iso(job.started),
+        "finished": _iso(job.finished),
+        "progress": progress(settings, job),
+        "error": job.error,
+        "parent_id": job.parent_id,
+        "attempts": job.attempts,
+        "tables": job.tables,
+        "summary": job.summary,
+        "downloads": {name: f"/jobs/{job.id}/{name}" for name in outputs(settings, job)},
+    }

@@ -1,0 +1,90 @@
+"""Server-rendered pages (Jinja2 templates in ``templates/``): jobs, new job, job, login."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from isched.web import jobfiles, views
+from isched.web.jobs import job_json, outputs
+from isched.web.settings import Settings
+from isched.web.store import Job
+from isched.web.uploads import KNOWN, UploadError
+
+templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+REASONS = {
+    "form_incomplete": "the follow-up form is not in yet",
+    "no_open_posting": "no open posting matches the candidate's areas",
+    "no_qualified_interviewer": "no interviewer is qualified for it (area, role)",
+    "candidate_hours": "no slot inside the candidate's available hours",
+    "stage_gap": "too soon after the previous stage",
+    "no_room": "no suitable room is free (office, capacity, accessibility)",
+    "interviewer_calendars": "the qualified interviewers' calendars are full",
+    "capacity_taken": "the capacity it needs went to other interviews (caps, rooms)",
+}
+"""What each blocking constraint of report.json means, for the unplaced table."""
+
+
+def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def jobs_page(request: Request, jobs: list[Job]) -> HTMLResponse:
+    settings: Settings = request.app.state.settings
+    return render(request, "jobs.html", jobs=[job_json(settings, j) for j in jobs])
+
+
+def new_page(request: Request, error: UploadError | None = None, status: int = 200) -> HTMLResponse:
+    return render(request, "new.html", status, error=error, known=KNOWN)
+
+
+def upload_error(request: Request, error: UploadError, parent: Job | None) -> HTMLResponse:
+    if parent is None:
+        return new_page(request, error, error.status)
+    return job_page(request, parent, error, error.status)
+
+
+@lru_cache(maxsize=32)
+def _snapshot(tables_dir: str) -> Any:
+    """The snapshot and scenario a job ran on (a job's tables never change)."""
+    from scheduler.tables import read_snapshot
+
+    snapshot, config, _ = read_snapshot(tables_dir)
+    return snapshot, config
+
+
+def job_page(
+    request: Request, job: Job, error: UploadError | None = None, status: int = 200
+) -> HTMLResponse:
+    settings: Settings = request.app.state.settings
+    folder = settings.jobs_dir / job.id
+    context: dict[str, Any] = {"job": job_json(settings, job), "error": error, "reasons": REASONS}
+    context["refresh"] = job.status in ("queued", "running")
+    if job.status == "done" and (folder / jobfiles.OUT / "schedule.csv").exists():
+        snapshot, config = _snapshot(str(folder / jobfiles.TABLES))
+        report = jobfiles.read_json(folder / jobfiles.OUT / "report.json") or {}
+        events = views.read_events(folder / jobfiles.OUT / "schedule.csv")
+        horizon = report.get("horizon") or {}
+        days = views.horizon_days(events, horizon.get("first_day"), horizon.get("last_day"))
+        context.update(
+            report=report,
+            events=sorted(events, key=lambda e: (e.start, e.candidate_id)),
+            calendars=views.office_calendars(events, config.hours),
+            days=days,
+            timelines=views.timelines(events, snapshot.interviewers, days, config.hours),
+            loads=views.loads(events, snapshot.interviewers),
+            unplaced=report.get("unscheduled", []),
+            diff=jobfiles.read_json(folder / jobfiles.OUT / "diff.json"),
+            outputs=outputs(settings, job),
+            hours=config.hours,
+        )
+    return render(request, "job.html", status, **context)
+
+
+def login_page(request: Request, next_path: str, wrong: bool = False) -> HTMLResponse:
+    return render(request, "login.html", 401 if wrong else 200, next_path=next_path, wrong=wrong)

@@ -1,0 +1,47 @@
+// isched pages: follow a running job, and cancel or delete one. No framework.
+"use strict";
+
+function follow(box) {
+  const url = box.dataset.poll;
+  const fill = box.querySelector(".fill");
+  const phase = box.querySelector(".phase");
+  const tick = async () => {
+    try {
+      const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (response.ok) {
+        const job = await response.json();
+        if (job.status !== "queued" && job.status !== "running") {
+          window.location.reload();
+          return;
+        }
+        fill.style.width = (100 * job.progress.fraction).toFixed(1) + "%";
+        phase.textContent = job.progress.phase;
+        document.getElementById("job-status").textContent = job.status;
+      }
+    } catch (error) {
+      // the server may be restarting: try again
+    }
+    window.setTimeout(tick, 1000);
+  };
+  window.setTimeout(tick, 1000);
+}
+
+function deleter(form) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!window.confirm(form.dataset.confirm)) return;
+    const response = await fetch(form.dataset.delete, {
+      method: "DELETE",
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    });
+    const result = response.ok ? await response.json() : {};
+    if (result.deleted) window.location.assign("/");
+    else window.location.reload();
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-poll]").forEach(follow);
+  document.querySelectorAll("form[data-delete]").forEach(deleter);
+});

@@ -1,0 +1,157 @@
+"""Uploaded snapshots: table files, one zip or one workbook, staged and checked.
+
+An upload's file name only says which table a part is: it is reduced to its
+last component and matched against the known table names (``postings.csv``,
+``busy.parquet``, ``scenario.yaml``, ...); it never becomes a path. The staged
+folder is read by ``scheduler.tables.read_snapshot``, the one reader of the
+tables, so a bad table is reported with its file, row and column.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scheduler.table_schema import TABLES, TableError
+from scheduler.workbook import MAX_UNPACKED_BYTES, relabel, unpack_workbook
+
+SCENARIO = "scenario.yaml"
+TABLE_FILES = {f"{name}.{fmt}": name for name in TABLES for fmt in ("csv", "parquet")}
+KNOWN = [*TABLE_FILES, SCENARIO]
+
+
+class UploadError(Exception):
+    """A refused upload: HTTP ``status`` and, for a bad table, its file, row and column."""
+
+    def __init__(
+        self,
+        message: str,
+        status: int = 422,
+        file: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.file, self.row, self.column = file, row, column
+
+    @classmethod
+    def from_table(cls, error: TableError) -> UploadError:
+        return cls(str(error), 422, error.file, error.row, error.column)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"detail": str(self), "file": self.file, "row": self.row, "column": self.column}
+
+
+@dataclass
+class Part:
+    """One uploaded file: the name the client gave and its bytes."""
+
+    filename: str
+    data: bytes
+
+
+def shown(name: str) -> str:
+    """A client's file name, safe to print: last component, plain characters, short."""
+    base = re.split(r"[/\\]", name or "")[-1].strip()
+    return re.sub(r"[^A-Za-z0-9_. ()-]", "?", base)[:80] or "(no name)"
+
+
+def table_file(name: str) -> str | None:
+    """The known table file a client's name stands for (``Busy.CSV`` -> ``busy.csv``)."""
+    base = shown(name).lower()
+    if base == "scenario.yml":
+        base = SCENARIO
+    return base if base in TABLE_FILES or base == SCENARIO else None
+
+
+def _unzip(part: Part) -> list[Part]:
+    label = shown(part.filename)
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(part.data))
+    except zipfile.BadZipFile:
+        raise UploadError(f"{label}: not a zip archive", file=label) from None
+    with archive:
+        entries = [i for i in archive.infolist() if not i.is_dir()]
+        entries = [i for i in entries if not shown(i.filename).startswith((".", "__MACOSX"))]
+        entries = [i for i in entries if "__MACOSX" not in i.filename]
+        if sum(i.file_size for i in entries) > MAX_UNPACKED_BYTES:
+            limit = MAX_UNPACKED_BYTES // (1024 * 1024)
+            raise UploadError(f"{label}: unpacks to over {limit} MB", 413, file=label)
+        try:
+            return [Part(i.filename, archive.read(i)) for i in entries]
+        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError):
+            raise UploadError(f"{label}: damaged or encrypted zip archive", file=label) from None
+
+
+def stage(parts: list[Part], dest: Path, *, previous_ok: bool = False) -> bytes | None:
+    """Write the tables of ``parts`` into ``dest``; the bytes of a ``schedule.csv`` part.
+
+    One ``.zip`` part is unpacked, one ``.xlsx`` part read sheet by sheet; other
+    parts must be named as tables. ``schedule.csv`` is accepted (and returned)
+    only when ``previous_ok`` (a re-plan). A table replaces the same table in
+    the other format. Raises ``UploadError``.
+    """
+    parts = [p for p in parts if p.filename or p.data]
+    if len(parts) == 1 and shown(parts[0].filename).lower().endswith(".zip"):
+        parts = _unzip(parts[0])
+    if len(parts) == 1 and shown(parts[0].filename).lower().endswith(".xlsx"):
+        label = shown(parts[0].filename)
+        with tempfile.TemporaryDirectory(prefix="isched-upload-") as tmp:
+            book = Path(tmp) / "snapshot.xlsx"
+            book.write_bytes(parts[0].data)
+            try:
+                unpack_workbook(book, dest, label)
+            except TableError as error:
+                raise UploadError.from_table(error) from None
+        return None
+    previous: bytes | None = None
+    seen: set[str] = set()
+    for part in parts:
+        name = table_file(part.filename)
+        if name is None and previous_ok and shown(part.filename).lower() == "schedule.csv":
+            previous = part.data
+            continue
+        if name is None:
+            label = shown(part.filename)
+            expected = "the table files " + ", ".join(KNOWN) + ", one .zip or one .xlsx"
+            raise UploadError(f"{label}: not a snapshot table (expected {expected})", file=label)
+        if name in seen:
+            raise UploadError(f"{name}: uploaded twice", file=name)
+        seen.add(name)
+        if name in TABLE_FILES:
+            for other in ("csv", "parquet"):
+                (dest / f"{TABLE_FILES[name]}.{other}").unlink(missing_ok=True)
+        (dest / name).write_bytes(part.data)
+    return previous
+
+
+def check_tables(dest: Path, label: str | None = None) -> None:
+    """Read the staged snapshot as ``isched solve`` would (``UploadError`` on a bad table)."""
+    from scheduler.tables import read_snapshot
+
+    try:
+        read_snapshot(dest)
+    except TableError as error:
+        raise UploadError.from_table(relabel(error, label) if label else error) from None
+
+
+def workbook_label(parts: list[Part]) -> str | None:
+    """The workbook's name when the upload is one workbook (to name its sheets in errors)."""
+    named = [p for p in parts if p.filename or p.data]
+    if len(named) == 1 and shown(named[0].filename).lower().endswith(".xlsx"):
+        return shown(named[0].filename)
+    return None
+
+
+def copy_tables(source: Path, dest: Path) -> None:
+    """Copy the table files (and scenario.yaml) of ``source`` into ``dest``."""
+    for name in KNOWN:
+        if (source / name).exists():
+            shutil.copyfile(source / name, dest / name)

@@ -1,0 +1,82 @@
+"""One job in its own process: ``python -m isched.web.worker JOB_DIR SOLVER TIME_LIMIT WORKERS``.
+
+The job runner starts this process per job, so a solve can be cancelled or
+timed out (the process is killed) without harming the server. It reads
+``JOB_DIR/tables``, solves (re-planning from ``previous.csv`` when present),
+writes ``out/`` atomically (and ``out/diff.json`` for a re-plan) and exits 0;
+on bad input it writes the one-line reason to ``error.txt`` and exits 2. It
+exits at once when the server that started it dies.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from isched.web import jobfiles
+
+EXIT_BAD_INPUT = 2
+
+
+def _watch_parent(parent: int) -> None:
+    """Exit when the server process is gone (its children are re-parented)."""
+    while True:
+        if os.getppid() != parent:
+            os._exit(3)
+        time.sleep(0.5)
+
+
+def _phase(job_dir: Path, phase: str) -> None:
+    jobfiles.write_json(job_dir / jobfiles.PROGRESS, {"phase": phase, "at": time.time()})
+
+
+def run(job_dir: Path, solver: str, time_limit: float, workers: int) -> None:
+    """Solve the job in ``job_dir`` and write its outputs (raises on failure)."""
+    if solver.partition(":")[0] not in ("cpsat", "greedy"):
+        import policies.learned_solver  # noqa: F401  (registers rl:MODEL_DIR)
+    import pandas as pd
+
+    from isched.web.diff import replan_diff
+    from scheduler.solver import SolveOptions, solve_snapshot, write_outputs
+
+    previous = job_dir / jobfiles.PREVIOUS
+    _phase(job_dir, f"solving ({solver}, up to {time_limit:g} s)")
+    options = SolveOptions(solver=solver, time_limit=time_limit, workers=workers, seed=0)
+    result = solve_snapshot(
+        job_dir / jobfiles.TABLES, options, previous if previous.exists() else None
+    )
+    _phase(job_dir, "writing the results")
+    out = job_dir / jobfiles.OUT
+    snapshot = result.problem.snapshot
+    write_outputs(out, result.schedule, result.report, snapshot, result.previous)
+    if result.previous is not None:
+        before = pd.read_csv(previous, dtype=str, keep_default_na=False)
+        diff = replan_diff(before, result.schedule, result.report)
+        jobfiles.write_json(out / "diff.json", diff)
+
+
+def main(argv: list[str]) -> int:
+    job_dir, solver, time_limit, workers = Path(argv[0]), argv[1], float(argv[2]), int(argv[3])
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    from scheduler.table_schema import TableError
+
+    try:
+        run(job_dir, solver, time_limit, workers)
+    except (TableError, ValueError) as problem:
+        line = str(problem).splitlines()[0] if str(problem) else type(problem).__name__
+        jobfiles.write_atomic(job_dir / jobfiles.ERROR, line + "\n")
+        return EXIT_BAD_INPUT
+    except Exception as problem:  # reported as the job's failure, never the server's
+        traceback.print_exc()
+        first = str(problem).splitlines()[0] if str(problem) else ""
+        jobfiles.write_atomic(job_dir / jobfiles.ERROR, f"{type(problem).__name__}: {first}\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

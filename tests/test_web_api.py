@@ -1,0 +1,403 @@
+"""The REST API of ``isched serve`` (CLI.md, "Web service") against the real app.
+
+A real SQLite file, real worker processes and the real solver; snapshots of the
+``tiny`` scenario from ``isched generate``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from cli_runner import isched
+from fastapi.testclient import TestClient
+from web_helpers import table_files, wait_for
+
+from isched.web.app import create_app
+from isched.web.settings import make_settings
+from scheduler.workbook import write_workbook
+
+TOKEN = "test-token-123"
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("tiny") / "snap"
+    result = isched("generate", "--scenario", "tiny", "--seed", "0", "--out", out)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("server")
+
+
+@pytest.fixture(scope="module")
+def client(home: Path, monkeypatch_module: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    monkeypatch_module.setenv("ISCHED_TOKEN", TOKEN)
+    settings, _ = make_settings(str(home / "jobs.db"), workers=2)
+    with TestClient(create_app(settings)) as test_client:
+        test_client.headers["Authorization"] = f"Bearer {TOKEN}"
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+@pytest.fixture(scope="module")
+def done_job(client: TestClient, tiny: Path) -> dict[str, object]:
+    """The tiny snapshot solved by cpsat through the API."""
+    response = client.post("/jobs", files=table_files(tiny), data={"time_limit": "10"})
+    assert response.status_code == 202, response.text
+    job = wait_for(client, response.json()["id"])
+    assert job["status"] == "done", job
+    return job
+
+
+def stored(home: Path) -> tuple[int, list[str]]:
+    """Jobs in the database file, and the job folders on disk (staging included)."""
+    with sqlite3.connect(home / "jobs.db") as db:
+        (count,) = db.execute("SELECT COUNT(*) FROM jobs").fetchone()
+    files = home / "jobs.db.files"
+    folders = [p.name for sub in ("jobs", "staging") if (files / sub).exists()
+               for p in (files / sub).iterdir()]  # fmt: skip
+    return count, sorted(folders)
+
+
+def refused(client: TestClient, home: Path, files: list, **data: str) -> dict[str, object]:
+    """POST /jobs that must give 422 and store nothing; the error body."""
+    before = stored(home)
+    response = client.post("/jobs", files=files, data=data)
+    assert response.status_code == 422, response.text
+    assert stored(home) == before
+    return response.json()
+
+
+def with_cell(tiny: Path, tmp_path: Path, table: str, row: int, column: str, value: str) -> Path:
+    """A copy of the snapshot with one cell changed (``row`` counts as a spreadsheet does)."""
+    copy = tmp_path / "snap"
+    copy.mkdir()
+    for path in tiny.iterdir():
+        (copy / path.name).write_bytes(path.read_bytes())
+    frame = pd.read_csv(copy / f"{table}.csv", dtype=str, keep_default_na=False)
+    frame.loc[row - 2, column] = value
+    frame.to_csv(copy / f"{table}.csv", index=False)
+    return copy
+
+
+# Access ----------------------------------------------------------------------------------
+
+
+def test_health_answers_without_a_token(client: TestClient) -> None:
+    assert client.get("/health", headers={"Authorization": ""}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [("GET", "/jobs"), ("POST", "/jobs"), ("GET", "/jobs/0123456789abcdef"),
+     ("GET", "/jobs/0123456789abcdef/schedule.csv"), ("POST", "/jobs/0123456789abcdef/replan"),
+     ("DELETE", "/jobs/0123456789abcdef"), ("GET", "/tables"), ("GET", "/openapi.json"),
+     ("GET", "/docs"), ("GET", "/")],
+)  # fmt: skip
+def test_every_other_endpoint_needs_the_token(client: TestClient, method: str, path: str) -> None:
+    for auth in ("", "Bearer wrong-token", f"Basic {TOKEN}"):
+        response = client.request(method, path, headers={"Authorization": auth})
+        assert response.status_code == 401, (method, path, auth, response.status_code)
+
+
+def test_a_browser_without_a_session_gets_the_login_form(client: TestClient) -> None:
+    headers = {"Authorization": "", "Accept": "text/html"}
+    response = client.get("/jobs/new", headers=headers, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login")
+    assert client.post("/login", data={"token": "nope"}, headers=headers).status_code == 401
+    login = client.post(
+        "/login", data={"token": TOKEN, "next": "/jobs/new"}, headers=headers,
+        follow_redirects=False,
+    )  # fmt: skip
+    assert login.status_code == 303 and login.headers["location"] == "/jobs/new"
+    assert "httponly" in login.headers["set-cookie"].lower()
+    cookie = login.cookies["isched_session"]
+    assert TOKEN not in cookie
+    client.cookies.set("isched_session", cookie)
+    page = client.get("/jobs/new", headers=headers)
+    assert page.status_code == 200 and "<form" in page.text
+    client.cookies.clear()
+
+
+def test_a_generated_token_is_stored_beside_the_database_readable_by_its_owner_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ISCHED_TOKEN", raising=False)
+    settings, generated = make_settings(str(tmp_path / "a.db"))
+    assert generated and len(settings.token) >= 32
+    stored_token = tmp_path / "a.db.token"
+    assert stored_token.read_text().strip() == settings.token
+    assert stored_token.stat().st_mode & 0o777 == 0o600
+    again, generated_again = make_settings(str(tmp_path / "a.db"))
+    assert again.token == settings.token and not generated_again
+
+
+# A job end to end --------------------------------------------------------------------------
+
+
+def test_upload_solve_download_and_the_validator_agrees(
+    client: TestClient, tiny: Path, done_job: dict, tmp_path: Path
+) -> None:
+    job_id = done_job["id"]
+    assert done_job["progress"]["fraction"] == 1.0
+    assert done_job["summary"]["scheduled"] > 0
+    assert set(done_job["downloads"]) == {"schedule.csv", "schedule.ics", "report.json"}
+    schedule = client.get(f"/jobs/{job_id}/schedule.csv")
+    assert schedule.status_code == 200 and schedule.text.startswith("interview_id,")
+    (tmp_path / "schedule.csv").write_bytes(schedule.content)
+    check = isched("check", tiny, tmp_path / "schedule.csv")
+    assert check.returncode == 0, check.stdout + check.stderr
+    ics = client.get(f"/jobs/{job_id}/schedule.ics")
+    assert ics.status_code == 200 and ics.text.startswith("BEGIN:VCALENDAR")
+    assert ics.headers["content-type"].startswith("text/calendar")
+    report = client.get(f"/jobs/{job_id}/report.json").json()
+    assert report["scheduled"] == done_job["summary"]["scheduled"]
+    assert all({"candidate_id", "stage", "reason"} <= set(u) for u in report["unscheduled"])
+    listed = client.get("/jobs").json()
+    assert listed[-1]["id"] == job_id or job_id in [j["id"] for j in listed]
+    assert [j["created"] for j in listed] == sorted((j["created"] for j in listed), reverse=True)
+    tables = zipfile.ZipFile(io.BytesIO(client.get(f"/jobs/{job_id}/tables.zip").content))
+    assert "candidates.csv" in tables.namelist()
+
+
+def test_a_zip_and_a_workbook_are_snapshots_too(
+    client: TestClient, tiny: Path, tmp_path: Path
+) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in tiny.iterdir():
+            archive.write(path, f"export/{path.name}")
+    zipped = client.post(
+        "/jobs", files=[("files", ("snapshot.zip", buffer.getvalue(), "application/zip"))],
+        data={"solver": "greedy", "time_limit": "10"},
+    )  # fmt: skip
+    assert zipped.status_code == 202, zipped.text
+    write_workbook(tiny, tmp_path / "snapshot.xlsx")
+    book = (tmp_path / "snapshot.xlsx").read_bytes()
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    booked = client.post("/jobs", files=[("files", ("snapshot.xlsx", book, xlsx))],
+                         data={"solver": "greedy", "time_limit": "10"})  # fmt: skip
+    assert booked.status_code == 202, booked.text
+    first = wait_for(client, zipped.json()["id"])
+    second = wait_for(client, booked.json()["id"])
+    assert first["status"] == second["status"] == "done"
+    a = client.get(f"/jobs/{first['id']}/schedule.csv").text
+    b = client.get(f"/jobs/{second['id']}/schedule.csv").text
+    assert a == b
+
+
+def test_a_bad_workbook_names_the_sheet_row_and_column(
+    client: TestClient, home: Path, tiny: Path, tmp_path: Path
+) -> None:
+    bad = with_cell(tiny, tmp_path, "interviewers", 3, "max_per_day", "many")
+    write_workbook(bad, tmp_path / "plan.xlsx")
+    files = [("files", ("plan.xlsx", (tmp_path / "plan.xlsx").read_bytes(), "application/xlsx"))]
+    body = refused(client, home, files)
+    assert body["file"] == "plan.xlsx sheet interviewers"
+    assert (body["row"], body["column"]) == (3, "max_per_day")
+
+
+# Refused uploads -------------------------------------------------------------------------
+
+
+def test_a_bad_table_gives_422_naming_file_row_and_column_and_stores_nothing(
+    client: TestClient, home: Path, tiny: Path, tmp_path: Path
+) -> None:
+    bad = with_cell(tiny, tmp_path, "candidates", 3, "available_from", "next week")
+    body = refused(client, home, table_files(bad))
+    assert (body["file"], body["row"], body["column"]) == ("candidates.csv", 3, "available_from")
+    assert "candidates.csv row 3, column available_from" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    "table, column, value",
+    [("candidates", "candidate_id", '=HYPERLINK("http://example.com","x")'),
+     ("postings", "posting_id", "../x"), ("interviewers", "interviewer_id", "a/b"),
+     ("busy", "person_id", "+cmd"), ("rooms", "room_id", "@SUM(A1)")],
+)  # fmt: skip
+def test_an_id_that_could_be_a_formula_or_a_path_is_refused(
+    client: TestClient, home: Path, tiny: Path, tmp_path: Path, table: str, column: str, value: str
+) -> None:
+    bad = with_cell(tiny, tmp_path, table, 2, column, value)
+    body = refused(client, home, table_files(bad))
+    assert (body["file"], body["row"], body["column"]) == (f"{table}.csv", 2, column)
+    assert "bad id" in body["detail"]
+
+
+def test_upload_names_are_never_paths(client: TestClient, home: Path, tiny: Path) -> None:
+    parts = table_files(tiny)
+    evil = [("files", ("../../../etc/passwd", b"x", "text/plain")), *parts]
+    body = refused(client, home, evil)
+    assert body["file"] == "passwd" and "not a snapshot table" in body["detail"]
+    renamed = [("files", (f"..\\..\\{name}", data, mime)) for _, (name, data, mime) in parts]
+    response = client.post("/jobs", files=renamed, data={"solver": "greedy"})
+    assert response.status_code == 202, response.text  # only the last component names the table
+    assert not (home.parent / "postings.csv").exists()
+    client.delete(f"/jobs/{response.json()['id']}", params={"purge": "true"})
+
+
+def test_job_ids_in_paths_are_checked(client: TestClient) -> None:
+    for job_id in ("..%2Fx", "=HYPERLINK(1)", "0123456789abcdef"):
+        assert client.get(f"/jobs/{job_id}").status_code == 404
+
+
+def test_bad_solver_and_time_limit_are_refused(client: TestClient, home: Path, tiny: Path) -> None:
+    body = refused(client, home, table_files(tiny), solver="simplex")
+    assert "unknown solver" in body["detail"]
+    body = refused(client, home, table_files(tiny), solver="rl:/no/such/model")
+    assert "no such model directory" in body["detail"]
+    body = refused(client, home, table_files(tiny), time_limit="0")
+    assert "time_limit" in body["detail"]
+
+
+def test_an_upload_over_the_limit_gives_413_saying_the_limit(
+    tmp_path: Path, tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ISCHED_TOKEN", TOKEN)
+    settings, _ = make_settings(str(tmp_path / "small.db"), max_upload=4096)
+    with TestClient(create_app(settings, run_jobs=False)) as small:
+        small.headers["Authorization"] = f"Bearer {TOKEN}"
+        response = small.post("/jobs", files=table_files(tiny))
+        assert response.status_code == 413
+        assert "0.00390625 MB" in response.json()["detail"] or "limit" in response.json()["detail"]
+        assert small.get("/jobs").json() == []
+
+
+# Re-plan, cancel, delete -------------------------------------------------------------------
+
+
+def test_replan_keeps_confirmed_rows_and_says_what_moved(
+    client: TestClient, done_job: dict, tiny: Path, tmp_path: Path
+) -> None:
+    job_id = done_job["id"]
+    plan = pd.read_csv(io.StringIO(client.get(f"/jobs/{job_id}/schedule.csv").text), dtype=str,
+                       keep_default_na=False)  # fmt: skip
+    keep = plan.iloc[0]
+    # an interviewer of another interview falls ill: a busy block over the whole horizon
+    other = plan.iloc[-1]
+    ill = other["interviewer_ids"].split(";")[0]
+    busy = pd.read_csv(tiny / "busy.csv", dtype=str, keep_default_na=False)
+    block = {"person_id": ill, "start": "2027-01-01T00:00:00-08:00",
+             "end": "2027-12-31T00:00:00-08:00"}  # fmt: skip
+    if ill not in keep["interviewer_ids"].split(";"):
+        busy = pd.concat([busy, pd.DataFrame([block])], ignore_index=True)
+    changed = busy.to_csv(index=False).encode()
+    response = client.post(
+        f"/jobs/{job_id}/replan",
+        files=[("files", ("busy.csv", changed, "text/csv"))],
+        data={"confirmed": keep["interview_id"], "solver": "cpsat", "time_limit": "10"},
+    )
+    assert response.status_code == 202, response.text
+    job = wait_for(client, response.json()["id"])
+    assert job["status"] == "done" and job["parent_id"] == job_id, job
+    assert "busy.csv" in job["tables"] and "candidates.csv" in job["tables"]
+    new = pd.read_csv(io.StringIO(client.get(f"/jobs/{job['id']}/schedule.csv").text), dtype=str,
+                      keep_default_na=False)  # fmt: skip
+    kept = new[new["interview_id"] == keep["interview_id"]].iloc[0]
+    assert kept["status"] == "confirmed"
+    assert (kept["start"], kept["interviewer_ids"]) == (keep["start"], keep["interviewer_ids"])
+    diff = client.get(f"/jobs/{job['id']}/diff.json").json()
+    assert diff["kept"] + diff["moved"] + diff["removed"] == len(plan)
+    for change in diff["changes"]:
+        assert change["reason"] and change["change"] in ("moved", "added", "removed")
+    if ill not in keep["interviewer_ids"].split(";"):
+        assert all(ill not in r.split(";") for r in new["interviewer_ids"])
+        assert any(c["interview_id"] == other["interview_id"] for c in diff["changes"])
+
+
+def test_replan_refuses_unknown_or_bad_confirmed_ids(
+    client: TestClient, done_job: dict, home: Path
+) -> None:
+    before = stored(home)
+    for bad in ("=HYPERLINK(1)", "IV-nobody-screen"):
+        response = client.post(f"/jobs/{done_job['id']}/replan", data={"confirmed": bad})
+        assert response.status_code == 422, response.text
+    assert stored(home) == before
+
+
+def test_delete_cancels_a_queued_job_then_deletes_it_with_its_files(
+    tmp_path: Path, tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ISCHED_TOKEN", TOKEN)
+    settings, _ = make_settings(str(tmp_path / "q.db"))
+    with TestClient(create_app(settings, run_jobs=False)) as idle:  # nothing runs: stays queued
+        idle.headers["Authorization"] = f"Bearer {TOKEN}"
+        job_id = idle.post("/jobs", files=table_files(tiny)).json()["id"]
+        assert idle.get(f"/jobs/{job_id}").json()["status"] == "queued"
+        assert idle.get(f"/jobs/{job_id}/schedule.csv").status_code == 409
+        first = idle.delete(f"/jobs/{job_id}").json()
+        assert first == {"id": job_id, "status": "cancelled", "deleted": False}
+        assert (settings.jobs_dir / job_id).exists()
+        second = idle.delete(f"/jobs/{job_id}").json()
+        assert second["deleted"] is True
+        assert not (settings.jobs_dir / job_id).exists()
+        assert idle.get(f"/jobs/{job_id}").status_code == 404
+
+
+def worker_running(job_id: str) -> bool:
+    """A worker process of ``job_id`` is alive (its command line names the job's folder)."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if "isched.web.worker" in text and job_id in text:
+            return True
+    return False
+
+
+def test_delete_cancels_a_running_job_and_kills_its_worker(
+    client: TestClient, home: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    large = tmp_path_factory.mktemp("large") / "snap"
+    assert isched("generate", "--scenario", "large", "--out", large).returncode == 0
+    response = client.post("/jobs", files=table_files(large), data={"time_limit": "600"})
+    job_id = response.json()["id"]
+    wait_for(client, job_id, until=("running",))
+    deadline = time.monotonic() + 30
+    while not worker_running(job_id) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert worker_running(job_id)
+    assert client.delete(f"/jobs/{job_id}").json() == {
+        "id": job_id, "status": "cancelled", "deleted": False
+    }  # fmt: skip
+    deadline = time.monotonic() + 10
+    while worker_running(job_id) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not worker_running(job_id)
+    assert client.get(f"/jobs/{job_id}").json()["status"] == "cancelled"
+    assert client.delete(f"/jobs/{job_id}").json()["deleted"] is True
+    assert not (home / "jobs.db.files" / "jobs" / job_id).exists()
+
+
+def test_the_docs_declare_the_table_columns(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert {"/jobs", "/jobs/{job_id}", "/jobs/{job_id}/replan", "/health"} <= set(spec["paths"])
+    described = json.dumps(spec["paths"]["/jobs"]["post"])
+    for column in ("posting_id", "form_completed_date", "max_per_week", "accessible"):
+        assert column in described
+    tables = {t["name"]: t for t in client.get("/tables").json()}
+    candidates = {c["name"]: c for c in tables["candidates"]["columns"]}
+    assert candidates["candidate_id"]["required"] and candidates["candidate_id"]["kind"].startswith(
+        "id"
+    )
+    assert candidates["form_completed_date"]["must_exist"]
+    assert not candidates["form_completed_date"]["required"]
+    assert client.get("/docs").status_code == 200
