@@ -465,13 +465,15 @@ class _Checker:
                 if cid not in first_screen or iv.date < first_screen[cid]:
                     first_screen[cid] = iv.date
                 continue
-            for person in iv.rec.interviewer_ids:
-                who = interviewers.get(person)
-                if who is not None and "hiring_manager" in who.roles:
-                    held_loops[cid].append((iv.date, who.team))
-                    break
-            else:
-                held_loops[cid].append((iv.date, ""))
+            managers = [
+                who.team
+                for who in map(interviewers.get, iv.rec.interviewer_ids)
+                if who is not None and "hiring_manager" in who.roles
+            ]
+            posting = self.snap.postings.get(iv.rec.posting_id)
+            # a loop without a hiring manager is reported above; its posting names the team
+            team = managers[0] if managers else posting.team if posting else ""
+            held_loops[cid].append((iv.date, team))
         loops = [iv for iv in interviews if iv.rec.stage == "loop"]
         screens = [first_screen.get(iv.rec.candidate_id) for iv in loops]
         with_screen = [i for i, s in enumerate(screens) if s is not None]

@@ -99,7 +99,8 @@ def test_every_offer_goes_to_the_team_that_ran_the_loop(policy: str, tmp_path: P
         where = play("tiny", policy, seed, tmp_path / f"s{seed}")
         teams = loop_teams(where)
         posting_team = table(where, "postings").set_index("posting_id")["team"]
-        for cid, pid in zip(*(table(where, "offers")[k] for k in ("candidate_id", "posting_id"))):
+        offers_made = table(where, "offers")
+        for cid, pid in zip(offers_made["candidate_id"], offers_made["posting_id"], strict=True):
             assert posting_team[pid] in teams[cid]
             offers += 1
         assert check(where) == []
