@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from cli_runner import isched
 from fastapi.testclient import TestClient
-from web_helpers import table_files, wait_for
+from web_helpers import table_files, wait_for, worker_running
 
 from isched.web.app import create_app
 from isched.web.settings import make_settings
@@ -349,18 +349,6 @@ def test_delete_cancels_a_queued_job_then_deletes_it_with_its_files(
         assert second["deleted"] is True
         assert not (settings.jobs_dir / job_id).exists()
         assert idle.get(f"/jobs/{job_id}").status_code == 404
-
-
-def worker_running(job_id: str) -> bool:
-    """A worker process of ``job_id`` is alive (its command line names the job's folder)."""
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            text = cmdline.read_bytes().decode(errors="replace")
-        except OSError:
-            continue
-        if "isched.web.worker" in text and job_id in text:
-            return True
-    return False
 
 
 def test_delete_cancels_a_running_job_and_kills_its_worker(

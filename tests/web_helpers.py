@@ -40,6 +40,18 @@ def wait_for(client: httpx.Client, job_id: str, timeout: float = 90.0, *, until:
         time.sleep(0.2)
 
 
+def worker_running(job_id: str) -> bool:
+    """A worker process of ``job_id`` is alive (its command line names the job's folder)."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if "isched.web.worker" in text and job_id in text:
+            return True
+    return False
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from isched.web import jobfiles
 from isched.web.settings import Settings
 from isched.web.store import Job, JobStore, owner_name
+from isched.web.worker import SERVER_PID
 
 log = logging.getLogger("isched.web")
 GRACE_SECONDS = 30.0
@@ -118,6 +119,7 @@ class Runner:
                 stdout=handle,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                env={**os.environ, SERVER_PID: str(os.getpid())},
             )
         deadline = time.time() + job.time_limit * 1.2 + GRACE_SECONDS
         self.running[job.id] = Running(job, process, deadline)

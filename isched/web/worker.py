@@ -10,7 +10,10 @@ exits at once when the server that started it dies.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
+import signal
 import sys
 import threading
 import time
@@ -20,14 +23,31 @@ from pathlib import Path
 from isched.web import jobfiles
 
 EXIT_BAD_INPUT = 2
+PR_SET_PDEATHSIG = 1
+SERVER_PID = "ISCHED_SERVER_PID"
+"""The environment variable naming the server process that started the worker."""
 
 
 def _watch_parent(parent: int) -> None:
-    """Exit when the server process is gone (its children are re-parented)."""
     while True:
         if os.getppid() != parent:
             os._exit(3)
         time.sleep(0.5)
+
+
+def die_with_parent(parent: int) -> None:
+    """Exit when the server process ``parent`` is gone, even in the middle of a solve.
+
+    On Linux the kernel sends SIGKILL (``PR_SET_PDEATHSIG``: no Python code needs
+    to run, so a solver holding the interpreter cannot delay it); elsewhere a
+    thread watches the parent id.
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before the line above
+        os._exit(3)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
 def _phase(job_dir: Path, phase: str) -> None:
@@ -61,7 +81,7 @@ def run(job_dir: Path, solver: str, time_limit: float, workers: int) -> None:
 
 def main(argv: list[str]) -> int:
     job_dir, solver, time_limit, workers = Path(argv[0]), argv[1], float(argv[2]), int(argv[3])
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    die_with_parent(int(os.environ.get(SERVER_PID, os.getppid())))
     from scheduler.table_schema import TableError
 
     try:
