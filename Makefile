@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-slow lint type bench evaluate clean
+.PHONY: install demo test test-slow lint type bench evaluate clean browser
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,12 @@ demo: install
 
 test: install
 	$(PY) -m pytest -q
+
+# Chromium for the browser test (tests/test_web_browser.py), from Debian; nothing when present.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then echo "chromium: $$(command -v chromium)"; \
+	else SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	$$SUDO apt-get update -qq && $$SUDO apt-get install -y --no-install-recommends chromium; fi
 
 test-slow: install
 	$(PY) -m pytest -q -m slow

@@ -1,0 +1,122 @@
+"""The coordinator's pages in a real Chromium (Playwright), against a real ``isched serve``.
+
+Chromium comes from Debian (``make browser``). Without it the test is skipped,
+except under CI (``CI=true``), where a missing browser fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import pytest
+from cli_runner import isched
+from web_helpers import free_port, kill, start_server
+
+playwright = pytest.importorskip("playwright.sync_api")
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+TOKEN = "browser-token"
+
+
+def chromium_path() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        message = "no Chromium on PATH: run `make browser`"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("tiny") / "snap"
+    assert isched("generate", "--scenario", "tiny", "--seed", "0", "--out", out).returncode == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    process = start_server(tmp_path_factory.mktemp("server") / "jobs.db", port, TOKEN)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        kill(process)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    return chromium_path()
+
+
+@pytest.fixture(scope="module")
+def page(chromium: str, base_url: str) -> Iterator[Page]:
+    executable = chromium
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, headless=True)
+        context = browser.new_context(
+            accept_downloads=True, viewport={"width": 1280, "height": 900}
+        )
+        tab = context.new_page()
+        tab.set_default_timeout(60_000)
+        tab.goto(f"{base_url}/")
+        assert "/login" in tab.url
+        tab.fill("input[name=token]", TOKEN)
+        tab.click("button[type=submit]")
+        tab.wait_for_url(f"{base_url}/")
+        yield tab
+        browser.close()
+
+
+def test_upload_wait_see_the_calendar_and_unplaced_and_download_the_ics(
+    page: Page, base_url: str, tiny: Path, tmp_path: Path
+) -> None:
+    tab = page
+    tab.goto(f"{base_url}/jobs/new")
+    tables = sorted(str(p) for p in tiny.iterdir())
+    tab.set_input_files("#new-job input[name=files]", tables)
+    tab.fill("#new-job input[name=time_limit]", "10")
+    tab.click("#new-job button[type=submit]")
+    tab.wait_for_url(f"{base_url}/jobs/*")
+    tab.wait_for_selector("#calendar .box")  # the page follows the job and shows the result
+    assert tab.inner_text("#job-status") == "done"
+    offices = tab.locator("#calendar .office").evaluate_all("els => els.map(e => e.dataset.office)")
+    assert offices and set(offices) <= {"los_gatos", "los_angeles", "virtual"}
+    assert tab.locator("#calendar .box").count() > 0
+    unplaced = tab.locator("#unplaced tbody tr")
+    assert unplaced.count() > 0
+    assert "form_incomplete" in tab.inner_text("#unplaced") or "no_" in tab.inner_text("#unplaced")
+    assert tab.locator("#timelines tbody tr").count() > 0
+    assert tab.locator("#load tbody tr").count() > 0
+    with tab.expect_download() as download:
+        tab.click("#downloads a[href$='schedule.ics']")
+    saved = tmp_path / "schedule.ics"
+    download.value.save_as(saved)
+    text = saved.read_text()
+    assert text.startswith("BEGIN:VCALENDAR") and "BEGIN:VEVENT" in text
+
+
+def test_the_form_shows_a_bad_tables_file_row_and_column(
+    page: Page, base_url: str, tiny: Path, tmp_path: Path
+) -> None:
+    tab = page
+    bad = tmp_path / "snap"
+    shutil.copytree(tiny, bad)
+    frame = pd.read_csv(bad / "rooms.csv", dtype=str, keep_default_na=False)
+    frame.loc[0, "accessible"] = "maybe"
+    frame.to_csv(bad / "rooms.csv", index=False)
+    tab.goto(f"{base_url}/jobs/new")
+    tab.set_input_files("#new-job input[name=files]", sorted(str(p) for p in bad.iterdir()))
+    tab.click("#new-job button[type=submit]")
+    tab.wait_for_selector("#upload-error")
+    assert tab.inner_text("#upload-error td.file") == "rooms.csv"
+    assert tab.inner_text("#upload-error td.rowno") == "2"
+    assert tab.inner_text("#upload-error td.column") == "accessible"
+    assert "nothing was stored" in tab.inner_text("#upload-error")
