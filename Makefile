@@ -41,13 +41,12 @@ type: install
 bench: install
 	$(PY) benchmarks/env_throughput.py
 	$(PY) benchmarks/solve_scaling.py
+	$(PY) benchmarks/decision_latency.py
+	$(PY) benchmarks/train_throughput.py
 
 evaluate: install
-	$(PY) -m experiments.evaluate_cpsat --scenario default --episodes 10 --seed 0
-	$(PY) -m experiments.evaluate_offline --out out/offline_eval --scenario default \
-		--behaviors greedy_fit,greedy_fit+eps0.2,greedy_fit+eps0.5,cpsat,cpsat+eps0.2 \
-		--epsilons 0 --episodes 30 --eval-episodes 20 --jobs 2 \
-		--reference random,fifo,urgency,greedy
+	$(VENV)/bin/isched compare experiments/configs/headline.yaml --out out/headline --workers 2
+	$(PY) -m experiments.readme out/headline
 
 clean:
 	rm -rf $(VENV) build *.egg-info

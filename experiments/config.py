@@ -4,9 +4,9 @@ A config is a YAML mapping (schema in CLI.md, "Experiment config")::
 
     name: smoke                                  # optional, shown in the report
     scenarios: [tiny, experiments/scenarios/surge.yaml]
-    policies:                                    # names, or {name, options, label}
+    policies:                                    # names, or {name, options, label, seeds}
       - greedy_fit
-      - {name: cpsat, options: {time_limit: 0.1}, label: cpsat-fast}
+      - {name: cpsat, options: {time_limit: 0.1}, label: cpsat-fast, seeds: 20}
       - rl:@cql                                  # @STEP: the model a train step wrote
     bounds: [hindsight]                          # bound kinds (experiments.bounds)
     seeds: {start: 500000, count: 100}           # test seeds, never used for tuning
@@ -46,7 +46,7 @@ class ScenarioSpec:
     """A scenario by name or YAML path, with the text of its YAML (part of the hash)."""
 
     label: str
-    """As written in the config (a name or a path)."""
+    """The scenario's name (a YAML file's own ``name``, else its stem)."""
     source: str
     """What ``gym.make`` receives: the name or the resolved path."""
     text: str = ""
@@ -62,6 +62,8 @@ class PolicySpec:
     options: dict[str, Any] = field(default_factory=dict)
     model_step: str | None = None
     """The train step whose model this policy loads (``rl:@STEP``, ``ppo:@STEP``)."""
+    seed_count: int | None = None
+    """Play only the first this many test seeds (a slow policy); None: all of them."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,9 @@ def load_config(path: str | Path) -> ExperimentConfig:
     policies = _policies(raw.get("policies") or [], step_kinds, where)
     bounds = _bounds(raw.get("bounds") or [], where)
     start, count = _seeds(raw["seeds"], where)
+    for k, p in enumerate(policies):
+        if p.seed_count is not None and p.seed_count > count:
+            raise ConfigError(f"{where}: 'policies[{k}].seeds': more than seeds.count ({count})")
     if train and start < TUNING_SEEDS_END:
         raise ConfigError(
             f"{where}: 'seeds.start': test seeds must be at least {TUNING_SEEDS_END} "
@@ -199,7 +204,7 @@ def _scenarios(raw: Any, base: Path, where: str) -> tuple[ScenarioSpec, ...]:
 
 
 def scenario_spec(item: str, base: Path, context: str) -> ScenarioSpec:
-    """A named scenario, or a YAML file (relative to the config, else to the cwd) that loads."""
+    """A named scenario, or a YAML file (relative to the cwd, else to the config) that loads."""
     from scheduler.scenario import load_scenario
 
     if item in NAMED_SCENARIOS:
@@ -211,11 +216,11 @@ def scenario_spec(item: str, base: Path, context: str) -> ScenarioSpec:
             f"{context}: {item!r} is neither {', '.join(NAMED_SCENARIOS)} nor a YAML file"
         )
     try:
-        load_scenario(str(found))
+        label = load_scenario(str(found)).name  # the file's stem unless it names itself
     except (ValueError, TypeError, OSError, yaml.YAMLError) as problem:
         first = str(problem).splitlines()[0] if str(problem) else type(problem).__name__
         raise ConfigError(f"{context}: {item}: {first}") from None
-    return ScenarioSpec(label=item, source=str(found.resolve()), text=found.read_text())
+    return ScenarioSpec(label=label, source=str(found.resolve()), text=found.read_text())
 
 
 def _policies(raw: Any, steps: dict[str, str], where: str) -> tuple[PolicySpec, ...]:
@@ -229,8 +234,10 @@ def _policies(raw: Any, steps: dict[str, str], where: str) -> tuple[PolicySpec, 
         if isinstance(item, str):
             item = {"name": item}
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            raise ConfigError(f"{where}: '{key}': expected a name or {{name, options, label}}")
-        extra = set(item) - {"name", "options", "label"}
+            raise ConfigError(
+                f"{where}: '{key}': expected a name or {{name, options, label, seeds}}"
+            )
+        extra = set(item) - {"name", "options", "label", "seeds"}
         if extra:
             raise ConfigError(f"{where}: '{key}.{sorted(extra)[0]}': unknown key")
         name, options = item["name"], item.get("options") or {}
@@ -253,8 +260,13 @@ def _policies(raw: Any, steps: dict[str, str], where: str) -> tuple[PolicySpec, 
             except (ValueError, TypeError, OSError) as problem:
                 first = str(problem).splitlines()[0]
                 raise ConfigError(f"{where}: '{key}': {first}") from None
+        count = item.get("seeds")
+        if count is not None and (
+            not isinstance(count, int) or isinstance(count, bool) or count < 1
+        ):
+            raise ConfigError(f"{where}: '{key}.seeds': expected a whole number >= 1")
         label = item.get("label") or _label(name, options)
-        out.append(PolicySpec(label=str(label), name=name, options=options, model_step=model_step))
+        out.append(PolicySpec(str(label), name, options, model_step, count))
     _unique([p.label for p in out], where, "policies")
     return tuple(out)
 

@@ -129,22 +129,24 @@ def improvement(summaries: list[ScenarioSummary], out_dir: Path) -> list[Path]:
 
 
 def learning_curves(model_dirs: dict[str, Path], out_dir: Path) -> list[Path]:
-    """Each model's ``train_log.csv``: its return (or loss) against steps and wall seconds."""
-    fig, (by_step, by_time) = plt.subplots(1, 2, figsize=(10, 3.8))
-    for k, (name, model_dir) in enumerate(model_dirs.items()):
-        log = pd.read_csv(model_dir / "train_log.csv")
+    """Each model's ``train_log.csv`` against steps and wall seconds: the return on tuning
+    seasons where the log has one (PPO), else the training loss (offline), one row each."""
+    logs = {name: pd.read_csv(d / "train_log.csv") for name, d in model_dirs.items()}
+    kinds = sorted({"eval_return" if "eval_return" in log else "loss" for log in logs.values()})
+    fig, axes = plt.subplots(len(kinds), 2, figsize=(10, 3.6 * len(kinds)), squeeze=False)
+    for k, (name, log) in enumerate(logs.items()):
         column = "eval_return" if "eval_return" in log else "loss"
+        by_step, by_time = axes[kinds.index(column)]
         seconds = log["train_seconds"] if "train_seconds" in log else log["seconds"]
-        by_step.plot(
-            log["step"], log[column], marker=".", color=f"C{k}", label=f"{name} ({column})"
-        )
+        by_step.plot(log["step"], log[column], marker=".", color=f"C{k}", label=name)
         by_time.plot(seconds, log[column], marker=".", color=f"C{k}", label=name)
-    by_step.set_xlabel("training steps")
-    by_time.set_xlabel("training wall time (s)")
-    for ax in (by_step, by_time):
-        ax.set_ylabel("return on tuning seasons (or training loss)")
-        ax.grid(alpha=0.3)
-    by_step.legend(fontsize="small")
+    for row, column in enumerate(kinds):
+        label = "return on tuning seasons" if column == "eval_return" else "training loss"
+        for ax, x in zip(axes[row], ("training steps", "training wall time (s)"), strict=True):
+            ax.set_xlabel(x)
+            ax.set_ylabel(label)
+            ax.grid(alpha=0.3)
+        axes[row][0].legend(fontsize="small")
     return save(fig, out_dir, "learning_curves")
 
 

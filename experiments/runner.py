@@ -76,6 +76,8 @@ def plan_tasks(config: ExperimentConfig, out_dir: Path) -> list[Task]:
         for scenario in config.scenarios:
             where = {"label": scenario.label, "text": scenario.text}
             for p in config.policies:
+                if p.seed_count is not None and seed >= config.seed_start + p.seed_count:
+                    continue
                 name = p.name
                 if p.model_step is not None:
                     prefix = name.partition(":")[0]
@@ -136,7 +138,8 @@ def run_task(task: Task) -> dict[str, Any]:
         from experiments.bounds import bound_row
 
         found = bound_row(task.label)(task.scenario.source, task.seed)
-        keep = {k: v for k, v in found.items() if k not in ("policy", "scenario", "episode")}
+        own = ("policy", "scenario", "kind", "episode")
+        keep = {k: v for k, v in found.items() if k not in own}
         row = {**head, **keep, "seconds": time.perf_counter() - started}
     else:
         row = {**head, **_play(task), "seconds": time.perf_counter() - started}

@@ -78,7 +78,9 @@ def test_a_bound_not_in_this_checkout_is_one_clear_line(tmp_path, monkeypatch) -
     from experiments import bounds
 
     monkeypatch.setitem(bounds.BOUND_ROWS, "information", "policies.not_yet_here:row")
-    path = write(tmp_path, "scenarios: [tiny]\nbounds: [information]\nseeds: {start: 0, count: 1}\n")
+    path = write(
+        tmp_path, "scenarios: [tiny]\nbounds: [information]\nseeds: {start: 0, count: 1}\n"
+    )
     with pytest.raises(ConfigError, match="'bounds\\[0\\]': bound 'information' is not available"):
         load_config(path)
 
@@ -158,3 +160,24 @@ def test_gantt_of_an_exported_season(tmp_path) -> None:
     for name in ("gantt_interviewers", "gantt_offices"):
         for fmt in ("png", "svg"):
             assert (tmp_path / "plots" / f"{name}.{fmt}").stat().st_size > 1000
+
+
+def test_train_steps_build_learned_policies_inside_the_experiment_once(tmp_path) -> None:
+    config = write(
+        tmp_path,
+        "scenarios: [tiny]\npolicies: [greedy_fit, rl:@bc, ppo:@ppo]\n"
+        "seeds: {start: 500000, count: 2}\ntrain:\n"
+        "  - {name: bc, kind: offline, behaviors: [greedy_fit], episodes: 2, algo: bc, steps: 50}\n"
+        "  - {name: ppo, kind: ppo, steps: 600, n_steps: 256, eval_every: 300}\n",
+    )
+    first = isched("compare", config, "--out", tmp_path / "out")
+    assert first.returncode == 0, first.stderr
+    out = tmp_path / "out"
+    frame = pd.read_parquet(out / "results.parquet")
+    assert set(frame["policy"]) == {"greedy_fit", "rl:@bc", "ppo:@ppo"} and len(frame) == 6
+    log = pd.read_csv(out / "models" / "ppo" / "train_log.csv")
+    assert {"step", "seconds", "steps_per_s", "eval_return"} <= set(log.columns)
+    assert (out / "plots" / "learning_curves.png").is_file()
+    again = isched("compare", config, "--out", out)
+    assert again.returncode == 0 and "(0 new)" in again.stdout
+    assert "done before, kept" in again.stderr
