@@ -616,6 +616,60 @@ def train_ppo(
     )
 
 
+@app.command()
+@one_line_errors
+def bound(
+    scenario: Annotated[str, typer.Option(help="tiny, default, large or a YAML file.")] = "tiny",
+    kind: Annotated[str, typer.Option(help="hindsight or information.")] = "information",
+    episodes: Annotated[int, typer.Option(help="Seasons.")] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of the first season (as isched simulate).")] = 0,
+    out_csv: Annotated[Path | None, typer.Option("--out", help="Write one row per season.")] = None,
+) -> None:
+    """Upper bounds on what any online policy can earn: one row per season and the mean.
+
+    hindsight reveals the whole season (it bounds every season's return);
+    information reveals no more than the env lets a policy learn (it bounds the
+    expected return: compare means over many seasons).
+    """
+    from experiments.bounds import bound_row, check_bound
+    from policies.rollout import mean_ci
+    from scheduler.scenario import load_scenario
+
+    problem = check_bound(kind)
+    if problem is not None:
+        raise InputProblem(f"--kind: {problem}")
+    if episodes < 1:
+        raise InputProblem("--episodes must be at least 1")
+    if out_csv is not None and out_csv.is_dir():
+        raise InputProblem(f"--out {out_csv}: is a directory, expected a CSV file path")
+    name = load_scenario(scenario).name  # an unknown scenario fails before any work
+    rows = []
+    with progress() as bar:
+        task = bar.add_task(f"{kind} bound", total=episodes)
+        for e in range(episodes):
+            found = bound_row(kind)(scenario, seed + e)
+            rows.append({"scenario": name, "seed": seed + e, "kind": kind,
+                         "bound": found["return"], "status": found["status"],
+                         "seconds": found["seconds"]})  # fmt: skip
+            bar.advance(task)
+    if out_csv is not None:
+        import pandas as pd
+
+        out_csv.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out_csv.with_suffix(out_csv.suffix + ".tmp")
+        pd.DataFrame(rows).to_csv(tmp, index=False)
+        tmp.replace(out_csv)
+    table = Table(title=f"{name}: {kind} bound, {episodes} seasons from seed {seed}")
+    for column in ("seed", "bound", "status", "seconds"):
+        table.add_column(column, justify="right")
+    for r in rows:
+        table.add_row(str(r["seed"]), f"{r['bound']:.2f}", r["status"], f"{r['seconds']:.1f}")
+    out.print(table)
+    m, lo, hi = mean_ci(r["bound"] for r in rows)
+    out.print(f"mean {kind} bound {m:.2f} [95% CI {lo:.2f}, {hi:.2f}] over {episodes} seasons",
+              markup=False, highlight=False)  # fmt: skip
+
+
 def main() -> None:
     app()
 
