@@ -133,8 +133,9 @@ class InformationOptions:
     """Offers only to postings of the team that ran the loop."""
     screen_bins: int = 4
     loop_bins: int = 4
-    """Bins of the LP that prices the resources; the certified bound moves by ~0.1 from 3x3
-    to 8x8 on ``default`` (seeds 100000-100004), the LP's time by 10x."""
+    """Bins of the LP that prices the resources. Tuned on ``default`` seed 100000: the
+    certified bound is 76.59 at 3x3, 76.52 at 4x4, 76.44 at 6x4 and 76.42 at 8x8 bins,
+    while the LP takes 1.5, 3.6, 11 and 50 s."""
     arrival_bins: int = 16
     """Bins of the quality revealed at arrival (``quality="arrival"``)."""
     time_limit: float = 60.0
