@@ -17,10 +17,12 @@ from fastapi import Depends, FastAPI, Form, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 
 from isched.web import pages
 from isched.web.api import router
 from isched.web.auth import COOKIE, LoginRequired, require_token, session_value, token_ok
+from isched.web.jobs import sweep
 from isched.web.runner import Runner
 from isched.web.settings import Settings
 from isched.web.store import JobStore
@@ -80,6 +82,33 @@ class BodyLimit:
                 await self._refusal()(scope, receive, send)
 
 
+class SecurityHeaders:
+    """Headers on every answer: no caching (personal data), no sniffing, no framing, and a
+    content policy on the pages (not on /docs: Swagger UI needs its inline script)."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Cache-Control", "no-store")
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Referrer-Policy"] = "no-referrer"
+                headers["X-Frame-Options"] = "DENY"
+                html = headers.get("content-type", "").startswith("text/html")
+                if html and scope["path"] != "/docs":
+                    headers["Content-Security-Policy"] = PAGE_POLICY
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 def create_app(settings: Settings, run_jobs: bool = True) -> FastAPI:
     """The app over ``settings``; ``run_jobs=False`` serves without running any job."""
 
@@ -87,6 +116,7 @@ def create_app(settings: Settings, run_jobs: bool = True) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.jobs_dir.mkdir(parents=True, exist_ok=True)
         store = JobStore(settings.db_url)
+        sweep(settings, store)
         runner = Runner(store, settings)
         app.state.store = store
         app.state.runner_wake = runner.wake
@@ -115,18 +145,7 @@ def create_app(settings: Settings, run_jobs: bool = True) -> FastAPI:
     async def to_login(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)
 
-    @app.middleware("http")
-    async def headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        response.headers.setdefault("Cache-Control", "no-store")
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["X-Frame-Options"] = "DENY"
-        html = response.headers.get("content-type", "").startswith("text/html")
-        if html and request.url.path != "/docs":  # Swagger UI needs its inline script
-            response.headers["Content-Security-Policy"] = PAGE_POLICY
-        return response
-
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, limit=settings.max_upload)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -136,7 +155,7 @@ def create_app(settings: Settings, run_jobs: bool = True) -> FastAPI:
 
     @app.get("/", include_in_schema=False, dependencies=[Depends(require_token)])
     def home(request: Request) -> Response:
-        return pages.jobs_page(request, request.app.state.store.list())
+        return pages.jobs_page(request, request.app.state.store.newest_first())
 
     @app.get("/login", include_in_schema=False)
     def login_form(request: Request, next: str = "/") -> Response:
@@ -148,7 +167,8 @@ def create_app(settings: Settings, run_jobs: bool = True) -> FastAPI:
     ) -> Response:
         if not token_ok(settings.token, token.strip()):
             return pages.login_page(request, next, wrong=True)
-        target = next if next.startswith("/") and not next.startswith("//") else "/"
+        local = next.startswith("/") and not next.startswith(("//", "/\\"))
+        target = next if local else "/"  # never off to another site
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(COOKIE, session_value(settings.token), httponly=True,
                             samesite="strict", secure=request.url.scheme == "https")  # fmt: skip

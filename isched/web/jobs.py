@@ -125,6 +125,33 @@ def create_job(
     return job
 
 
+def sweep(settings: Settings, store: JobStore, older_than: float = 3600.0) -> int:
+    """Remove what a crash can leave behind: staged uploads, job folders without a job,
+    temporary output folders. Only things older than ``older_than`` seconds (another
+    server may be using younger ones). The number of entries removed."""
+    cutoff = time.time() - older_than
+    known = {job.id for job in store.newest_first(limit=1_000_000)}
+    stale: list[Path] = []
+    staging = settings.files / "staging"
+    if staging.exists():
+        stale += list(staging.iterdir())
+    if settings.jobs_dir.exists():
+        for folder in settings.jobs_dir.iterdir():
+            if folder.name not in known:
+                stale.append(folder)
+            else:
+                stale += list(folder.glob(".*.tmp"))
+    removed = 0
+    for path in stale:
+        try:
+            if path.stat().st_mtime < cutoff:
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
 def delete_job(settings: Settings, store: JobStore, job: Job, purge: bool) -> dict[str, Any]:
     """Cancel a queued or running job; delete a finished one (or any, with ``purge``)."""
     if job.status not in FINISHED:

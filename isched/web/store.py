@@ -128,7 +128,7 @@ class JobStore:
             row = db.execute(jobs.select().where(jobs.c.id == job_id)).first()
         return Job.from_row(row) if row is not None else None
 
-    def list(self, limit: int = 500) -> list[Job]:
+    def newest_first(self, limit: int = 500) -> list[Job]:
         """The jobs, newest first."""
         query = jobs.select().order_by(jobs.c.created.desc(), jobs.c.id).limit(limit)
         with self.engine.connect() as db:

@@ -122,9 +122,10 @@ def stage(parts: list[Part], dest: Path, *, previous_ok: bool = False) -> bytes 
             label = shown(part.filename)
             expected = "the table files " + ", ".join(KNOWN) + ", one .zip or one .xlsx"
             raise UploadError(f"{label}: not a snapshot table (expected {expected})", file=label)
-        if name in seen:
-            raise UploadError(f"{name}: uploaded twice", file=name)
-        seen.add(name)
+        table = TABLE_FILES.get(name, name)
+        if table in seen:
+            raise UploadError(f"{name}: the {table} table is uploaded twice", file=name)
+        seen.add(table)
         if name in TABLE_FILES:
             for other in ("csv", "parquet"):
                 (dest / f"{TABLE_FILES[name]}.{other}").unlink(missing_ok=True)

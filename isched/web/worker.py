@@ -24,6 +24,7 @@ from isched.web import jobfiles
 
 EXIT_BAD_INPUT = 2
 PR_SET_PDEATHSIG = 1
+NICENESS = 10
 SERVER_PID = "ISCHED_SERVER_PID"
 """The environment variable naming the server process that started the worker."""
 
@@ -82,6 +83,8 @@ def run(job_dir: Path, solver: str, time_limit: float, workers: int) -> None:
 def main(argv: list[str]) -> int:
     job_dir, solver, time_limit, workers = Path(argv[0]), argv[1], float(argv[2]), int(argv[3])
     die_with_parent(int(os.environ.get(SERVER_PID, os.getppid())))
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(NICENESS)  # the server answers first; a solve takes what is left
     from scheduler.table_schema import TableError
 
     try:
