@@ -41,6 +41,7 @@ type: install
 bench: install
 	$(PY) benchmarks/env_throughput.py
 	$(PY) benchmarks/solve_scaling.py
+	$(PY) benchmarks/web_load.py
 	$(PY) benchmarks/decision_latency.py
 	$(PY) benchmarks/train_throughput.py
 
