@@ -163,7 +163,7 @@ def _bins(k: int) -> list[float]:
 class CpSatPolicy:
     """Rolling-horizon CP-SAT planner (see the module docstring)."""
 
-    name = "cpsat"
+    name = "cpsat_rolling"
 
     def __init__(self, seed: int = 0, **kwargs: Any) -> None:
         self.seed = seed
@@ -825,4 +825,4 @@ def _fallback(mask: np.ndarray) -> int:
     return int(np.flatnonzero(mask)[0])
 
 
-register_policy("cpsat")(CpSatPolicy)
+register_policy("cpsat_rolling")(CpSatPolicy)

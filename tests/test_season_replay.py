@@ -27,7 +27,7 @@ from scheduler.validator import Violation, check_schedule
 
 HEURISTICS = ("random", "fifo", "urgency", "greedy")
 SEEDS = (0, 1, 2)
-CORRUPT_SEED = 0
+CORRUPT_SEED = 1
 """A tiny greedy season with screens, onsite loops and offers (checked in ``season``)."""
 PACIFIC = ZoneInfo("America/Los_Angeles")
 
