@@ -302,6 +302,9 @@ def serve(
     max_upload_mb: Annotated[
         float, typer.Option("--max-upload-mb", help="Largest upload, in MB.")
     ] = 50.0,
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="Log every request line.")
+    ] = False,
 ) -> None:
     """The coordinator's web app and REST API (token: $ISCHED_TOKEN, or DB.token)."""
     import uvicorn
@@ -318,7 +321,7 @@ def serve(
         out.print(f"access token (shown once; stored beside the database): {settings.token}",
                   markup=False, highlight=False)  # fmt: skip
     out.print(f"isched web app on http://{host}:{port}/ (API docs: /docs)", markup=False)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=access_log)
 
 
 @app.command()
