@@ -116,6 +116,8 @@ class JobStore:
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         metadata.create_all(self.engine)
+        self._one = jobs.select().where(jobs.c.id == sa.bindparam("job_id"))
+        """Built once: a status poll only binds the id (polls come many at a time)."""
 
     def add(self, job: Job) -> None:
         values = {**job.__dict__, "tables": json.dumps(job.tables)}
@@ -125,7 +127,7 @@ class JobStore:
 
     def get(self, job_id: str) -> Job | None:
         with self.engine.connect() as db:
-            row = db.execute(jobs.select().where(jobs.c.id == job_id)).first()
+            row = db.execute(self._one, {"job_id": job_id}).first()
         return Job.from_row(row) if row is not None else None
 
     def newest_first(self, limit: int = 500) -> list[Job]:
