@@ -66,26 +66,60 @@ STAGE_NAMES = tuple(s.name.lower() for s in Stage)
 ACTIVE = (Stage.NEW, Stage.SCREENED, Stage.LOOPED)
 """Stages in which a candidate waits for a decision."""
 
-GLOBAL_FEATURE_NAMES = (
-    "day", "days_left", "headcount_left", "offers_out", "hires", "queue", "active",
-    "actions_today", "onboarding_left", "postings_offerable", "season_size", "drop_off",
-    "pending_screens", "pending_loops", "pending_screen_quality", "pending_loop_quality",
-)  # fmt: skip
-"""Season features, in order (``obs[G.name]``); counts are per seat of headcount."""
-SLOT_FEATURE_NAMES = (
-    "present", "stage_new", "stage_screened", "stage_looped", "quality_mean", "quality_sd",
-    "days_since_contact", "days_since_form", "patience_risk", "deadline_risk", "can_screen",
-    "can_loop", "offer_options", "can_offer", "accommodation", "publications", "rebook",
-    "primary_area_open", "hireable", "areas_open", "area_pipeline", "booking_wait",
-    "offer_accept",
-)  # fmt: skip
-"""Per-slot features, in order (``slot_rows(obs)[k, F.name]``)."""
 
-G = IntEnum("G", [(name, j) for j, name in enumerate(GLOBAL_FEATURE_NAMES)])  # type: ignore[misc]
-"""Index of each season feature by name: ``obs[G.days_left]``."""
-F = IntEnum("F", [(name, j) for j, name in enumerate(SLOT_FEATURE_NAMES)])  # type: ignore[misc]
-"""Index of each per-slot feature by name: ``row[F.hireable]``."""
+class G(IntEnum):
+    """Index of each season feature by name: ``obs[G.days_left]``; counts are per seat."""
 
+    day = 0
+    days_left = 1
+    headcount_left = 2
+    offers_out = 3
+    hires = 4
+    queue = 5
+    active = 6
+    actions_today = 7
+    onboarding_left = 8
+    postings_offerable = 9
+    season_size = 10
+    drop_off = 11
+    pending_screens = 12
+    pending_loops = 13
+    pending_screen_quality = 14
+    pending_loop_quality = 15
+
+
+class F(IntEnum):
+    """Index of each per-slot feature by name: ``slot_rows(obs)[k, F.hireable]``."""
+
+    present = 0
+    stage_new = 1
+    stage_screened = 2
+    stage_looped = 3
+    quality_mean = 4
+    quality_sd = 5
+    days_since_contact = 6
+    days_since_form = 7
+    patience_risk = 8
+    deadline_risk = 9
+    can_screen = 10
+    can_loop = 11
+    offer_options = 12
+    can_offer = 13
+    accommodation = 14
+    publications = 15
+    rebook = 16
+    primary_area_open = 17
+    hireable = 18
+    areas_open = 19
+    area_pipeline = 20
+    booking_wait = 21
+    offer_accept = 22
+
+
+GLOBAL_FEATURE_NAMES = tuple(g.name for g in G)
+"""Season features, in order."""
+SLOT_FEATURE_NAMES = tuple(f.name for f in F)
+"""Per-slot features, in order."""
 GLOBAL_FEATURES = len(GLOBAL_FEATURE_NAMES)
 SLOT_FEATURES = len(SLOT_FEATURE_NAMES)
 OBS_SIZE = GLOBAL_FEATURES + WINDOW * SLOT_FEATURES
