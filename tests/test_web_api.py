@@ -276,7 +276,7 @@ def test_an_upload_over_the_limit_gives_413_saying_the_limit(
         small.headers["Authorization"] = f"Bearer {TOKEN}"
         response = small.post("/jobs", files=table_files(tiny))
         assert response.status_code == 413
-        assert "0.00390625 MB" in response.json()["detail"] or "limit" in response.json()["detail"]
+        assert response.json()["detail"] == "upload too large: the limit is 4096 bytes"
         assert small.get("/jobs").json() == []
 
 
@@ -389,3 +389,30 @@ def test_the_docs_declare_the_table_columns(client: TestClient) -> None:
     assert candidates["form_completed_date"]["must_exist"]
     assert not candidates["form_completed_date"]["required"]
     assert client.get("/docs").status_code == 200
+
+
+def test_the_pages_show_the_job_and_replan_from_a_form(client: TestClient, done_job: dict) -> None:
+    html = {"Accept": "text/html"}
+    listing = client.get("/", headers=html)
+    assert listing.status_code == 200 and done_job["id"] in listing.text
+    assert "default-src 'self'" in listing.headers["content-security-policy"]
+    page = client.get(f"/jobs/{done_job['id']}", headers=html)
+    assert page.status_code == 200
+    for section in ('id="calendar"', 'id="unplaced"', 'id="timelines"', 'id="load"',
+                    'id="downloads"', 'class="box'):  # fmt: skip
+        assert section in page.text, section
+    schedule = client.get(f"/jobs/{done_job['id']}/schedule.csv").text.splitlines()
+    first = schedule[1].split(",")[0]
+    data = {"confirmed": first, "solver": "greedy"}
+    url = f"/jobs/{done_job['id']}/replan"
+    form = client.post(url, headers=html, data=data, follow_redirects=False)
+    assert form.status_code == 303 and form.headers["location"].startswith("/jobs/")
+    new_id = form.headers["location"].rsplit("/", 1)[1]
+    assert wait_for(client, new_id)["status"] == "done"
+    assert 'id="diff"' in client.get(f"/jobs/{new_id}", headers=html).text
+
+
+def test_serve_refuses_bad_options_in_one_line() -> None:
+    result = isched("serve", "--workers", "0")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: --workers must be at least 1"

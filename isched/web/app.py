@@ -48,7 +48,8 @@ class BodyLimit:
 
     def _refusal(self) -> JSONResponse:
         mb = self.limit / (1024 * 1024)
-        return JSONResponse({"detail": f"upload too large: the limit is {mb:g} MB"}, 413)
+        limit = f"{mb:g} MB" if mb >= 1 else f"{self.limit} bytes"
+        return JSONResponse({"detail": f"upload too large: the limit is {limit}"}, 413)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
