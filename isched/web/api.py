@@ -152,8 +152,10 @@ def get_output(request: Request, job_id: str, name: str) -> Response:
     if name not in jobfiles.OUTPUTS:
         raise HTTPException(404, "no such result (schedule.csv, schedule.ics, report.json)")
     path = settings.jobs_dir / job.id / jobfiles.OUT / name
-    if job.status != "done" or not path.exists():
-        raise HTTPException(409 if job.status != "done" else 404, f"job is {job.status}")
+    if job.status != "done":
+        raise HTTPException(409, f"job is {job.status}: results come when it is done")
+    if not path.exists():
+        raise HTTPException(404, f"this job has no {name}")  # diff.json: re-plans only
     return FileResponse(path, media_type=jobfiles.OUTPUTS[name], filename=name)
 
 
