@@ -20,6 +20,7 @@ from cli_runner import isched
 from fastapi.testclient import TestClient
 from web_helpers import table_files, wait_for, worker_running
 
+from isched.web import runner
 from isched.web.app import create_app
 from isched.web.settings import make_settings
 from scheduler.workbook import write_workbook
@@ -351,11 +352,16 @@ def test_delete_cancels_a_queued_job_then_deletes_it_with_its_files(
         assert idle.get(f"/jobs/{job_id}").status_code == 404
 
 
+@pytest.fixture(scope="module")
+def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("large") / "snap"
+    assert isched("generate", "--scenario", "large", "--out", out).returncode == 0
+    return out
+
+
 def test_delete_cancels_a_running_job_and_kills_its_worker(
-    client: TestClient, home: Path, tmp_path_factory: pytest.TempPathFactory
+    client: TestClient, home: Path, large: Path
 ) -> None:
-    large = tmp_path_factory.mktemp("large") / "snap"
-    assert isched("generate", "--scenario", "large", "--out", large).returncode == 0
     response = client.post("/jobs", files=table_files(large), data={"time_limit": "600"})
     job_id = response.json()["id"]
     wait_for(client, job_id, until=("running",))
@@ -416,3 +422,18 @@ def test_serve_refuses_bad_options_in_one_line() -> None:
     result = isched("serve", "--workers", "0")
     assert result.returncode == 2
     assert result.stderr.strip() == "error: --workers must be at least 1"
+
+
+def test_a_job_far_past_its_time_limit_is_killed_and_failed(
+    tmp_path: Path, large: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ISCHED_TOKEN", TOKEN)
+    monkeypatch.setattr(runner, "GRACE_SECONDS", 0.0)  # a worker may not outlive its limit
+    settings, _ = make_settings(str(tmp_path / "t.db"))
+    with TestClient(create_app(settings)) as strict:
+        strict.headers["Authorization"] = f"Bearer {TOKEN}"
+        response = strict.post("/jobs", files=table_files(large), data={"time_limit": "1"})
+        job = wait_for(strict, response.json()["id"])
+        assert job["status"] == "failed"
+        assert job["error"] == "timed out (limit 1 s)"
+        assert not worker_running(job["id"])
