@@ -437,3 +437,16 @@ def test_a_job_far_past_its_time_limit_is_killed_and_failed(
         assert job["status"] == "failed"
         assert job["error"] == "timed out (limit 1 s)"
         assert not worker_running(job["id"])
+
+
+def test_the_store_can_be_named_by_an_sqlalchemy_url(
+    tmp_path: Path, tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ISCHED_TOKEN", TOKEN)
+    url = f"sqlite:///{tmp_path / 'by-url.db'}"
+    settings, _ = make_settings(url, files=tmp_path / "files")
+    with TestClient(create_app(settings, run_jobs=False)) as app:
+        app.headers["Authorization"] = f"Bearer {TOKEN}"
+        job_id = app.post("/jobs", files=table_files(tiny)).json()["id"]
+        assert [j["id"] for j in app.get("/jobs").json()] == [job_id]
+    assert (tmp_path / "by-url.db").exists() and (tmp_path / "files" / "jobs" / job_id).is_dir()
