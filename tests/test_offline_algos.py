@@ -15,13 +15,16 @@ import pytest
 import torch
 
 from envs.layout import GLOBAL_FEATURES, N_ACTIONS, N_VERBS, OBS_SIZE, SLOT_FEATURES, WINDOW, Verb
-from policies.offline import bc, bcq, cql
-from policies.offline.common import ensemble_members, masked_argmax, numpy_network
+from policies.offline import ALGOS, bc, bcq, cql, get_algorithm
+from policies.offline.algorithm import OfflineAlgorithm
+from policies.offline.networks import ensemble_members, masked_argmax
+from policies.offline.numpy_inference import numpy_network
 from policies.offline.policy import load_model
 
 N_STATES, N_ACT, OBS = 4, 4, 6
 BEHAVIOUR = np.array([0.35, 0.5, 0.15, 0.0])
 GAMMA = 0.9
+CQL, BCQ, BC = get_algorithm("cql"), get_algorithm("bcq"), get_algorithm("bc")
 
 
 def state_obs(s: int) -> np.ndarray:
@@ -77,10 +80,10 @@ def chain() -> dict[str, np.ndarray]:
     return chain_dataset()
 
 
-def chosen_actions(module, networks, settings) -> list[int]:
+def chosen_actions(algorithm: OfflineAlgorithm, networks, settings) -> list[int]:
     obs = torch.as_tensor(np.stack([state_obs(s) for s in range(N_STATES)]))
     mask = torch.as_tensor(np.stack([state_mask(s) for s in range(N_STATES)]) > 0)
-    return module.act_batch(networks, obs, mask, settings).tolist()
+    return algorithm.act_batch(networks, obs, mask, settings).tolist()
 
 
 SMALL = {
@@ -96,8 +99,8 @@ def test_cql_learns_the_optimal_policy_from_mixed_data(chain) -> None:
     settings = cql.Settings(
         steps=1500, gamma=GAMMA, discount_per="step", alpha=0.2, target_tau=0.02, **SMALL
     )
-    networks = cql.train(chain, settings)
-    assert chosen_actions(cql, networks, settings) == [0, 0, 0, 0]
+    networks = CQL.train(chain, settings)
+    assert chosen_actions(CQL, networks, settings) == [0, 0, 0, 0]
     with torch.no_grad():
         q0 = networks["q"](torch.as_tensor(state_obs(0))[None])[0]
     assert 0.5 < float(q0[0]) < 3.0 * GAMMA**3  # conservative: below the true value
@@ -107,14 +110,14 @@ def test_bcq_learns_the_optimal_policy_from_mixed_data(chain) -> None:
     settings = bcq.Settings(
         steps=1500, gamma=GAMMA, discount_per="step", threshold=0.3, target_tau=0.02, **SMALL
     )
-    networks = bcq.train(chain, settings)
-    assert chosen_actions(bcq, networks, settings) == [0, 0, 0, 0]
+    networks = BCQ.train(chain, settings)
+    assert chosen_actions(BCQ, networks, settings) == [0, 0, 0, 0]
 
 
 def test_bc_learns_the_most_frequent_behaviour_action(chain) -> None:
     settings = bc.Settings(steps=600, **SMALL)
-    networks = bc.train(chain, settings)
-    assert chosen_actions(bc, networks, settings) == [1, 1, 1, 1]
+    networks = BC.train(chain, settings)
+    assert chosen_actions(BC, networks, settings) == [1, 1, 1, 1]
     with torch.no_grad():
         logits = networks["policy"](torch.as_tensor(state_obs(0))[None])[0]
     probs = torch.softmax(logits[:3], 0).numpy()
@@ -174,20 +177,19 @@ def _favour(net: torch.nn.Module, action: int) -> None:
             last.bias[action] = 100.0
 
 
-@pytest.mark.parametrize("module", [cql, bcq, bc], ids=["cql", "bcq", "bc"])
-def test_an_invalid_action_scored_highest_is_never_picked(module) -> None:
-    settings = module.Settings(arch="mlp", hidden=(8,))
-    networks = module.build(settings, OBS, N_ACT)
+@pytest.mark.parametrize("name", ["cql", "bcq", "bc"])
+def test_an_invalid_action_scored_highest_is_never_picked(name: str) -> None:
+    algorithm = get_algorithm(name)
+    settings = algorithm.make_settings(arch="mlp", hidden=(8,))
+    networks = algorithm.build(settings, OBS, N_ACT)
     for net in networks.values():
         _favour(net, 3)
     obs = torch.as_tensor(np.stack([state_obs(s) for s in (0, 1, 2)]))
     mask = torch.tensor([[1, 1, 1, 0], [1, 0, 0, 1], [0, 1, 0, 0]]) > 0
     mask[1, 3] = False  # the favoured action is invalid in every row
-    torch_actions = module.act_batch(networks, obs, mask, settings).tolist()
+    torch_actions = algorithm.act_batch(networks, obs, mask, settings).tolist()
     state_dicts = {k: v.state_dict() for k, v in networks.items()}
-    import dataclasses
-
-    act_one = module.numpy_actor(state_dicts, dataclasses.asdict(settings))
+    act_one = algorithm.numpy_actor(state_dicts, settings)
     numpy_actions = [
         act_one(o.numpy(), m.numpy().astype(np.int8)) for o, m in zip(obs, mask, strict=True)
     ]
@@ -203,7 +205,7 @@ def test_numpy_forward_matches_torch(arch: str, ensemble: int) -> None:
     rng = np.random.default_rng(0)
     mean, std = rng.normal(size=OBS_SIZE), rng.random(OBS_SIZE) + 0.5
     settings = cql.Settings(arch=arch, hidden=(16, 16, 16), ensemble=ensemble)
-    net = cql.build(settings, OBS_SIZE, N_ACTIONS, mean, std)["q"]
+    net = CQL.build(settings, OBS_SIZE, N_ACTIONS, mean, std)["q"]
     x = rng.normal(size=(20, OBS_SIZE)).astype(np.float32)
     fast = numpy_network(net.state_dict())
     with torch.no_grad():
@@ -214,7 +216,7 @@ def test_numpy_forward_matches_torch(arch: str, ensemble: int) -> None:
 
 def test_slot_network_does_not_care_which_slot_a_candidate_is_in() -> None:
     torch.manual_seed(0)
-    net = cql.build(cql.Settings(arch="slots", hidden=(16, 16)), OBS_SIZE, N_ACTIONS)["q"]
+    net = CQL.build(cql.Settings(arch="slots", hidden=(16, 16)), OBS_SIZE, N_ACTIONS)["q"]
     obs = torch.randn(1, OBS_SIZE)
     order = torch.randperm(WINDOW)
     swapped = obs.clone()
@@ -231,35 +233,85 @@ def test_slot_network_does_not_care_which_slot_a_candidate_is_in() -> None:
 # Checkpoints --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("module", [cql, bcq, bc], ids=["cql", "bcq", "bc"])
-def test_checkpoint_loads_back_to_identical_actions(module, chain, tmp_path) -> None:
-    settings = module.Settings(arch="mlp", steps=50, hidden=(16,), log_every=25)
-    networks = module.train(chain, settings, tmp_path)
-    for name in ("model.pt", "config.json", "train_log.csv"):
-        assert (tmp_path / name).is_file()
+@pytest.mark.parametrize("name", ["cql", "bcq", "bc"])
+def test_checkpoint_loads_back_to_identical_actions(name: str, chain, tmp_path) -> None:
+    algorithm = get_algorithm(name)
+    settings = algorithm.make_settings(arch="mlp", steps=50, hidden=(16,), log_every=25)
+    networks = algorithm.train(chain, settings, tmp_path)
+    for file in ("model.pt", "config.json", "train_log.csv"):
+        assert (tmp_path / file).is_file()
     rng = np.random.default_rng(1)
     obs = rng.normal(size=(64, OBS)).astype(np.float32)
     mask = (rng.random((64, N_ACT)) < 0.6).astype(np.int8)
     mask[:, 0] = 1
-    before = module.act_batch(networks, torch.as_tensor(obs), torch.as_tensor(mask > 0), settings)
+    before = algorithm.act_batch(
+        networks, torch.as_tensor(obs), torch.as_tensor(mask > 0), settings
+    )
     model = load_model(tmp_path)
-    assert model.algo == module.ALGO and model.settings == settings
+    assert model.algo == name and model.settings == settings
     after = model.act_batch(obs, mask)
     one_by_one = [model.act_one(o, m) for o, m in zip(obs, mask, strict=True)]
     assert before.tolist() == after.tolist() == one_by_one
     assert all(mask[i, a] for i, a in enumerate(one_by_one))
 
 
-def test_training_is_seeded(chain) -> None:
-    settings = cql.Settings(arch="mlp", steps=30, hidden=(16,), seed=3)
-    a, b = cql.train(chain, settings), cql.train(chain, settings)
-    for x, y in zip(a["q"].state_dict().values(), b["q"].state_dict().values(), strict=True):
-        assert torch.equal(x, y)
+def test_every_registered_algorithm_declares_the_protocol() -> None:
+    for name in ALGOS:
+        algorithm = get_algorithm(name)
+        assert isinstance(algorithm, OfflineAlgorithm) and algorithm.name == name
+        settings = algorithm.make_settings()
+        for field in ("steps", "batch_size", "seed", "threads", "log_every", "arch", "hidden"):
+            assert hasattr(settings, field), (name, field)
+    with pytest.raises(ValueError, match="unknown algorithm"):
+        get_algorithm("dqn")
+
+
+@pytest.mark.parametrize("name", ALGOS)
+@pytest.mark.parametrize("arch", ["mlp", "slots"])
+def test_training_is_seeded_and_numpy_acts_as_torch(name: str, arch: str, chain) -> None:
+    algorithm = get_algorithm(name)
+    settings = algorithm.make_settings(arch=arch, steps=12, hidden=(16, 16), seed=3)
+    data = chain if arch == "mlp" else slot_dataset()
+    a, b = algorithm.train(data, settings), algorithm.train(data, settings)
+    for net in a:
+        for (key, x), y in zip(a[net].state_dict().items(), b[net].state_dict().values(),
+                               strict=True):  # fmt: skip
+            assert torch.equal(x, y), (net, key)
+    other = algorithm.train(data, algorithm.make_settings(arch=arch, steps=12, hidden=(16, 16)))
+    assert any(
+        not torch.equal(x, y)
+        for net in a
+        for x, y in zip(a[net].state_dict().values(), other[net].state_dict().values(), strict=True)
+    )
+    obs, mask = data["obs"][:200], data["action_mask"][:200]
+    torch_actions = algorithm.act_batch(a, torch.as_tensor(obs), torch.as_tensor(mask > 0),
+                                        settings).tolist()  # fmt: skip
+    act_one = algorithm.numpy_actor({k: v.state_dict() for k, v in a.items()}, settings)
+    assert [act_one(o, m) for o, m in zip(obs, mask, strict=True)] == torch_actions
+    assert all(mask[i, action] for i, action in enumerate(torch_actions))
+
+
+def slot_dataset(rows: int = 300, seed: int = 0) -> dict[str, np.ndarray]:
+    """Random transitions shaped like the season env's, for the slot network."""
+    rng = np.random.default_rng(seed)
+    mask = (rng.random((rows, N_ACTIONS)) < 0.3).astype(np.int8)
+    mask[:, -1] = 1
+    action = np.array([rng.choice(np.flatnonzero(m)) for m in mask])
+    return {
+        "obs": rng.normal(size=(rows, OBS_SIZE)).astype(np.float32),
+        "action": action,
+        "reward": rng.normal(size=rows),
+        "terminated": rng.random(rows) < 0.05,
+        "truncated": np.zeros(rows, bool),
+        "action_mask": mask,
+        "next_obs": rng.normal(size=(rows, OBS_SIZE)).astype(np.float32),
+        "next_action_mask": np.roll(mask, -1, axis=0),
+    }
 
 
 def test_an_ensemble_acts_on_the_mean_of_independently_trained_members(chain) -> None:
     settings = cql.Settings(arch="mlp", steps=40, hidden=(16,), ensemble=3, seed=1)
-    q = cql.train(chain, settings)["q"]
+    q = CQL.train(chain, settings)["q"]
     members = ensemble_members(q)
     assert len(members) == 3
     obs = torch.as_tensor(np.stack([state_obs(s) for s in range(N_STATES)]))
@@ -279,7 +331,7 @@ def test_an_ensemble_acts_on_the_mean_of_independently_trained_members(chain) ->
 
 def test_slot_network_never_picks_an_invalid_action() -> None:
     settings = cql.Settings(arch="slots", hidden=(8, 8))
-    networks = cql.build(settings, OBS_SIZE, N_ACTIONS)
+    networks = CQL.build(settings, OBS_SIZE, N_ACTIONS)
     with torch.no_grad():
         for member in ensemble_members(networks["q"]):  # "screen" of every slot scores highest
             member.head[-1].bias[0] = 100.0
@@ -287,15 +339,15 @@ def test_slot_network_never_picks_an_invalid_action() -> None:
     mask = torch.rand(4, N_ACTIONS) < 0.5
     mask[:, Verb.SCREEN : WINDOW * N_VERBS : N_VERBS] = False  # ... and is invalid everywhere
     mask[:, -1] = True
-    actions = cql.act_batch(networks, obs, mask, settings)
+    actions = CQL.act_batch(networks, obs, mask, settings)
     assert all(mask[i, a] for i, a in enumerate(actions.tolist()))
-    act_one = cql.numpy_actor({"q": networks["q"].state_dict()}, {})
+    act_one = CQL.numpy_actor({"q": networks["q"].state_dict()}, settings)
     for o, m, a in zip(obs, mask, actions.tolist(), strict=True):
         assert act_one(o.numpy(), m.numpy()) == a
 
 
 def test_n_step_returns_follow_the_episode_and_stop_at_its_end() -> None:
-    from policies.offline.common import n_step_view, step_discounts
+    from policies.offline.replay import n_step_view, step_discounts
 
     # two episodes: rows 0-2 (ends terminated) and rows 3-4 (step 1 -> 2, then a gap)
     data = {

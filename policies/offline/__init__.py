@@ -1,4 +1,4 @@
-"""Offline RL: masked discrete CQL, BCQ and behaviour cloning, and the ``rl:MODEL_DIR`` policy.
+"""Offline RL: masked discrete CQL, IQL, BCQ and behaviour cloning; the ``rl:MODEL_DIR`` policy.
 
 Importing this package is cheap (torch loads only when a model is trained or loaded);
 it registers the ``rl`` policy prefix, so ``make_policy("rl:MODEL_DIR")`` works.
@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from policies.base import Policy, register_policy
+from policies.offline.algorithm import ALGORITHMS, get_algorithm
 
-ALGOS = ("cql", "bcq", "bc")
+ALGOS = tuple(ALGORITHMS)
+"""The algorithm names ``isched train --algo`` accepts."""
 
 
 @register_policy("rl")
@@ -21,4 +23,4 @@ def make_rl_policy(model_dir: str, seed: int = 0, **kwargs: Any) -> Policy:
     return OfflinePolicy(model_dir, seed=seed)
 
 
-__all__ = ["ALGOS", "make_rl_policy"]
+__all__ = ["ALGORITHMS", "ALGOS", "get_algorithm", "make_rl_policy"]

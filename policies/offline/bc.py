@@ -19,22 +19,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from policies.offline.common import (
-    Batch,
-    Replay,
-    fit_and_save,
-    load_trained,
+from policies.offline.algorithm import NumpyActor, OfflineAlgorithm
+from policies.offline.networks import (
     make_network,
     mask_invalid,
     masked_argmax,
     masked_argmax_np,
     normalizer,
-    numpy_network,
-    pick_device,
-    seed_everything,
 )
-
-ALGO = "bc"
+from policies.offline.numpy_inference import numpy_network
+from policies.offline.replay import Batch, Replay
+from policies.offline.training import fit_and_save, pick_device, seed_everything
 
 
 @dataclass
@@ -73,66 +68,74 @@ def greedy_actions(policy_net: torch.nn.Module, obs: torch.Tensor,
         return masked_argmax(policy_net(obs), mask.bool())
 
 
-def build(
-    settings: Settings, obs_size: int, n_actions: int, obs_mean: Any = None, obs_std: Any = None
-) -> dict[str, torch.nn.Module]:
-    """The networks that a checkpoint holds."""
-    return {
-        "policy": make_network(
-            settings.arch, obs_size, n_actions, settings.hidden, obs_mean, obs_std
+class BC(OfflineAlgorithm):
+    """Masked behaviour cloning: a policy network imitating the logged actions."""
+
+    name = "bc"
+    settings_type = Settings
+
+    def build(
+        self,
+        settings: Settings,
+        obs_size: int,
+        n_actions: int,
+        obs_mean: np.ndarray | None = None,
+        obs_std: np.ndarray | None = None,
+    ) -> dict[str, torch.nn.Module]:
+        """``policy``: logits of the logged action."""
+        return {
+            "policy": make_network(
+                settings.arch, obs_size, n_actions, settings.hidden, obs_mean, obs_std
+            )
+        }
+
+    def train(
+        self,
+        data: dict[str, np.ndarray],
+        settings: Settings,
+        out_dir: str | Path | None = None,
+        device: str = "cpu",
+        extra_config: dict[str, Any] | None = None,
+    ) -> dict[str, torch.nn.Module]:
+        """Train on a dataset's arrays; write model.pt, config.json, train_log.csv."""
+        generator = seed_everything(settings.seed, settings.threads)
+        dev = pick_device(device)
+        obs_size, n_actions = data["obs"].shape[1], data["action_mask"].shape[1]
+        mean, std = normalizer(data["obs"])
+        policy_net = self.build(settings, obs_size, n_actions, mean, std)["policy"].to(dev)
+        optimizer = torch.optim.Adam(
+            policy_net.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
         )
-    }
+        replay = Replay(data, dev)
 
+        def update(batch: Batch, step: int) -> dict[str, float]:
+            logits = policy_net(batch.obs)
+            loss = bc_loss(logits, batch.action, batch.mask)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            accuracy = (masked_argmax(logits.detach(), batch.mask) == batch.action).float().mean()
+            return {"loss": loss.item(), "accuracy": accuracy.item()}
 
-def train(
-    data: dict[str, np.ndarray],
-    settings: Settings,
-    out_dir: str | Path | None = None,
-    device: str = "cpu",
-    extra_config: dict[str, Any] | None = None,
-) -> dict[str, torch.nn.Module]:
-    """Train on a dataset's arrays; write model.pt, config.json, train_log.csv to ``out_dir``."""
-    generator = seed_everything(settings.seed, settings.threads)
-    dev = pick_device(device)
-    obs_size, n_actions = data["obs"].shape[1], data["action_mask"].shape[1]
-    mean, std = normalizer(data["obs"])
-    policy_net = build(settings, obs_size, n_actions, mean, std)["policy"].to(dev)
-    optimizer = torch.optim.Adam(
-        policy_net.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
-    )
-    replay = Replay(data, dev)
+        networks = {"policy": policy_net}
+        return fit_and_save(self.name, settings, update, replay, generator, networks, dev,
+                            obs_size, n_actions, out_dir, extra_config)  # fmt: skip
 
-    def update(batch: Batch, step: int) -> dict[str, float]:
-        logits = policy_net(batch.obs)
-        loss = bc_loss(logits, batch.action, batch.mask)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        accuracy = (masked_argmax(logits.detach(), batch.mask) == batch.action).float().mean()
-        return {"loss": loss.item(), "accuracy": accuracy.item()}
+    def act_batch(
+        self,
+        networks: dict[str, torch.nn.Module],
+        obs: torch.Tensor,
+        mask: torch.Tensor,
+        settings: Settings,
+    ) -> torch.Tensor:
+        """Greedy valid actions for a batch (the torch path)."""
+        return greedy_actions(networks["policy"], obs, mask)
 
-    networks = {"policy": policy_net}
-    return fit_and_save(ALGO, settings, update, replay, generator, networks, dev, obs_size,
-                        n_actions, out_dir, extra_config)  # fmt: skip
+    def numpy_actor(self, state_dicts: dict[str, Any], settings: Settings) -> NumpyActor:
+        """A fast ``act(obs, mask) -> int`` for one observation (the numpy path)."""
+        policy = numpy_network(state_dicts["policy"])
 
+        def act(obs: np.ndarray, mask: np.ndarray) -> int:
+            return masked_argmax_np(policy(obs), mask)
 
-def load_networks(state_dicts: dict[str, Any], settings_dict: dict[str, Any], obs_size: int,
-                  n_actions: int) -> dict[str, torch.nn.Module]:  # fmt: skip
-    """Networks of a checkpoint, ready for ``greedy_actions``."""
-    return load_trained(build, Settings, state_dicts, settings_dict, obs_size, n_actions)
-
-
-def act_batch(networks: dict[str, torch.nn.Module], obs: torch.Tensor, mask: torch.Tensor,
-              settings: Settings) -> torch.Tensor:  # fmt: skip
-    """Greedy valid actions for a batch (the torch path)."""
-    return greedy_actions(networks["policy"], obs, mask)
-
-
-def numpy_actor(state_dicts: dict[str, Any], settings_dict: dict[str, Any]) -> Any:
-    """A fast ``act(obs, mask) -> int`` for one observation (the numpy path)."""
-    policy = numpy_network(state_dicts["policy"])
-
-    def act(obs: np.ndarray, mask: np.ndarray) -> int:
-        return masked_argmax_np(policy(obs), mask)
-
-    return act
+        return act

@@ -25,23 +25,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from policies.offline.common import (
-    Batch,
-    Replay,
-    fit_and_save,
-    load_trained,
-    make_network,
-    mask_invalid,
-    normalizer,
-    numpy_network,
-    pick_device,
-    seed_everything,
-    settings_from,
-    soft_update,
-    step_discounts,
-)
-
-ALGO = "bcq"
+from policies.offline.algorithm import NumpyActor, OfflineAlgorithm
+from policies.offline.networks import make_network, mask_invalid, normalizer, soft_update
+from policies.offline.numpy_inference import numpy_network
+from policies.offline.replay import Batch, Replay, step_discounts
+from policies.offline.training import fit_and_save, pick_device, seed_everything
 
 
 @dataclass
@@ -125,89 +113,100 @@ def greedy_actions(networks: dict[str, torch.nn.Module], obs: torch.Tensor, mask
                                threshold)  # fmt: skip
 
 
-def build(
-    settings: Settings, obs_size: int, n_actions: int, obs_mean: Any = None, obs_std: Any = None
-) -> dict[str, torch.nn.Module]:
-    """The networks that a checkpoint holds."""
-    return {
-        "q": make_network(settings.arch, obs_size, n_actions, settings.hidden, obs_mean, obs_std),
-        "imitator": make_network(
-            settings.arch, obs_size, n_actions, settings.hidden, obs_mean, obs_std
-        ),
-    }
+class BCQ(OfflineAlgorithm):
+    """Masked discrete BCQ: a Q-network acting over the actions an imitator allows."""
 
+    name = "bcq"
+    settings_type = Settings
 
-def train(
-    data: dict[str, np.ndarray],
-    settings: Settings,
-    out_dir: str | Path | None = None,
-    device: str = "cpu",
-    extra_config: dict[str, Any] | None = None,
-) -> dict[str, torch.nn.Module]:
-    """Train on a dataset's arrays; write model.pt, config.json, train_log.csv to ``out_dir``."""
-    generator = seed_everything(settings.seed, settings.threads)
-    dev = pick_device(device)
-    obs_size, n_actions = data["obs"].shape[1], data["action_mask"].shape[1]
-    mean, std = normalizer(data["obs"])
-    networks = {k: v.to(dev) for k, v in build(settings, obs_size, n_actions, mean, std).items()}
-    q_net, imitator = networks["q"], networks["imitator"]
-    target_net = copy.deepcopy(q_net)
-    params = [*q_net.parameters(), *imitator.parameters()]
-    optimizer = torch.optim.Adam(params, lr=settings.learning_rate)
-    discounts = step_discounts(data["action"], settings.gamma, settings.discount_per, n_actions)
-    replay = Replay(data, dev, settings.reward_scale, discounts, settings.n_step)
+    def build(
+        self,
+        settings: Settings,
+        obs_size: int,
+        n_actions: int,
+        obs_mean: np.ndarray | None = None,
+        obs_std: np.ndarray | None = None,
+    ) -> dict[str, torch.nn.Module]:
+        """``q`` (Q-network) and ``imitator`` (logits of the logged action)."""
+        return {
+            "q": make_network(
+                settings.arch, obs_size, n_actions, settings.hidden, obs_mean, obs_std
+            ),
+            "imitator": make_network(
+                settings.arch, obs_size, n_actions, settings.hidden, obs_mean, obs_std
+            ),
+        }
 
-    def update(batch: Batch, step: int) -> dict[str, float]:
-        with torch.no_grad():
-            target = bcq_target(
-                q_net(batch.next_obs),
-                target_net(batch.next_obs),
-                imitator(batch.next_obs),
-                batch.next_mask,
-                batch.reward,
-                batch.terminated,
-                batch.discount,
-                settings.threshold,
-            )
-        q_taken = q_net(batch.obs).gather(1, batch.action[:, None]).squeeze(1)
-        td = F.smooth_l1_loss(q_taken, target)
-        logits = imitator(batch.obs)
-        imitation = imitation_loss(logits, batch.action, batch.mask)
-        penalty = logits.pow(2).mean()
-        loss = td + imitation + settings.imitation_logit_penalty * penalty
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, settings.max_grad_norm)
-        optimizer.step()
-        soft_update(target_net, q_net, settings.target_tau)
-        return {"loss": loss.item(), "td_loss": td.item(), "imitation_loss": imitation.item(),
-                "q_taken": q_taken.mean().item()}  # fmt: skip
+    def train(
+        self,
+        data: dict[str, np.ndarray],
+        settings: Settings,
+        out_dir: str | Path | None = None,
+        device: str = "cpu",
+        extra_config: dict[str, Any] | None = None,
+    ) -> dict[str, torch.nn.Module]:
+        """Train on a dataset's arrays; write model.pt, config.json, train_log.csv."""
+        generator = seed_everything(settings.seed, settings.threads)
+        dev = pick_device(device)
+        obs_size, n_actions = data["obs"].shape[1], data["action_mask"].shape[1]
+        mean, std = normalizer(data["obs"])
+        built = self.build(settings, obs_size, n_actions, mean, std)
+        networks = {k: v.to(dev) for k, v in built.items()}
+        q_net, imitator = networks["q"], networks["imitator"]
+        target_net = copy.deepcopy(q_net)
+        params = [*q_net.parameters(), *imitator.parameters()]
+        optimizer = torch.optim.Adam(params, lr=settings.learning_rate)
+        discounts = step_discounts(data["action"], settings.gamma, settings.discount_per, n_actions)
+        replay = Replay(data, dev, settings.reward_scale, discounts, settings.n_step)
 
-    return fit_and_save(ALGO, settings, update, replay, generator, networks, dev, obs_size,
-                        n_actions, out_dir, extra_config)  # fmt: skip
+        def update(batch: Batch, step: int) -> dict[str, float]:
+            with torch.no_grad():
+                target = bcq_target(
+                    q_net(batch.next_obs),
+                    target_net(batch.next_obs),
+                    imitator(batch.next_obs),
+                    batch.next_mask,
+                    batch.reward,
+                    batch.terminated,
+                    batch.discount,
+                    settings.threshold,
+                )
+            q_taken = q_net(batch.obs).gather(1, batch.action[:, None]).squeeze(1)
+            td = F.smooth_l1_loss(q_taken, target)
+            logits = imitator(batch.obs)
+            imitation = imitation_loss(logits, batch.action, batch.mask)
+            penalty = logits.pow(2).mean()
+            loss = td + imitation + settings.imitation_logit_penalty * penalty
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, settings.max_grad_norm)
+            optimizer.step()
+            soft_update(target_net, q_net, settings.target_tau)
+            return {"loss": loss.item(), "td_loss": td.item(), "imitation_loss": imitation.item(),
+                    "q_taken": q_taken.mean().item()}  # fmt: skip
 
+        return fit_and_save(self.name, settings, update, replay, generator, networks, dev,
+                            obs_size, n_actions, out_dir, extra_config)  # fmt: skip
 
-def load_networks(state_dicts: dict[str, Any], settings_dict: dict[str, Any], obs_size: int,
-                  n_actions: int) -> dict[str, torch.nn.Module]:  # fmt: skip
-    """Networks of a checkpoint, ready for ``greedy_actions``."""
-    return load_trained(build, Settings, state_dicts, settings_dict, obs_size, n_actions)
+    def act_batch(
+        self,
+        networks: dict[str, torch.nn.Module],
+        obs: torch.Tensor,
+        mask: torch.Tensor,
+        settings: Settings,
+    ) -> torch.Tensor:
+        """Greedy allowed actions for a batch (the torch path)."""
+        return greedy_actions(networks, obs, mask, settings.threshold)
 
+    def numpy_actor(self, state_dicts: dict[str, Any], settings: Settings) -> NumpyActor:
+        """A fast ``act(obs, mask) -> int`` for one observation (the numpy path)."""
+        q, imitator = numpy_network(state_dicts["q"]), numpy_network(state_dicts["imitator"])
+        log_threshold = math.log(settings.threshold)
 
-def act_batch(networks: dict[str, torch.nn.Module], obs: torch.Tensor, mask: torch.Tensor,
-              settings: Settings) -> torch.Tensor:  # fmt: skip
-    """Greedy allowed actions for a batch (the torch path)."""
-    return greedy_actions(networks, obs, mask, settings.threshold)
+        def act(obs: np.ndarray, mask: np.ndarray) -> int:
+            valid = mask.astype(bool)
+            logits = np.where(valid, imitator(obs), -np.inf)
+            allowed = valid & (logits - logits.max() > log_threshold)
+            return int(np.argmax(np.where(allowed, q(obs), -np.inf)))
 
-
-def numpy_actor(state_dicts: dict[str, Any], settings_dict: dict[str, Any]) -> Any:
-    """A fast ``act(obs, mask) -> int`` for one observation (the numpy path)."""
-    q, imitator = numpy_network(state_dicts["q"]), numpy_network(state_dicts["imitator"])
-    log_threshold = math.log(settings_from(Settings, settings_dict).threshold)
-
-    def act(obs: np.ndarray, mask: np.ndarray) -> int:
-        valid = mask.astype(bool)
-        logits = np.where(valid, imitator(obs), -np.inf)
-        allowed = valid & (logits - logits.max() > log_threshold)
-        return int(np.argmax(np.where(allowed, q(obs), -np.inf)))
-
-    return act
+        return act

@@ -28,26 +28,19 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from policies.offline.common import (
-    Batch,
-    Replay,
+from policies.offline.algorithm import NumpyActor, OfflineAlgorithm
+from policies.offline.networks import (
     ensemble_members,
-    fit_and_save,
-    load_trained,
     make_network,
     mask_invalid,
     masked_argmax,
     masked_argmax_np,
     normalizer,
-    numpy_network,
-    pick_device,
-    seed_everything,
     soft_update,
-    split_batch,
-    step_discounts,
 )
-
-ALGO = "cql"
+from policies.offline.numpy_inference import numpy_network
+from policies.offline.replay import Batch, Replay, split_batch, step_discounts
+from policies.offline.training import fit_and_save, pick_device, seed_everything
 
 
 @dataclass
@@ -125,92 +118,101 @@ def greedy_actions(q_net: torch.nn.Module, obs: torch.Tensor, mask: torch.Tensor
         return masked_argmax(q_net(obs), mask.bool())
 
 
-def build(
-    settings: Settings, obs_size: int, n_actions: int, obs_mean: Any = None, obs_std: Any = None
-) -> dict[str, torch.nn.Module]:
-    """The networks that a checkpoint holds."""
-    return {
-        "q": make_network(
-            settings.arch,
-            obs_size,
-            n_actions,
-            settings.hidden,
-            obs_mean,
-            obs_std,
-            ensemble=settings.ensemble,
-        )
-    }
+class CQL(OfflineAlgorithm):
+    """Masked discrete CQL: one Q-network, or an ensemble acting on the mean Q-value."""
 
+    name = "cql"
+    settings_type = Settings
 
-def train(
-    data: dict[str, np.ndarray],
-    settings: Settings,
-    out_dir: str | Path | None = None,
-    device: str = "cpu",
-    extra_config: dict[str, Any] | None = None,
-) -> dict[str, torch.nn.Module]:
-    """Train on a dataset's arrays; write model.pt, config.json, train_log.csv to ``out_dir``."""
-    generator = seed_everything(settings.seed, settings.threads)
-    dev = pick_device(device)
-    obs_size, n_actions = data["obs"].shape[1], data["action_mask"].shape[1]
-    mean, std = normalizer(data["obs"])
-    q_net = build(settings, obs_size, n_actions, mean, std)["q"].to(dev)
-    members = ensemble_members(q_net)
-    targets = [copy.deepcopy(member) for member in members]
-    optimizer = torch.optim.Adam(q_net.parameters(), lr=settings.learning_rate)
-    discounts = step_discounts(data["action"], settings.gamma, settings.discount_per, n_actions)
-    replay = Replay(data, dev, settings.reward_scale, discounts, settings.n_step)
+    def build(
+        self,
+        settings: Settings,
+        obs_size: int,
+        n_actions: int,
+        obs_mean: np.ndarray | None = None,
+        obs_std: np.ndarray | None = None,
+    ) -> dict[str, torch.nn.Module]:
+        """``q``: the Q-network (an ``Ensemble`` when ``settings.ensemble > 1``)."""
+        return {
+            "q": make_network(
+                settings.arch,
+                obs_size,
+                n_actions,
+                settings.hidden,
+                obs_mean,
+                obs_std,
+                ensemble=settings.ensemble,
+            )
+        }
 
-    def update(batch: Batch, step: int) -> dict[str, float]:
-        total = torch.zeros((), device=dev)
-        sums: dict[str, float] = {}
-        for member, target_net, part in zip(
-            members, targets, split_batch(batch, len(members)), strict=True
-        ):
-            with torch.no_grad():
-                target = double_dqn_target(
-                    member(part.next_obs),
-                    target_net(part.next_obs),
-                    part.next_mask,
-                    part.reward,
-                    part.terminated,
-                    part.discount,
-                )
-            loss, metrics = cql_loss(member(part.obs), part.action, part.mask, target,
-                                     settings.alpha)  # fmt: skip
-            total = total + loss
-            for key, value in metrics.items():
-                sums[key] = sums.get(key, 0.0) + value / len(members)
-        optimizer.zero_grad(set_to_none=True)
-        total.backward()  # members share no weights: each gets its own gradient
-        for member in members:
-            torch.nn.utils.clip_grad_norm_(member.parameters(), settings.max_grad_norm)
-        optimizer.step()
-        for member, target_net in zip(members, targets, strict=True):
-            soft_update(target_net, member, settings.target_tau)
-        return sums
+    def train(
+        self,
+        data: dict[str, np.ndarray],
+        settings: Settings,
+        out_dir: str | Path | None = None,
+        device: str = "cpu",
+        extra_config: dict[str, Any] | None = None,
+    ) -> dict[str, torch.nn.Module]:
+        """Train on a dataset's arrays; write model.pt, config.json, train_log.csv."""
+        generator = seed_everything(settings.seed, settings.threads)
+        dev = pick_device(device)
+        obs_size, n_actions = data["obs"].shape[1], data["action_mask"].shape[1]
+        mean, std = normalizer(data["obs"])
+        q_net = self.build(settings, obs_size, n_actions, mean, std)["q"].to(dev)
+        members = ensemble_members(q_net)
+        targets = [copy.deepcopy(member) for member in members]
+        optimizer = torch.optim.Adam(q_net.parameters(), lr=settings.learning_rate)
+        discounts = step_discounts(data["action"], settings.gamma, settings.discount_per, n_actions)
+        replay = Replay(data, dev, settings.reward_scale, discounts, settings.n_step)
 
-    return fit_and_save(ALGO, settings, update, replay, generator, {"q": q_net}, dev, obs_size,
-                        n_actions, out_dir, extra_config, len(members))  # fmt: skip
+        def update(batch: Batch, step: int) -> dict[str, float]:
+            total = torch.zeros((), device=dev)
+            sums: dict[str, float] = {}
+            for member, target_net, part in zip(
+                members, targets, split_batch(batch, len(members)), strict=True
+            ):
+                with torch.no_grad():
+                    target = double_dqn_target(
+                        member(part.next_obs),
+                        target_net(part.next_obs),
+                        part.next_mask,
+                        part.reward,
+                        part.terminated,
+                        part.discount,
+                    )
+                loss, metrics = cql_loss(member(part.obs), part.action, part.mask, target,
+                                         settings.alpha)  # fmt: skip
+                total = total + loss
+                for key, value in metrics.items():
+                    sums[key] = sums.get(key, 0.0) + value / len(members)
+            optimizer.zero_grad(set_to_none=True)
+            total.backward()  # members share no weights: each gets its own gradient
+            for member in members:
+                torch.nn.utils.clip_grad_norm_(member.parameters(), settings.max_grad_norm)
+            optimizer.step()
+            for member, target_net in zip(members, targets, strict=True):
+                soft_update(target_net, member, settings.target_tau)
+            return sums
 
+        networks = {"q": q_net}
+        return fit_and_save(self.name, settings, update, replay, generator, networks, dev,
+                            obs_size, n_actions, out_dir, extra_config, len(members))  # fmt: skip
 
-def load_networks(state_dicts: dict[str, Any], settings_dict: dict[str, Any], obs_size: int,
-                  n_actions: int) -> dict[str, torch.nn.Module]:  # fmt: skip
-    """Networks of a checkpoint, ready for ``greedy_actions``."""
-    return load_trained(build, Settings, state_dicts, settings_dict, obs_size, n_actions)
+    def act_batch(
+        self,
+        networks: dict[str, torch.nn.Module],
+        obs: torch.Tensor,
+        mask: torch.Tensor,
+        settings: Settings,
+    ) -> torch.Tensor:
+        """Greedy valid actions for a batch (the torch path)."""
+        return greedy_actions(networks["q"], obs, mask)
 
+    def numpy_actor(self, state_dicts: dict[str, Any], settings: Settings) -> NumpyActor:
+        """A fast ``act(obs, mask) -> int`` for one observation (the numpy path)."""
+        q = numpy_network(state_dicts["q"])
 
-def act_batch(networks: dict[str, torch.nn.Module], obs: torch.Tensor, mask: torch.Tensor,
-              settings: Settings) -> torch.Tensor:  # fmt: skip
-    """Greedy valid actions for a batch (the torch path)."""
-    return greedy_actions(networks["q"], obs, mask)
+        def act(obs: np.ndarray, mask: np.ndarray) -> int:
+            return masked_argmax_np(q(obs), mask)
 
-
-def numpy_actor(state_dicts: dict[str, Any], settings_dict: dict[str, Any]) -> Any:
-    """A fast ``act(obs, mask) -> int`` for one observation (the numpy path)."""
-    q = numpy_network(state_dicts["q"])
-
-    def act(obs: np.ndarray, mask: np.ndarray) -> int:
-        return masked_argmax_np(q(obs), mask)
-
-    return act
+        return act

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
-import importlib
 from pathlib import Path
-from types import ModuleType
 from typing import Any, NamedTuple
 
 import gymnasium as gym
 import numpy as np
 import torch
 
-from policies.offline import ALGOS
-from policies.offline.common import load_checkpoint, settings_from
-
-
-def algo_module(algo: str) -> ModuleType:
-    """The module of an algorithm name (``cql``, ``bcq``, ``bc``)."""
-    if algo not in ALGOS:
-        raise ValueError(f"unknown algorithm '{algo}': choose from {', '.join(ALGOS)}")
-    return importlib.import_module(f"policies.offline.{algo}")
+from policies.offline.algorithm import NumpyActor, get_algorithm
+from policies.offline.checkpoint import load_checkpoint
 
 
 class Model(NamedTuple):
@@ -29,15 +19,14 @@ class Model(NamedTuple):
     algo: str
     settings: Any
     networks: dict[str, torch.nn.Module]
-    act_one: Any
+    act_one: NumpyActor
     """``act_one(obs, mask) -> int``: numpy forward pass, batch size 1."""
     obs_size: int
     n_actions: int
 
     def act_batch(self, obs: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Greedy valid actions for a batch of observations (torch forward pass)."""
-        module = algo_module(self.algo)
-        actions = module.act_batch(
+        actions = get_algorithm(self.algo).act_batch(
             self.networks,
             torch.as_tensor(obs, dtype=torch.float32),
             torch.as_tensor(np.asarray(mask) > 0),
@@ -57,12 +46,12 @@ def load_model(model_dir: str | Path) -> Model:
     key = (str(path), (path / "model.pt").stat().st_mtime)
     if key not in _CACHE:
         ckpt = load_checkpoint(path)
-        module = algo_module(ckpt.algo)
-        settings = settings_from(module.Settings, ckpt.settings)
-        networks = module.load_networks(
-            ckpt.state_dicts, dataclasses.asdict(settings), ckpt.obs_size, ckpt.n_actions
+        algorithm = get_algorithm(ckpt.algo)
+        settings = algorithm.settings_from(ckpt.settings)
+        networks = algorithm.load_networks(
+            ckpt.state_dicts, settings, ckpt.obs_size, ckpt.n_actions
         )
-        actor = module.numpy_actor(ckpt.state_dicts, dataclasses.asdict(settings))
+        actor = algorithm.numpy_actor(ckpt.state_dicts, settings)
         _CACHE[key] = Model(ckpt.algo, settings, networks, actor, ckpt.obs_size, ckpt.n_actions)
     return _CACHE[key]
 

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 from typing import Any
 
-from policies.offline.policy import algo_module
-
-
-def make_settings(algo: str, **overrides: Any) -> Any:
-    """The settings dataclass of ``algo`` with ``overrides`` (``None`` values are ignored)."""
-    cls = algo_module(algo).Settings
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(overrides) - names)
-    if unknown:
-        raise ValueError(f"{algo} has no setting {', '.join(unknown)}")
-    return cls(**{k: v for k, v in overrides.items() if v is not None})
+from policies.offline.algorithm import get_algorithm
 
 
 def train_model(
@@ -31,13 +20,13 @@ def train_model(
     from policies.offline.dataset import check_shapes, load_dataset, load_manifest
     from policies.rollout import code_version
 
-    module = algo_module(algo)
-    settings = make_settings(algo, **overrides)
+    algorithm = get_algorithm(algo)
+    settings = algorithm.make_settings(**overrides)
     manifest = load_manifest(dataset_dir)
     data = load_dataset(dataset_dir)
     check_shapes(data)
     started = time.perf_counter()
-    module.train(
+    algorithm.train(
         data,
         settings,
         out_dir,

@@ -1,0 +1,122 @@
+"""What an offline-RL algorithm declares, and the registry of algorithms.
+
+Each algorithm (``cql.py``, ``bcq.py``, ``bc.py``, ``iql.py``) is one class derived
+from ``OfflineAlgorithm``: its name, its settings dataclass, the networks a checkpoint
+holds (``build``), how it learns (``train``) and how it acts, with torch on a batch
+(``act_batch``) and with numpy on one observation (``numpy_actor``). ``ALGORITHMS``
+names every algorithm and where its class lives; ``get_algorithm`` imports it on
+first use, so importing this module does not load torch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import importlib
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+ALGORITHMS: dict[str, str] = {
+    "cql": "policies.offline.cql:CQL",
+    "bcq": "policies.offline.bcq:BCQ",
+    "bc": "policies.offline.bc:BC",
+}
+"""Algorithm name -> ``module:Class`` of its ``OfflineAlgorithm``."""
+
+NumpyActor = Callable[[np.ndarray, np.ndarray], int]
+"""``act(obs, mask) -> action`` for one observation, in numpy."""
+
+
+class OfflineAlgorithm(ABC):
+    """An offline-RL algorithm over a discrete action space with an action mask.
+
+    Subclasses set ``name`` and ``settings_type`` (a dataclass with at least ``steps``,
+    ``batch_size``, ``seed``, ``threads`` and ``log_every``) and implement the four
+    abstract methods; loading a checkpoint and making settings are shared.
+    """
+
+    name: ClassVar[str]
+    """The name ``isched train --algo`` and ``model.pt`` use."""
+    settings_type: ClassVar[type]
+    """The settings dataclass."""
+
+    @abstractmethod
+    def build(
+        self,
+        settings: Any,
+        obs_size: int,
+        n_actions: int,
+        obs_mean: np.ndarray | None = None,
+        obs_std: np.ndarray | None = None,
+    ) -> dict[str, nn.Module]:
+        """The freshly initialised networks a checkpoint holds, by name."""
+
+    @abstractmethod
+    def train(
+        self,
+        data: dict[str, np.ndarray],
+        settings: Any,
+        out_dir: str | Path | None = None,
+        device: str = "cpu",
+        extra_config: dict[str, Any] | None = None,
+    ) -> dict[str, nn.Module]:
+        """Train on a dataset's arrays; write model.pt, config.json and train_log.csv to
+        ``out_dir`` when given. Returns the trained networks on the CPU, in eval mode."""
+
+    @abstractmethod
+    def act_batch(
+        self,
+        networks: dict[str, nn.Module],
+        obs: torch.Tensor,
+        mask: torch.Tensor,
+        settings: Any,
+    ) -> torch.Tensor:
+        """The greedy valid action of each observation in a batch (``mask``: bool)."""
+
+    @abstractmethod
+    def numpy_actor(self, state_dicts: dict[str, Any], settings: Any) -> NumpyActor:
+        """A numpy ``act(obs, mask) -> int`` that picks what ``act_batch`` picks."""
+
+    def make_settings(self, **overrides: Any) -> Any:
+        """The settings with ``overrides`` (``None`` values are ignored; unknown names fail)."""
+        names = {f.name for f in dataclasses.fields(self.settings_type)}
+        unknown = sorted(set(overrides) - names)
+        if unknown:
+            raise ValueError(f"{self.name} has no setting {', '.join(unknown)}")
+        return self.settings_type(**{k: v for k, v in overrides.items() if v is not None})
+
+    def settings_from(self, values: dict[str, Any]) -> Any:
+        """The settings of a saved dict (lists back to tuples; unknown keys dropped)."""
+        names = {f.name for f in dataclasses.fields(self.settings_type)}
+        kept = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items() if k in names}
+        return self.settings_type(**kept)
+
+    def load_networks(
+        self, state_dicts: dict[str, Any], settings: Any, obs_size: int, n_actions: int
+    ) -> dict[str, nn.Module]:
+        """The networks of a checkpoint with its weights, in eval mode."""
+        networks = self.build(settings, obs_size, n_actions)
+        for name, net in networks.items():
+            net.load_state_dict(state_dicts[name])
+            net.eval()
+        return networks
+
+
+@functools.cache
+def get_algorithm(name: str) -> OfflineAlgorithm:
+    """The registered algorithm called ``name`` (imports its module on first use)."""
+    if name not in ALGORITHMS:
+        raise ValueError(f"unknown algorithm '{name}': choose from {', '.join(ALGORITHMS)}")
+    module_name, class_name = ALGORITHMS[name].split(":")
+    algorithm = getattr(importlib.import_module(module_name), class_name)()
+    if not isinstance(algorithm, OfflineAlgorithm) or algorithm.name != name:
+        raise TypeError(f"{ALGORITHMS[name]} is not the OfflineAlgorithm '{name}'")
+    return algorithm
