@@ -84,6 +84,16 @@ def test_waiting_sometimes_costs_a_good_candidate() -> None:
     assert good_lost, "no screened candidate with a good estimate ever withdrew"
 
 
+CAPACITY_SEEDS = range(8)
+"""A relaxation changes whole trajectories (a season's return moves by +-10 either way),
+so the mean over eight seasons is compared, not four."""
+
+
+@pytest.fixture(scope="module")
+def tight_greedy() -> list[float]:
+    return returns(load_scenario("default"), "greedy", CAPACITY_SEEDS)
+
+
 @pytest.mark.parametrize(
     "relaxed",
     [
@@ -93,11 +103,10 @@ def test_waiting_sometimes_costs_a_good_candidate() -> None:
     ],
     ids=["interviewer-hours", "rooms", "start-window-capacity"],
 )
-def test_capacity_binds_in_default(relaxed: dict[str, object]) -> None:
+def test_capacity_binds_in_default(relaxed: dict[str, object], tight_greedy: list[float]) -> None:
     base = load_scenario("default")
-    tight = np.mean(returns(base, "greedy"))
-    loose = np.mean(returns(dataclasses.replace(base, **relaxed), "greedy"))
-    assert loose > tight + 1.0
+    loose = returns(dataclasses.replace(base, **relaxed), "greedy", CAPACITY_SEEDS)
+    assert np.mean(loose) > np.mean(tight_greedy) + 1.0
 
 
 def test_maskable_ppo_runs_on_tiny() -> None:
