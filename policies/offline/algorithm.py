@@ -3,7 +3,8 @@
 Each algorithm (``cql.py``, ``bcq.py``, ``bc.py``, ``iql.py``) is one class derived
 from ``OfflineAlgorithm``: its name, its settings dataclass, the networks a checkpoint
 holds (``build``), how it learns (``train``) and how it acts, with torch on a batch
-(``act_batch``) and with numpy on one observation (``numpy_actor``). ``ALGORITHMS``
+(``act_batch``) and with numpy on one observation (``numpy_actor``): by default the
+best valid action of one network. ``ALGORITHMS``
 names every algorithm and where its class lives; ``get_algorithm`` imports it on
 first use, so importing this module does not load torch.
 """
@@ -39,14 +40,18 @@ class OfflineAlgorithm(ABC):
     """An offline-RL algorithm over a discrete action space with an action mask.
 
     Subclasses set ``name`` and ``settings_type`` (a dataclass with at least ``steps``,
-    ``batch_size``, ``seed``, ``threads`` and ``log_every``) and implement the four
-    abstract methods; loading a checkpoint and making settings are shared.
+    ``batch_size``, ``seed``, ``threads`` and ``log_every``) and implement ``build`` and
+    ``train``; acting greedily on ``acting_network``, loading a checkpoint and making
+    settings are shared.
     """
 
     name: ClassVar[str]
     """The name ``isched train --algo`` and ``model.pt`` use."""
     settings_type: ClassVar[type]
     """The settings dataclass."""
+    acting_network: ClassVar[str]
+    """The network whose best valid action is the greedy action (unless ``act_batch``
+    and ``numpy_actor`` are overridden, as BCQ does)."""
 
     @abstractmethod
     def build(
@@ -71,7 +76,6 @@ class OfflineAlgorithm(ABC):
         """Train on a dataset's arrays; write model.pt, config.json and train_log.csv to
         ``out_dir`` when given. Returns the trained networks on the CPU, in eval mode."""
 
-    @abstractmethod
     def act_batch(
         self,
         networks: dict[str, nn.Module],
@@ -79,11 +83,27 @@ class OfflineAlgorithm(ABC):
         mask: torch.Tensor,
         settings: Any,
     ) -> torch.Tensor:
-        """The greedy valid action of each observation in a batch (``mask``: bool)."""
+        """The greedy action of each observation in a batch (``mask``: bool): the valid
+        action that ``networks[acting_network]`` scores highest (the torch path)."""
+        import torch
 
-    @abstractmethod
+        from policies.offline.networks import masked_argmax
+
+        with torch.inference_mode():
+            return masked_argmax(networks[self.acting_network](obs), mask.bool())
+
     def numpy_actor(self, state_dicts: dict[str, Any], settings: Any) -> NumpyActor:
-        """A numpy ``act(obs, mask) -> int`` that picks what ``act_batch`` picks."""
+        """A numpy ``act(obs, mask) -> int`` for one observation that picks what
+        ``act_batch`` picks (the fast path of the ``rl:MODEL_DIR`` policy)."""
+        from policies.offline.networks import masked_argmax_np
+        from policies.offline.numpy_inference import numpy_network
+
+        scores = numpy_network(state_dicts[self.acting_network])
+
+        def act(obs: np.ndarray, mask: np.ndarray) -> int:
+            return masked_argmax_np(scores(obs), mask)
+
+        return act
 
     def make_settings(self, **overrides: Any) -> Any:
         """The settings with ``overrides`` (``None`` values are ignored; unknown names fail)."""

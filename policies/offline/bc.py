@@ -19,17 +19,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from policies.offline.algorithm import NumpyActor, OfflineAlgorithm
+from policies.offline.algorithm import OfflineAlgorithm
 from policies.offline.networks import (
     make_network,
     mask_invalid,
     masked_argmax,
-    masked_argmax_np,
-    normalizer,
 )
-from policies.offline.numpy_inference import numpy_network
 from policies.offline.replay import Batch, Replay
-from policies.offline.training import fit_and_save, pick_device, seed_everything
+from policies.offline.training import fit_and_save, start_training
 
 
 @dataclass
@@ -61,18 +58,12 @@ def bc_loss(logits: torch.Tensor, action: torch.Tensor, mask: torch.Tensor) -> t
     return F.cross_entropy(mask_invalid(logits, mask), action)
 
 
-def greedy_actions(policy_net: torch.nn.Module, obs: torch.Tensor,
-                   mask: torch.Tensor) -> torch.Tensor:  # fmt: skip
-    """The most likely valid action of each observation in a batch."""
-    with torch.inference_mode():
-        return masked_argmax(policy_net(obs), mask.bool())
-
-
 class BC(OfflineAlgorithm):
     """Masked behaviour cloning: a policy network imitating the logged actions."""
 
     name = "bc"
     settings_type = Settings
+    acting_network = "policy"
 
     def build(
         self,
@@ -98,10 +89,8 @@ class BC(OfflineAlgorithm):
         extra_config: dict[str, Any] | None = None,
     ) -> dict[str, torch.nn.Module]:
         """Train on a dataset's arrays; write model.pt, config.json, train_log.csv."""
-        generator = seed_everything(settings.seed, settings.threads)
-        dev = pick_device(device)
-        obs_size, n_actions = data["obs"].shape[1], data["action_mask"].shape[1]
-        mean, std = normalizer(data["obs"])
+        start = start_training(data, settings, device)
+        generator, dev, obs_size, n_actions, mean, std = start
         policy_net = self.build(settings, obs_size, n_actions, mean, std)["policy"].to(dev)
         optimizer = torch.optim.Adam(
             policy_net.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
@@ -120,22 +109,3 @@ class BC(OfflineAlgorithm):
         networks = {"policy": policy_net}
         return fit_and_save(self.name, settings, update, replay, generator, networks, dev,
                             obs_size, n_actions, out_dir, extra_config)  # fmt: skip
-
-    def act_batch(
-        self,
-        networks: dict[str, torch.nn.Module],
-        obs: torch.Tensor,
-        mask: torch.Tensor,
-        settings: Settings,
-    ) -> torch.Tensor:
-        """Greedy valid actions for a batch (the torch path)."""
-        return greedy_actions(networks["policy"], obs, mask)
-
-    def numpy_actor(self, state_dicts: dict[str, Any], settings: Settings) -> NumpyActor:
-        """A fast ``act(obs, mask) -> int`` for one observation (the numpy path)."""
-        policy = numpy_network(state_dicts["policy"])
-
-        def act(obs: np.ndarray, mask: np.ndarray) -> int:
-            return masked_argmax_np(policy(obs), mask)
-
-        return act

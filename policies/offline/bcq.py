@@ -26,10 +26,10 @@ import torch
 import torch.nn.functional as F
 
 from policies.offline.algorithm import NumpyActor, OfflineAlgorithm
-from policies.offline.networks import make_network, mask_invalid, normalizer, soft_update
+from policies.offline.networks import make_network, mask_invalid, soft_update
 from policies.offline.numpy_inference import numpy_network
 from policies.offline.replay import Batch, Replay, step_discounts
-from policies.offline.training import fit_and_save, pick_device, seed_everything
+from policies.offline.training import fit_and_save, start_training
 
 
 @dataclass
@@ -118,6 +118,7 @@ class BCQ(OfflineAlgorithm):
 
     name = "bcq"
     settings_type = Settings
+    acting_network = "q"
 
     def build(
         self,
@@ -146,10 +147,8 @@ class BCQ(OfflineAlgorithm):
         extra_config: dict[str, Any] | None = None,
     ) -> dict[str, torch.nn.Module]:
         """Train on a dataset's arrays; write model.pt, config.json, train_log.csv."""
-        generator = seed_everything(settings.seed, settings.threads)
-        dev = pick_device(device)
-        obs_size, n_actions = data["obs"].shape[1], data["action_mask"].shape[1]
-        mean, std = normalizer(data["obs"])
+        start = start_training(data, settings, device)
+        generator, dev, obs_size, n_actions, mean, std = start
         built = self.build(settings, obs_size, n_actions, mean, std)
         networks = {k: v.to(dev) for k, v in built.items()}
         q_net, imitator = networks["q"], networks["imitator"]

@@ -28,19 +28,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from policies.offline.algorithm import NumpyActor, OfflineAlgorithm
+from policies.offline.algorithm import OfflineAlgorithm
 from policies.offline.networks import (
     ensemble_members,
     make_network,
     mask_invalid,
     masked_argmax,
-    masked_argmax_np,
-    normalizer,
     soft_update,
 )
-from policies.offline.numpy_inference import numpy_network
 from policies.offline.replay import Batch, Replay, split_batch, step_discounts
-from policies.offline.training import fit_and_save, pick_device, seed_everything
+from policies.offline.training import fit_and_save, start_training
 
 
 @dataclass
@@ -112,17 +109,12 @@ def cql_loss(
     }
 
 
-def greedy_actions(q_net: torch.nn.Module, obs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """The best valid action of each observation in a batch."""
-    with torch.inference_mode():
-        return masked_argmax(q_net(obs), mask.bool())
-
-
 class CQL(OfflineAlgorithm):
     """Masked discrete CQL: one Q-network, or an ensemble acting on the mean Q-value."""
 
     name = "cql"
     settings_type = Settings
+    acting_network = "q"
 
     def build(
         self,
@@ -154,10 +146,8 @@ class CQL(OfflineAlgorithm):
         extra_config: dict[str, Any] | None = None,
     ) -> dict[str, torch.nn.Module]:
         """Train on a dataset's arrays; write model.pt, config.json, train_log.csv."""
-        generator = seed_everything(settings.seed, settings.threads)
-        dev = pick_device(device)
-        obs_size, n_actions = data["obs"].shape[1], data["action_mask"].shape[1]
-        mean, std = normalizer(data["obs"])
+        start = start_training(data, settings, device)
+        generator, dev, obs_size, n_actions, mean, std = start
         q_net = self.build(settings, obs_size, n_actions, mean, std)["q"].to(dev)
         members = ensemble_members(q_net)
         targets = [copy.deepcopy(member) for member in members]
@@ -197,22 +187,3 @@ class CQL(OfflineAlgorithm):
         networks = {"q": q_net}
         return fit_and_save(self.name, settings, update, replay, generator, networks, dev,
                             obs_size, n_actions, out_dir, extra_config, len(members))  # fmt: skip
-
-    def act_batch(
-        self,
-        networks: dict[str, torch.nn.Module],
-        obs: torch.Tensor,
-        mask: torch.Tensor,
-        settings: Settings,
-    ) -> torch.Tensor:
-        """Greedy valid actions for a batch (the torch path)."""
-        return greedy_actions(networks["q"], obs, mask)
-
-    def numpy_actor(self, state_dicts: dict[str, Any], settings: Settings) -> NumpyActor:
-        """A fast ``act(obs, mask) -> int`` for one observation (the numpy path)."""
-        q = numpy_network(state_dicts["q"])
-
-        def act(obs: np.ndarray, mask: np.ndarray) -> int:
-            return masked_argmax_np(q(obs), mask)
-
-        return act

@@ -14,13 +14,14 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
 
 from policies.offline.checkpoint import save_checkpoint
+from policies.offline.networks import normalizer
 from policies.offline.replay import Batch, Replay
 
 
@@ -43,6 +44,29 @@ def seed_everything(seed: int, threads: int = 1) -> torch.Generator:
     if threads > 0:
         torch.set_num_threads(threads)
     return torch.Generator().manual_seed(seed)
+
+
+class Start(NamedTuple):
+    """What every algorithm's training starts from."""
+
+    generator: torch.Generator
+    """Draws the minibatches."""
+    device: torch.device
+    obs_size: int
+    n_actions: int
+    obs_mean: np.ndarray
+    """Per-feature mean of the dataset's observations (the networks' normalisation)."""
+    obs_std: np.ndarray
+
+
+def start_training(data: dict[str, np.ndarray], settings: Any, device: str) -> Start:
+    """Seed everything (``settings.seed``, ``settings.threads``), pick the device, and read
+    the sizes and the observation normalisation of the dataset."""
+    generator = seed_everything(settings.seed, settings.threads)
+    dev = pick_device(device)
+    obs_size, n_actions = data["obs"].shape[1], data["action_mask"].shape[1]
+    mean, std = normalizer(data["obs"])
+    return Start(generator, dev, int(obs_size), int(n_actions), mean, std)
 
 
 def train_loop(
