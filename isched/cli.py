@@ -448,7 +448,7 @@ def minari_problem(dataset_id: str) -> None:
 def train(
     dataset_dir: Annotated[Path, typer.Argument(help="Dataset directory (isched collect).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Model directory to write.")],
-    algo: Annotated[str, typer.Option(help="cql, bcq or bc.")] = "cql",
+    algo: Annotated[str, typer.Option(help="cql, iql, bcq or bc.")] = "cql",
     steps: Annotated[int | None, typer.Option(help="Gradient steps (default: per algo).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of torch, numpy and sampling.")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "cpu",
@@ -457,7 +457,7 @@ def train(
         int | None, typer.Option(help="cql: Q-networks averaged when acting (default 3).")
     ] = None,
 ) -> None:
-    """Train an offline-RL policy (masked CQL, BCQ or behaviour cloning) on a dataset.
+    """Train an offline-RL policy (masked CQL, IQL, BCQ or behaviour cloning) on a dataset.
 
     Writes MODEL_DIR/model.pt, config.json and train_log.csv; run the result with
     `isched simulate --policy rl:MODEL_DIR`.

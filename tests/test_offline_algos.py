@@ -15,8 +15,9 @@ import pytest
 import torch
 
 from envs.layout import GLOBAL_FEATURES, N_ACTIONS, N_VERBS, OBS_SIZE, SLOT_FEATURES, WINDOW, Verb
-from policies.offline import ALGOS, bc, bcq, cql, get_algorithm
+from policies.offline import ALGOS, bc, bcq, cql, get_algorithm, iql
 from policies.offline.algorithm import OfflineAlgorithm
+from policies.offline.batched import BatchedEnsemble
 from policies.offline.networks import ensemble_members, masked_argmax
 from policies.offline.numpy_inference import numpy_network
 from policies.offline.policy import load_model
@@ -24,7 +25,7 @@ from policies.offline.policy import load_model
 N_STATES, N_ACT, OBS = 4, 4, 6
 BEHAVIOUR = np.array([0.35, 0.5, 0.15, 0.0])
 GAMMA = 0.9
-CQL, BCQ, BC = get_algorithm("cql"), get_algorithm("bcq"), get_algorithm("bc")
+CQL, BCQ, BC, IQL = (get_algorithm(name) for name in ("cql", "bcq", "bc", "iql"))
 
 
 def state_obs(s: int) -> np.ndarray:
@@ -106,6 +107,20 @@ def test_cql_learns_the_optimal_policy_from_mixed_data(chain) -> None:
     assert 0.5 < float(q0[0]) < 3.0 * GAMMA**3  # conservative: below the true value
 
 
+def test_iql_learns_the_optimal_policy_from_mixed_data(chain) -> None:
+    settings = iql.Settings(
+        steps=1000, gamma=GAMMA, discount_per="step", expectile=0.9, temperature=3.0,
+        target_tau=0.02, **SMALL,
+    )  # fmt: skip
+    networks = IQL.train(chain, settings)
+    assert chosen_actions(IQL, networks, settings) == [0, 0, 0, 0]  # BC cashes in instead
+    with torch.no_grad():
+        q0 = networks["q"](torch.as_tensor(state_obs(0))[None])[0]
+        v0 = networks["value"](torch.as_tensor(state_obs(0))[None])[0, 0]
+    # an upper expectile of the logged actions' values: above cashing in, below optimal
+    assert 0.5 < float(v0) < float(q0[0]) < 3.0 * GAMMA**3
+
+
 def test_bcq_learns_the_optimal_policy_from_mixed_data(chain) -> None:
     settings = bcq.Settings(
         steps=1500, gamma=GAMMA, discount_per="step", threshold=0.3, target_tau=0.02, **SMALL
@@ -161,6 +176,29 @@ def test_conservative_term_only_spans_valid_actions() -> None:
     assert metrics["cql_gap"] == pytest.approx(float(np.log(np.exp(1) + np.exp(2)) - 1.0))
 
 
+def test_iql_policy_gives_an_invalid_action_no_probability() -> None:
+    logits = torch.tensor([[0.0, 1.0, 2.0, 50.0]])  # the invalid action has the top logit
+    mask = torch.tensor([[True, True, True, False]])
+    advantage = torch.tensor([0.0])
+    loss = iql.advantage_weighted_loss(logits, torch.tensor([2]), mask, advantage, 3.0, 100.0)
+    expected = -torch.log_softmax(logits[:, :3], 1)[0, 2]
+    assert torch.allclose(loss, expected)
+    weighted = iql.advantage_weighted_loss(logits, torch.tensor([2]), mask, torch.tensor([5.0]),
+                                           3.0, 100.0)  # fmt: skip
+    assert torch.allclose(weighted, 100.0 * expected)  # exp(15) capped at max_weight
+
+
+def test_expectile_loss_is_minimised_by_the_expectile() -> None:
+    # samples {0, 1}: tau * (1 - m) = (1 - tau) * m at the minimum, so m = tau
+    diffs = torch.tensor([0.0, 1.0])
+    grid = torch.linspace(0, 1, 101)
+    losses = torch.stack([iql.expectile_loss(diffs - m, 0.8) for m in grid])
+    assert float(grid[losses.argmin()]) == pytest.approx(0.8)
+    target = iql.value_target(torch.tensor([2.0, 2.0]), torch.tensor([1.0, 1.0]),
+                              torch.tensor([0.0, 1.0]), 0.5)  # fmt: skip
+    assert target.tolist() == [2.0, 1.0]
+
+
 def test_masked_argmax_never_picks_an_invalid_action() -> None:
     values = torch.tensor([[0.0, 5.0, 1.0], [float("nan"), 0.0, 2.0]])
     mask = torch.tensor([[True, False, True], [False, True, True]])
@@ -172,12 +210,14 @@ def _favour(net: torch.nn.Module, action: int) -> None:
     with torch.no_grad():
         for member in ensemble_members(net):
             last = member.net[-1]
+            if last.out_features <= action:  # a value network: it does not act
+                continue
             last.weight.zero_()
             last.bias.copy_(torch.arange(last.bias.numel(), dtype=torch.float32) * 0.01)
             last.bias[action] = 100.0
 
 
-@pytest.mark.parametrize("name", ["cql", "bcq", "bc"])
+@pytest.mark.parametrize("name", ALGOS)
 def test_an_invalid_action_scored_highest_is_never_picked(name: str) -> None:
     algorithm = get_algorithm(name)
     settings = algorithm.make_settings(arch="mlp", hidden=(8,))
@@ -233,7 +273,7 @@ def test_slot_network_does_not_care_which_slot_a_candidate_is_in() -> None:
 # Checkpoints --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["cql", "bcq", "bc"])
+@pytest.mark.parametrize("name", ALGOS)
 def test_checkpoint_loads_back_to_identical_actions(name: str, chain, tmp_path) -> None:
     algorithm = get_algorithm(name)
     settings = algorithm.make_settings(arch="mlp", steps=50, hidden=(16,), log_every=25)
@@ -327,6 +367,37 @@ def test_an_ensemble_acts_on_the_mean_of_independently_trained_members(chain) ->
         for member in members[1:]:
             member.net[-1].bias[2] -= 60.0
         assert (q(obs).argmax(1) != 2).all()
+
+
+@pytest.mark.parametrize("arch", ["mlp", "slots"])
+def test_batched_ensemble_is_its_members(arch: str) -> None:
+    torch.manual_seed(0)
+    q = CQL.build(cql.Settings(arch=arch, hidden=(16, 16), ensemble=3), OBS_SIZE, N_ACTIONS)["q"]
+    members = ensemble_members(q)
+    batched = BatchedEnsemble(q)
+    obs = torch.randn(3, 5, OBS_SIZE)
+    out = batched(obs)
+    with torch.no_grad():
+        for k, member in enumerate(members):
+            assert torch.allclose(out[k], member(obs[k]), atol=1e-5)
+    # each member's gradient is clipped on its own; members see the optimizer's steps
+    (out[0].sum() * 1e6 + out[1].sum() * 1e-6).backward()
+    expected = []
+    for k in range(3):
+        grads = [w.grad[k].clone() for w in batched.weights.values()]
+        norm = torch.linalg.vector_norm(torch.stack([g.norm() for g in grads]))
+        expected.append([g * min(1.0, 1.0 / (float(norm) + 1e-6)) for g in grads])
+    batched.clip_grad_norm_(1.0)
+    for k in range(3):
+        for g, e in zip((w.grad[k] for w in batched.weights.values()), expected[k], strict=True):
+            assert torch.allclose(g, e)
+    first, third = ([p.clone() for p in members[k].parameters()] for k in (0, 2))
+    torch.optim.SGD(batched.parameters(), lr=0.1).step()
+    assert any(not torch.equal(p, b) for p, b in zip(members[0].parameters(), first, strict=True))
+    assert all(torch.equal(p, b) for p, b in zip(members[2].parameters(), third, strict=True))
+    targets = batched.target_weights()
+    batched.soft_update(targets, 1.0)
+    assert all(torch.equal(targets[n], w) for n, w in batched.weights.items())
 
 
 def test_slot_network_never_picks_an_invalid_action() -> None:

@@ -11,6 +11,7 @@ import pytest
 from cli_runner import isched
 
 import envs
+import envs.layout
 from policies import make_policy
 
 
@@ -97,3 +98,35 @@ def test_learned_policy_writes_a_coordinator_schedule_that_passes_check(
     assert (out / "schedule.ics").is_file()
     assert check_schedule(snap, out / "schedule.csv") == []
     assert isched("solve", snap, "--out", tmp_path / "x", "--solver", "rl:").returncode == 2
+
+
+def test_a_model_for_another_layout_is_refused_in_one_line(model_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    import torch
+
+    old = tmp_path / "old"
+    shutil.copytree(model_dir, old)
+    payload = torch.load(old / "model.pt", weights_only=True)
+    payload["layout"] = "v0:40+10x20:31"
+    torch.save(payload, old / "model.pt")
+    snap = tmp_path / "snap"
+    assert isched("generate", "--scenario", "tiny", "--seed", "3", "--out", snap).returncode == 0
+    for args in (("simulate", "--scenario", "tiny", "--policy", f"rl:{old}", "--episodes", "1"),
+                 ("solve", snap, "--out", tmp_path / "plan", "--solver", f"rl:{old}")):  # fmt: skip
+        result = isched(*args)
+        assert result.returncode == 2, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+        assert "v0:40+10x20:31" in result.stderr and "retrain" in result.stderr
+
+
+def test_iql_trains_from_the_cli_and_acts_validly(model_dir: Path, tmp_path: Path) -> None:
+    data = model_dir.parent / "data"
+    result = isched("train", data, "--algo", "iql", "--out", tmp_path / "iql", "--steps", "60")
+    assert result.returncode == 0, result.stderr
+    config = json.loads((tmp_path / "iql" / "config.json").read_text())
+    assert config["algo"] == "iql" and config["layout"] == envs.layout.LAYOUT_VERSION
+    result = isched("simulate", "--scenario", "tiny", "--policy", f"rl:{tmp_path / 'iql'}",
+                    "--episodes", "1", "--seed", "50", "--json")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)[0]["invalid_actions"] == 0

@@ -29,6 +29,7 @@ ALGORITHMS: dict[str, str] = {
     "cql": "policies.offline.cql:CQL",
     "bcq": "policies.offline.bcq:BCQ",
     "bc": "policies.offline.bc:BC",
+    "iql": "policies.offline.iql:IQL",
 }
 """Algorithm name -> ``module:Class`` of its ``OfflineAlgorithm``."""
 
@@ -107,11 +108,11 @@ class OfflineAlgorithm(ABC):
 
     def make_settings(self, **overrides: Any) -> Any:
         """The settings with ``overrides`` (``None`` values are ignored; unknown names fail)."""
-        names = {f.name for f in dataclasses.fields(self.settings_type)}
-        unknown = sorted(set(overrides) - names)
+        given = {k: v for k, v in overrides.items() if v is not None}
+        unknown = sorted(set(given) - {f.name for f in dataclasses.fields(self.settings_type)})
         if unknown:
             raise ValueError(f"{self.name} has no setting {', '.join(unknown)}")
-        return self.settings_type(**{k: v for k, v in overrides.items() if v is not None})
+        return self.settings_type(**given)
 
     def settings_from(self, values: dict[str, Any]) -> Any:
         """The settings of a saved dict (lists back to tuples; unknown keys dropped)."""

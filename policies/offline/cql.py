@@ -13,13 +13,12 @@ Reads top to bottom in the order it runs:
 5. acting: argmax of ``Q(s, .)`` over the valid actions only.
 
 With ``ensemble`` K > 1, K Q-networks are trained side by side, each as above with
-its own initialisation, minibatches and target network (K independent CQL runs in
-one loop), and acting uses the mean of their Q-values.
+its own initialisation, minibatches and target network (K independent CQL runs),
+batched into one network (``BatchedEnsemble``); acting uses the mean of their Q-values.
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,14 +28,9 @@ import torch
 import torch.nn.functional as F
 
 from policies.offline.algorithm import OfflineAlgorithm
-from policies.offline.networks import (
-    ensemble_members,
-    make_network,
-    mask_invalid,
-    masked_argmax,
-    soft_update,
-)
-from policies.offline.replay import Batch, Replay, split_batch, step_discounts
+from policies.offline.batched import BatchedEnsemble, per_member
+from policies.offline.networks import make_network, mask_invalid, masked_argmax
+from policies.offline.replay import Batch, Replay, step_discounts
 from policies.offline.training import fit_and_save, start_training
 
 
@@ -149,41 +143,33 @@ class CQL(OfflineAlgorithm):
         start = start_training(data, settings, device)
         generator, dev, obs_size, n_actions, mean, std = start
         q_net = self.build(settings, obs_size, n_actions, mean, std)["q"].to(dev)
-        members = ensemble_members(q_net)
-        targets = [copy.deepcopy(member) for member in members]
-        optimizer = torch.optim.Adam(q_net.parameters(), lr=settings.learning_rate)
+        q = BatchedEnsemble(q_net)  # the members as one network, each on its own rows
+        targets = q.target_weights()
+        optimizer = torch.optim.Adam(q.parameters(), lr=settings.learning_rate)
         discounts = step_discounts(data["action"], settings.gamma, settings.discount_per, n_actions)
         replay = Replay(data, dev, settings.reward_scale, discounts, settings.n_step)
 
         def update(batch: Batch, step: int) -> dict[str, float]:
-            total = torch.zeros((), device=dev)
-            sums: dict[str, float] = {}
-            for member, target_net, part in zip(
-                members, targets, split_batch(batch, len(members)), strict=True
-            ):
-                with torch.no_grad():
-                    target = double_dqn_target(
-                        member(part.next_obs),
-                        target_net(part.next_obs),
-                        part.next_mask,
-                        part.reward,
-                        part.terminated,
-                        part.discount,
-                    )
-                loss, metrics = cql_loss(member(part.obs), part.action, part.mask, target,
-                                         settings.alpha)  # fmt: skip
-                total = total + loss
-                for key, value in metrics.items():
-                    sums[key] = sums.get(key, 0.0) + value / len(members)
+            # member k learns from the k-th block of settings.batch_size rows
+            obs, next_obs = per_member(batch.obs, q.size), per_member(batch.next_obs, q.size)
+            with torch.no_grad():
+                target = double_dqn_target(
+                    q(next_obs).flatten(0, 1),
+                    q(next_obs, targets).flatten(0, 1),
+                    batch.next_mask,
+                    batch.reward,
+                    batch.terminated,
+                    batch.discount,
+                )
+            loss, metrics = cql_loss(q(obs).flatten(0, 1), batch.action, batch.mask, target,
+                                     settings.alpha)  # fmt: skip
             optimizer.zero_grad(set_to_none=True)
-            total.backward()  # members share no weights: each gets its own gradient
-            for member in members:
-                torch.nn.utils.clip_grad_norm_(member.parameters(), settings.max_grad_norm)
+            (loss * q.size).backward()  # the sum of the members' own losses
+            q.clip_grad_norm_(settings.max_grad_norm)
             optimizer.step()
-            for member, target_net in zip(members, targets, strict=True):
-                soft_update(target_net, member, settings.target_tau)
-            return sums
+            q.soft_update(targets, settings.target_tau)
+            return metrics
 
         networks = {"q": q_net}
         return fit_and_save(self.name, settings, update, replay, generator, networks, dev,
-                            obs_size, n_actions, out_dir, extra_config, len(members))  # fmt: skip
+                            obs_size, n_actions, out_dir, extra_config, q.size)  # fmt: skip

@@ -108,10 +108,3 @@ class Replay:
             self.next_mask[idx],
             self.discount[idx],
         )
-
-
-def split_batch(batch: Batch, parts: int) -> list[Batch]:
-    """``batch`` cut into ``parts`` equal minibatches (one per ensemble member)."""
-    if parts == 1:
-        return [batch]
-    return [Batch(*fields) for fields in zip(*(t.chunk(parts) for t in batch), strict=True)]
