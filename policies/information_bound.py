@@ -90,6 +90,8 @@ measure feasible and its objective at least the policy's expected return:
    is never below ``L(y)``; and ``L(y) >= `` the LP optimum (strong duality,
    finer information only helps), so certification only adds the worth of
    finer-than-bin information plus a quadrature slack (~1e-4 per candidate).
+   Any prices give a valid bound: when HiGHS stops early (time limit) the
+   prices of a 2x2-bin LP are certified too and the lower value is reported.
 
 Options (``InformationOptions``) reveal more or relax more, for the gap
 decomposition (``experiments/bound_decomposition.py``): each setting is a
@@ -355,6 +357,19 @@ def type_value(t: CandidateType, prices: Prices, rule: bool) -> float:
     return float(at_arrival(np.array(t.mean)))
 
 
+def certify(
+    state: SeasonState,
+    types: list[CandidateType],
+    capacity: np.ndarray,
+    lp: LpResult,
+    opts: InformationOptions,
+) -> float:
+    """The Lagrangian at the LP's prices (docstring, 7), before the unfilled-seat constant."""
+    return lp.prices.dual_value(state, capacity, opts.interviewer_capacity) + sum(
+        t.prob * type_value(t, lp.prices, opts.loop_team_rule) for t in types
+    )
+
+
 def information_bound(
     season: Season, options: InformationOptions | None = None
 ) -> InformationResult:
@@ -365,15 +380,20 @@ def information_bound(
     types = candidate_types(state, opts)
     capacity = _season_capacity(state)
     lp: LpResult = solve_lp(state, types, capacity, opts)
-    rw = state.config.rewards
-    constant = rw.unfilled_penalty * state.total_headcount
-    certified = lp.prices.dual_value(state, capacity, opts.interviewer_capacity) + sum(
-        t.prob * type_value(t, lp.prices, opts.loop_team_rule) for t in types
-    )
+    certified = certify(state, types, capacity, lp, opts)
+    status, lp_value = lp.status, lp.objective
+    if status != "Optimal":  # prices of an unfinished LP may be poor: try a coarse LP too
+        coarse = replace(opts, screen_bins=2, loop_bins=2, arrival_bins=4)
+        fallback = solve_lp(state, types, capacity, coarse)
+        found = certify(state, types, capacity, fallback, opts)
+        if found < certified:
+            certified, lp_value = found, fallback.objective
+            status = f"{status}; prices of the 2x2-bin LP ({fallback.status})"
+    constant = state.config.rewards.unfilled_penalty * state.total_headcount
     return InformationResult(
-        status=lp.status,
+        status=status,
         bound=certified - constant,
-        lp=lp.objective - constant,
+        lp=lp_value - constant,
         seconds=time.perf_counter() - started,
         n_types=len(types),
         n_columns=lp.n_columns,
