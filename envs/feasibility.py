@@ -17,10 +17,12 @@ inside their availability after the onboarding lead.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from envs.calendar import candidate_hours_mask
 from envs.layout import N_OFFER_OPTIONS
 from envs.state import SeasonState
-from scheduler.domain import INTERNSHIP_WEEKS
+from scheduler.domain import INTERNSHIP_WEEKS, InterviewFormat, WorkingHours
 from scheduler.rules import acceptance_probability as accept_rule
 
 ScreenSlot = tuple[int, int, int]
@@ -34,14 +36,29 @@ def horizon(s: SeasonState, first: int) -> range:
     return range(max(first, s.day + 1), min(s.day + 1 + s.config.horizon_days, s.n_days))
 
 
+_SEASON_HOURS: dict[tuple[str, tuple[dt.date, ...], WorkingHours, InterviewFormat], list[int]] = {}
+"""Hours masks of a whole season's days per time zone, shared by the seasons of a process
+(the seasons of a scenario share their days; a few dozen entries at most)."""
+
+
+def season_hours_masks(tz: str, days: tuple[dt.date, ...], hours: WorkingHours,
+                       fmt: InterviewFormat) -> list[int]:  # fmt: skip
+    """Candidate-local-hours mask of each of ``days`` in time zone ``tz`` (cached)."""
+    key = (tz, days, hours, fmt)
+    masks = _SEASON_HOURS.get(key)
+    if masks is None:
+        masks = _SEASON_HOURS[key] = [candidate_hours_mask(tz, day, hours, fmt) for day in days]
+    return masks
+
+
 def hours_masks(s: SeasonState, c: int, days: range) -> list[int]:
-    """Candidate-local-hours masks of ``days`` (computed once per time zone and season)."""
+    """Candidate-local-hours masks of ``days`` (looked up once per time zone and season)."""
     tz = s.candidates[c].timezone
     masks = s.tz_masks.get(tz)
     if masks is None:
-        hours, fmt = s.config.hours, s.config.interview
-        masks = [candidate_hours_mask(tz, day, hours, fmt) for day in s.days]
-        s.tz_masks[tz] = masks
+        masks = s.tz_masks[tz] = season_hours_masks(
+            tz, s.days_key, s.config.hours, s.config.interview
+        )
     return masks[days.start : days.stop]
 
 
@@ -139,12 +156,12 @@ def offer_options(s: SeasonState, c: int) -> list[tuple[int, int]]:
         return hit[1]
     pref = s.candidates[c].office_preference
     earliest = s.days[s.day].toordinal() + s.config.onboarding_lead_days
+    fitting = availability_windows(s, c)
     ranked = []
     for rank, p in candidate_postings(s, c):
         if s.p_remaining[p] <= 0 or s.p_first_offer[p] > s.day:
             continue
-        office = s.p_office[p]
-        windows = [w for w in s.office_windows[office] if window_fits(s, c, w, earliest)]
+        windows = open_windows(s, fitting[s.p_office[p]], earliest)
         if windows:
             key = (rank, bool(pref) and s.postings[p].office != pref, -s.p_remaining[p], p)
             ranked.append((key, p, windows))
@@ -154,6 +171,27 @@ def offer_options(s: SeasonState, c: int) -> list[tuple[int, int]]:
     options = options[:N_OFFER_OPTIONS]
     s.option_cache[c] = (stamp, options)
     return options
+
+
+def availability_windows(s: SeasonState, c: int) -> list[list[int]]:
+    """Per office, its start windows (in ``office_windows`` order) that leave 12 weeks
+    inside candidate ``c``'s availability; computed once per candidate and season."""
+    fitting = s.c_windows[c]
+    if fitting is None:
+        cand, start_of = s.candidates[c], s.window_start
+        first, last = cand.available_from.toordinal(), cand.available_until.toordinal()
+        fitting = s.c_windows[c] = [
+            [w for w in ws if first <= start_of[w] and start_of[w] + 7 * INTERNSHIP_WEEKS <= last]
+            for ws in s.office_windows
+        ]
+    return fitting
+
+
+def open_windows(s: SeasonState, windows: list[int], earliest: int) -> list[int]:
+    """Those of ``windows`` with onboarding capacity starting on or after the ordinal
+    ``earliest`` (with ``availability_windows``: the windows ``window_fits``)."""
+    left, start_of = s.window_left, s.window_start
+    return [w for w in windows if left[w] > 0 and start_of[w] >= earliest]
 
 
 def window_fits(s: SeasonState, c: int, w: int, earliest: int) -> bool:
@@ -180,13 +218,14 @@ def seats_for(s: SeasonState, c: int) -> tuple[bool, int]:
     if hit is not None and hit[0] == stamp:
         return hit[1]
     earliest = s.days[s.day].toordinal() + s.config.onboarding_lead_days
+    fitting = availability_windows(s, c)
     hireable, seats = False, 0
     for _, p in candidate_postings(s, c):
         if s.p_remaining[p] <= 0:
             continue
         seats += s.p_remaining[p]
         if not hireable:
-            hireable = any(window_fits(s, c, w, earliest) for w in s.office_windows[s.p_office[p]])
+            hireable = bool(open_windows(s, fitting[s.p_office[p]], earliest))
     s.seat_cache[c] = (stamp, (hireable, seats))
     return hireable, seats
 

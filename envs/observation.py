@@ -2,9 +2,13 @@
 
 ``fill_row`` writes the slot features that change only when a candidate enters
 the window or a day starts; ``compute_mask`` refreshes the mask and the
-booking-dependent slot features of slots whose candidate, stage, calendar or
-offers changed; ``observe`` writes the season features and returns a copy.
-Layout and names: ``envs.layout``.
+booking-dependent slot features of slots whose inputs changed; ``observe``
+writes the season features and returns a copy. Layout and names: ``envs.layout``.
+
+This runs on every step, so features are gathered in Python lists and written
+with one slice assignment per block, clipped in Python, and indexed by the
+module-level ints below (an ``IntEnum`` member costs an attribute lookup and a
+conversion per use).
 """
 
 from __future__ import annotations
@@ -14,50 +18,115 @@ import math
 import numpy as np
 
 from envs import feasibility as fz
-from envs.layout import END_DAY, GLOBAL_FEATURES, N_OFFER_OPTIONS, F, G, Stage, Verb
+from envs.layout import (
+    END_DAY,
+    GLOBAL_FEATURE_NAMES,
+    GLOBAL_FEATURES,
+    N_OFFER_OPTIONS,
+    SLOT_FEATURES,
+    F,
+    Stage,
+)
 from envs.state import SeasonState
 
 NEW, SCREENED, LOOPED = int(Stage.NEW), int(Stage.SCREENED), int(Stage.LOOPED)
+LOW, HIGH = -10.0, 10.0
+"""The observation's bounds."""
+
+# slot features written by ``fill_row``
+PRESENT, STAGE_NEW = int(F.present), int(F.stage_new)
+STAGE_SCREENED, STAGE_LOOPED = int(F.stage_screened), int(F.stage_looped)
+QUALITY_MEAN, QUALITY_SD = int(F.quality_mean), int(F.quality_sd)
+DAYS_SINCE_CONTACT, DAYS_SINCE_FORM = int(F.days_since_contact), int(F.days_since_form)
+PATIENCE_RISK, DEADLINE_RISK = int(F.patience_risk), int(F.deadline_risk)
+ACCOMMODATION, PUBLICATIONS, REBOOK = int(F.accommodation), int(F.publications), int(F.rebook)
+PRIMARY_AREA_OPEN, AREA_PIPELINE = int(F.primary_area_open), int(F.area_pipeline)
+
+# slot features written by ``compute_mask``, as runs of adjacent columns
+BOOKABLE = slice(int(F.can_screen), int(F.can_offer) + 1)
+SEATS = slice(int(F.hireable), int(F.areas_open) + 1)
+WAIT_AND_ACCEPT = slice(int(F.booking_wait), int(F.offer_accept) + 1)
+assert [F(k).name for k in range(BOOKABLE.start, BOOKABLE.stop)] == [
+    "can_screen", "can_loop", "offer_options", "can_offer"]  # fmt: skip
+assert [F(k).name for k in range(SEATS.start, SEATS.stop)] == ["hireable", "areas_open"]
+assert [F(k).name for k in range(WAIT_AND_ACCEPT.start, WAIT_AND_ACCEPT.stop)] == [
+    "booking_wait", "offer_accept"]  # fmt: skip
+assert GLOBAL_FEATURE_NAMES == (
+    "day", "days_left", "headcount_left", "offers_out", "hires", "queue", "active",
+    "actions_today", "onboarding_left", "postings_offerable", "season_size", "drop_off",
+    "pending_screens", "pending_loops", "pending_screen_quality", "pending_loop_quality",
+), "observe() writes the season features in this order"  # fmt: skip
+
+
+def clipped(values: list[float]) -> list[float]:
+    """``values`` within the observation's bounds (NaN stays NaN, as with ``np.clip``)."""
+    return [v if LOW <= v <= HIGH else HIGH if v > HIGH else LOW if v < LOW else v
+            for v in values]  # fmt: skip
 
 
 def fill_row(s: SeasonState, k: int) -> None:
     """Slot ``k``'s features that do not depend on the calendar or offers."""
     c = s.window[k]
-    row = s.slot_rows[k]
     s.slot_memo[k] = None
-    row[:] = 0.0
     if c < 0:
+        s.slot_rows[k] = 0.0
         s.mask2d[k] = 0
         return
     cfg = s.config
     stage = s.stage[c]
     since_contact = s.day - s.last_contact[c]
-    since_form = s.day - int(s.form_day[c])
+    since_form = s.day - s.form_days[c]
     cand = s.candidates[c]
-    primary = s.c_areas[c][0]
-    primary_open = sum(s.p_remaining[p] for p in s.area_postings[primary])
-    row[F.present] = 1.0
-    row[F.stage_new] = stage == NEW
-    row[F.stage_screened] = stage == SCREENED
-    row[F.stage_looped] = stage == LOOPED
-    row[F.quality_mean] = s.post_mean[c]
-    row[F.quality_sd] = 1.0 / math.sqrt(s.post_prec[c])
-    row[F.days_since_contact] = since_contact / 10.0
-    row[F.days_since_form] = since_form / 30.0
-    row[F.patience_risk] = since_contact / cfg.patience_mean_days
-    row[F.deadline_risk] = since_form / cfg.deadline_mean_days
-    row[F.accommodation] = bool(cand.accommodation)
-    row[F.publications] = cand.publications / 5.0
-    row[F.rebook] = s.rebook[c]
-    row[F.primary_area_open] = min(primary_open, 10) / 10.0
-    row[F.area_pipeline] = min(s.area_pipeline[primary] / max(1, primary_open), 20.0) / 5.0
-    np.clip(row, -10.0, 10.0, out=row)
+    primary = s.c_primary[c]
+    p_remaining = s.p_remaining
+    primary_open = sum([p_remaining[p] for p in s.area_postings[primary]])
+    row = [0.0] * SLOT_FEATURES
+    row[PRESENT] = 1.0
+    row[STAGE_NEW] = stage == NEW
+    row[STAGE_SCREENED] = stage == SCREENED
+    row[STAGE_LOOPED] = stage == LOOPED
+    row[QUALITY_MEAN] = s.post_mean[c]
+    row[QUALITY_SD] = 1.0 / math.sqrt(s.post_prec[c])
+    row[DAYS_SINCE_CONTACT] = since_contact / 10.0
+    row[DAYS_SINCE_FORM] = since_form / 30.0
+    row[PATIENCE_RISK] = since_contact / cfg.patience_mean_days
+    row[DEADLINE_RISK] = since_form / cfg.deadline_mean_days
+    row[ACCOMMODATION] = bool(cand.accommodation)
+    row[PUBLICATIONS] = cand.publications / 5.0
+    row[REBOOK] = s.rebook[c]
+    row[PRIMARY_AREA_OPEN] = min(primary_open, 10) / 10.0
+    row[AREA_PIPELINE] = min(s.area_pipeline[primary] / max(1, primary_open), 20.0) / 5.0
+    s.slot_rows[k] = clipped(row)
+
+
+def calendar_stamp(s: SeasonState, c: int, stage: int, posting: int) -> int:
+    """A number that changes whenever the calendar a slot's booking search reads changes.
+
+    A screen reads the screeners of the candidate's areas, a loop the team and
+    rooms of its target ``posting``; offers read no calendar. Versions only
+    grow, so their sum is unchanged exactly when each of them is.
+    """
+    if stage == NEW:
+        version = s.area_version
+        return sum([version[a] for a in s.c_areas[c]])
+    if stage == SCREENED and posting >= 0:
+        return s.team_version[s.p_team[posting]] + s.room_version[s.p_office[posting]]
+    return 0
 
 
 def compute_mask(s: SeasonState) -> None:
-    """Refresh the mask rows (and their observation columns) of slots that may have changed."""
+    """Refresh the mask rows (and their observation columns) of slots whose inputs changed.
+
+    A slot is recomputed when its candidate or stage, the day, the offers, or
+    the calendar its booking search reads (``calendar_stamp``) changed; the
+    searches are cached on the same versions, so a skipped slot would have been
+    written with the same values. Every calendar change moves ``calendar_version``,
+    so while it stands still no stamp needs computing.
+    """
     s.mask[END_DAY] = 1
-    stamp_cal, stamp_offer = s.calendar_version, s.offer_version
+    epoch, offers = s.epoch, s.offer_version
+    calendar_moved = s.calendar_version != s.mask_calendar_version
+    s.mask_calendar_version = s.calendar_version
     memo, mask2d, rows = s.slot_memo, s.mask2d, s.slot_rows
     for k, c in enumerate(s.window):
         if c < 0:
@@ -67,55 +136,60 @@ def compute_mask(s: SeasonState) -> None:
             continue
         stage = s.stage[c]
         seen = memo[k]
-        if seen is not None and seen == (c, stage, stamp_cal, stamp_offer):
+        same_day = seen is not None and seen[:4] == (c, stage, epoch, offers)
+        if same_day and not calendar_moved:
             continue
-        screen = fz.screen_search(s, c) if stage == NEW else None
-        loop = fz.loop_search(s, c) if stage == SCREENED else None
-        options = fz.offer_options(s, c) if stage == LOOPED else []
-        n_options = len(options)
-        row = mask2d[k]
-        row[:] = 0
-        row[Verb.SCREEN] = screen is not None
-        row[Verb.LOOP] = loop is not None
-        row[Verb.REJECT] = 1
-        row[Verb.OFFER_0 : Verb.OFFER_0 + n_options] = 1
-        features = rows[k]
-        features[F.can_screen] = screen is not None
-        features[F.can_loop] = loop is not None
-        features[F.offer_options] = n_options / N_OFFER_OPTIONS
-        features[F.can_offer] = n_options > 0
-        hireable, open_seats = fz.seats_for(s, c)
-        features[F.hireable] = hireable
-        features[F.areas_open] = min(open_seats, 10) / 10.0
-        booked_day = screen[0] if screen else loop[1][0] if loop else s.day
-        features[F.booking_wait] = (booked_day - s.day) / s.config.horizon_days
-        features[F.offer_accept] = (
-            fz.acceptance_probability(s, c, options[0][0], s.day) if options else 0.0
-        )
-        memo[k] = (c, stage, stamp_cal, stamp_offer)
+        posting = seen[5] if same_day else fz.target_posting(s, c) if stage == SCREENED else -1
+        stamp = calendar_stamp(s, c, stage, posting)
+        if same_day and seen[4] == stamp:
+            continue
+        write_slot(s, k, c, stage, rows, mask2d)
+        memo[k] = (c, stage, epoch, offers, stamp, posting)
+
+
+def write_slot(
+    s: SeasonState, k: int, c: int, stage: int, rows: np.ndarray, mask2d: np.ndarray
+) -> None:
+    """Slot ``k``'s mask row and its booking-dependent features, from the searches."""
+    screen = fz.screen_search(s, c) if stage == NEW else None
+    loop = fz.loop_search(s, c) if stage == SCREENED else None
+    options = fz.offer_options(s, c) if stage == LOOPED else []
+    n_options = len(options)
+    mask2d[k] = (screen is not None, loop is not None, 1,
+                 n_options > 0, n_options > 1, n_options > 2, n_options > 3)  # fmt: skip
+    features = rows[k]
+    features[BOOKABLE] = (screen is not None, loop is not None, n_options / N_OFFER_OPTIONS,
+                          n_options > 0)  # fmt: skip
+    hireable, open_seats = fz.seats_for(s, c)
+    features[SEATS] = (hireable, min(open_seats, 10) / 10.0)
+    booked_day = screen[0] if screen else loop[1][0] if loop else s.day
+    features[WAIT_AND_ACCEPT] = (
+        (booked_day - s.day) / s.config.horizon_days,
+        fz.acceptance_probability(s, c, options[0][0], s.day) if options else 0.0,
+    )
 
 
 def observe(s: SeasonState, max_actions_per_day: int) -> np.ndarray:
     """The observation of the state as it stands (the mask refreshed first)."""
     if not s.done:
         compute_mask(s)
-    g = s.obs
     headcount = max(1, s.total_headcount)
-    g[G.day] = s.day / s.n_days
-    g[G.days_left] = (s.n_days - s.day) / s.n_days
-    g[G.headcount_left] = sum(s.p_remaining) / headcount
-    g[G.offers_out] = s.n_offers_out / headcount
-    g[G.hires] = s.n_hires / headcount
-    g[G.queue] = min(len(s.ready), 200) / 50.0
-    g[G.active] = min(s.n_active, 1000) / 200.0
-    g[G.actions_today] = s.actions_today / max_actions_per_day
-    g[G.onboarding_left] = sum(s.window_left) / s.total_window_capacity
-    g[G.postings_offerable] = s.n_offerable / max(1, len(s.postings))
-    g[G.season_size] = math.log1p(len(s.candidates)) / 10.0
-    g[G.drop_off] = s.n_withdrawn / max(1, s.n_completed)
-    g[G.pending_screens] = s.pending_count[0] / headcount
-    g[G.pending_loops] = s.pending_count[1] / headcount
-    g[G.pending_screen_quality] = s.pending_quality[0] / headcount
-    g[G.pending_loop_quality] = s.pending_quality[1] / headcount
-    np.clip(g[:GLOBAL_FEATURES], -10.0, 10.0, out=g[:GLOBAL_FEATURES])
-    return g.copy()
+    s.obs[:GLOBAL_FEATURES] = clipped([
+        s.day / s.n_days,  # day
+        (s.n_days - s.day) / s.n_days,  # days_left
+        sum(s.p_remaining) / headcount,  # headcount_left
+        s.n_offers_out / headcount,  # offers_out
+        s.n_hires / headcount,  # hires
+        min(len(s.ready), 200) / 50.0,  # queue
+        min(s.n_active, 1000) / 200.0,  # active
+        s.actions_today / max_actions_per_day,  # actions_today
+        sum(s.window_left) / s.total_window_capacity,  # onboarding_left
+        s.n_offerable / max(1, len(s.postings)),  # postings_offerable
+        math.log1p(len(s.candidates)) / 10.0,  # season_size
+        s.n_withdrawn / max(1, s.n_completed),  # drop_off
+        s.pending_count[0] / headcount,  # pending_screens
+        s.pending_count[1] / headcount,  # pending_loops
+        s.pending_quality[0] / headcount,  # pending_screen_quality
+        s.pending_quality[1] / headcount,  # pending_loop_quality
+    ])  # fmt: skip
+    return s.obs.copy()

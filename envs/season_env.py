@@ -30,7 +30,7 @@ from envs.layout import (
 )
 from envs.observation import fill_row, observe
 from envs.state import SeasonState
-from scheduler.domain import AREAS, INTERNSHIP_WEEKS
+from scheduler.domain import INTERNSHIP_WEEKS
 from scheduler.generator import Season, generate_season
 from scheduler.scenario import ScenarioConfig, load_scenario
 
@@ -215,17 +215,14 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
             if kind == "deadline" or (kind == "patience" and version == s.contact_version[c]):
                 self._withdraw(c)
         for c in s.arrivals[d]:
-            s.stage[c] = NEW
+            s.set_stage(c, NEW)
             s.n_active += 1
             s.n_completed += 1
             s.contact(c)
-            due = min(d + s.truths[c].deadline_days, s.n_days)
+            due = min(d + s.hidden.deadline_days[c], s.n_days)
             s.events[due].append(("deadline", c, 0))
             s.enqueue(c)
-        s.area_pipeline = [0] * len(AREAS)
-        for c, stage in enumerate(s.stage):
-            if SCREENED <= stage <= OFFERED:
-                s.area_pipeline[s.c_areas[c][0]] += 1
+        s.area_pipeline = list(s.pipeline_now)
         for k in range(WINDOW):
             if s.window[k] >= 0:
                 fill_row(s, k)
@@ -236,7 +233,7 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         assert s is not None
         if s.pending[c] >= 0:
             self._cancel(s.pending[c])
-        s.stage[c] = WITHDRAWN
+        s.set_stage(c, WITHDRAWN)
         s.n_active -= 1
         s.n_withdrawn += 1
         s.free_slot(c)
@@ -258,6 +255,7 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         assert s is not None
         d = s.day
         cfg = s.config
+        hidden = s.hidden
         for b in s.bookings_on[d]:
             booking = s.bookings[b]
             if booking.status != "booked":
@@ -266,25 +264,27 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
             s.track_pending(booking, -1)
             s.pending[c] = -1
             is_loop = booking.stage == "loop"
-            truth = s.truths[c]
-            no_show = truth.no_show_loop if is_loop else truth.no_show_screen
-            if no_show and not s.no_show_used[c][is_loop]:
-                s.no_show_used[c][is_loop] = True
+            used = s.no_show_used[is_loop]
+            if hidden.no_show[is_loop][c] and not used[c]:
+                used[c] = True
                 booking.status = "no_show"
                 s.rebook[c] = True
             else:
                 booking.status = "held"
                 sd = cfg.loop_noise_sd if is_loop else cfg.screen_noise_sd
-                signal = truth.quality + (truth.loop_noise if is_loop else truth.screen_noise)
+                noise = hidden.loop_noise if is_loop else hidden.screen_noise
+                signal = hidden.quality[c] + noise[c]
                 prec = s.post_prec[c] + 1.0 / sd**2
                 s.post_mean[c] = (s.post_mean[c] * s.post_prec[c] + signal / sd**2) / prec
                 s.post_prec[c] = prec
                 s.rebook[c] = False
                 if is_loop:
-                    s.stage[c], s.loop_day[c] = LOOPED, d
+                    s.set_stage(c, LOOPED)
+                    s.loop_day[c] = d
                     s.loop_posting[c] = booking.posting
                 else:
-                    s.stage[c], s.screen_day[c] = SCREENED, d
+                    s.set_stage(c, SCREENED)
+                    s.screen_day[c] = d
                 s.contact(c)
             s.enqueue(c)
         for c in s.answers[d]:
@@ -311,19 +311,19 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         assert s is not None
         p, w, offer_day, k = s.offer[c]  # type: ignore[misc]
         s.n_active -= 1
-        accepted = s.truths[c].accept_draw < fz.acceptance_probability(s, c, p, offer_day)
+        accepted = s.hidden.accept_draw[c] < fz.acceptance_probability(s, c, p, offer_day)
         s.offers[k] = (c, p, w, offer_day, accepted)
         s.offer_version += 1
         s.n_offers_out -= 1
         if accepted:
             s.n_hires += 1
-            s.stage[c] = HIRED
+            s.set_stage(c, HIRED)
             rw = s.config.rewards
             primary = s.postings[p].area == s.candidates[c].primary_area
             fit = 1.0 if primary else rw.secondary_fit
-            s.add_reward("hires", fit * (rw.hire_value + rw.quality_weight * s.truths[c].quality))
+            s.add_reward("hires", fit * (rw.hire_value + rw.quality_weight * s.hidden.quality[c]))
         else:
-            s.stage[c] = DECLINED
+            s.set_stage(c, DECLINED)
             s.p_remaining[p] += 1
             s.window_left[w] += 1
 
@@ -369,7 +369,7 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         c = s.window[k]
         fmt = s.config.interview
         if verb == Verb.REJECT:
-            s.stage[c] = REJECTED
+            s.set_stage(c, REJECTED)
             s.n_active -= 1
         elif verb == Verb.SCREEN:
             day, start, i = fz.screen_search(s, c)  # type: ignore[misc]
@@ -390,7 +390,7 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         else:
             assert verb is not None
             p, w = fz.offer_options(s, c)[verb.offer_option]
-            s.stage[c] = OFFERED
+            s.set_stage(c, OFFERED)
             s.p_remaining[p] -= 1
             s.window_left[w] -= 1
             s.offer_version += 1
@@ -433,7 +433,7 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
             "return": float(sum(s.parts.values())),
             "hires": float(len(hires)),
             "fill_rate": len(hires) / max(1, s.total_headcount),
-            "mean_hire_quality": float(np.mean([s.truths[c].quality for c in hires]))
+            "mean_hire_quality": float(np.mean([s.hidden.quality[c] for c in hires]))
             if hires
             else 0.0,
             "time_to_offer_days": float(np.mean(to_offer)) if to_offer else 0.0,

@@ -4,13 +4,22 @@
 it day by day; ``envs.feasibility`` answers what can be booked or offered;
 ``envs.observation`` writes the observation and mask from it; ``envs.known``
 is the public, read-only view a planner may use. The hidden draws
-(``truths``) live here too, read only by the env's dynamics, the export and
-the bounds, never by a policy.
+(``truths``, and the same draws as flat lists in ``hidden`` for the env's
+dynamics) live here too, read only by the env's dynamics, the export and the
+bounds, never by a policy.
+
+Reset is on the training path (a new season per episode), so the tables are
+built from lists and columns, never value by value from numpy, and the
+``CandidateTruth`` objects are not built unless someone reads ``truths``.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -18,12 +27,89 @@ import numpy as np
 from envs.calendar import Booking, Calendar
 from envs.layout import GLOBAL_FEATURES, N_ACTIONS, N_VERBS, OBS_SIZE, SLOT_FEATURES, WINDOW
 from envs.layout import Stage as S
-from scheduler.domain import AREAS, OFFICES
+from scheduler.domain import AREAS, OFFICES, Candidate, CandidateTruth
 from scheduler.generator import Season
 from scheduler.rules import quality_prior, week_of_day
 
 AREA_INDEX = {a: k for k, a in enumerate(AREAS)}
 OFFICE_INDEX = {o: k for k, o in enumerate(OFFICES)}
+APPLIED, SCREENED, OFFERED = int(S.APPLIED), int(S.SCREENED), int(S.OFFERED)
+_AREA_NAMES = attrgetter("primary_area", "secondary_area")
+_PUBLICATIONS = attrgetter("publications")
+
+
+@dataclass
+class HiddenDraws:
+    """The candidates' hidden draws as flat lists (index: candidate), for the dynamics.
+
+    The same values as ``Season.truths``, read by the env one number at a time.
+    """
+
+    quality: list[float]
+    screen_noise: list[float]
+    loop_noise: list[float]
+    patience_days: list[int]
+    deadline_days: list[int]
+    no_show: tuple[list[bool], list[bool]]
+    """(screen, loop): whether the candidate misses their first interview of that kind."""
+    accept_draw: list[float]
+
+    @classmethod
+    def of_season(cls, season: Season) -> HiddenDraws:
+        """From the season's columns, or from its truths when they were built or replaced."""
+        truths = season.__dict__.get("truths")  # a cached_property, set once read
+        if truths is not None:
+            return cls.of_truths(truths)
+        cols = season.cand
+        return cls(
+            quality=cols.quality.tolist(),
+            screen_noise=cols.screen_noise.tolist(),
+            loop_noise=cols.loop_noise.tolist(),
+            patience_days=cols.patience_days.tolist(),
+            deadline_days=cols.deadline_days.tolist(),
+            no_show=(cols.no_show_screen.tolist(), cols.no_show_loop.tolist()),
+            accept_draw=cols.accept_draw.tolist(),
+        )
+
+    @classmethod
+    def of_truths(cls, truths: Sequence[CandidateTruth]) -> HiddenDraws:
+        return cls(
+            quality=[t.quality for t in truths],
+            screen_noise=[t.screen_noise for t in truths],
+            loop_noise=[t.loop_noise for t in truths],
+            patience_days=[t.patience_days for t in truths],
+            deadline_days=[t.deadline_days for t in truths],
+            no_show=([t.no_show_screen for t in truths], [t.no_show_loop for t in truths]),
+            accept_draw=[t.accept_draw for t in truths],
+        )
+
+
+def area_indexes(candidates: Sequence[Candidate]) -> list[tuple[int, ...]]:
+    """(primary, secondary) area indexes of each candidate (secondary only if any).
+
+    Read from the candidate tables (not ``Season.cand``) so that a season whose
+    tables were edited by hand stays consistent; one tuple per area pair.
+    """
+    pairs: dict[tuple[str, str | None], tuple[int, ...]] = {}
+    out = []
+    for names in map(_AREA_NAMES, candidates):
+        areas = pairs.get(names)
+        if areas is None:
+            areas = pairs[names] = tuple(AREA_INDEX[a] for a in names if a)
+        out.append(areas)
+    return out
+
+
+def prior_means(candidates: Sequence[Candidate], publications_mean: float) -> list[float]:
+    """The quality prior of each candidate from their publications (one call per count)."""
+    prior: dict[int, float] = {}
+    out = []
+    for pubs in map(_PUBLICATIONS, candidates):
+        mean = prior.get(pubs)
+        if mean is None:
+            mean = prior[pubs] = quality_prior(pubs, publications_mean)
+        out.append(mean)
+    return out
 
 
 class SeasonState:
@@ -34,15 +120,20 @@ class SeasonState:
         cfg = self.config = season.config
         snap = season.snapshot
         self.days = season.days
+        self.days_key = tuple(season.days)
+        """The days as a hashable key (for the hours masks shared across seasons)."""
         self.n_days = len(season.days)
         self.candidates = snap.candidates
-        self.truths = season.truths
+        self.hidden = HiddenDraws.of_season(season)
+        self._truths: list[CandidateTruth] | None = None
         self.form_day = season.form_day
+        self.form_days: list[int] = season.form_day.tolist()
+        """``form_day`` as a list, for the hot paths."""
         self.postings = snap.postings
         self.interviewers = snap.interviewers
         n = len(snap.candidates)
         self.calendar = Calendar(
-            busy=[[int(x) for x in row] for row in season.busy],
+            busy=season.busy.tolist(),
             max_per_day=[i.max_per_day for i in snap.interviewers],
             max_per_week=[i.max_per_week for i in snap.interviewers],
             n_rooms=len(snap.rooms),
@@ -53,21 +144,20 @@ class SeasonState:
         self._index_people(season)
         self._index_postings(season)
         # per-candidate state
-        self.stage: list[int] = [int(S.APPLIED)] * n
+        self.stage: list[int] = [APPLIED] * n
         self.pending = [-1] * n
         """Index in ``bookings`` of the candidate's booked interview not yet held (-1: none)."""
         self.last_contact = [0] * n
         self.contact_version = [0] * n
-        self.post_mean = [
-            quality_prior(c.publications, cfg.publications_mean) for c in snap.candidates
-        ]
+        self.post_mean = prior_means(snap.candidates, cfg.publications_mean)
         self.post_prec = [1.0] * n
         self.screen_day = [-1] * n
         self.loop_day = [-1] * n
         self.loop_posting = [-1] * n
         """The posting whose team held the candidate's loop: offers go to that team only."""
         self.rebook = [False] * n
-        self.no_show_used = [[False, False] for _ in range(n)]
+        self.no_show_used = ([False] * n, [False] * n)
+        """(screen, loop): whether the candidate's no-show of that kind has happened."""
         self.slot_of = [-1] * n
         self.queued = [False] * n
         self.offer: list[tuple[int, int, int, int] | None] = [None] * n
@@ -76,9 +166,9 @@ class SeasonState:
         self.ready: deque[int] = deque()
         self.window = [-1] * WINDOW
         self.arrivals: list[list[int]] = [[] for _ in range(self.n_days)]
-        for c, d in enumerate(season.form_day):
+        for c, d in enumerate(self.form_days):
             if d >= 0:
-                self.arrivals[int(d)].append(c)
+                self.arrivals[d].append(c)
         self.events: list[list[tuple[str, int, int]]] = [[] for _ in range(self.n_days + 1)]
         self.bookings: list[Booking] = []
         self.bookings_on: list[list[int]] = [[] for _ in range(self.n_days)]
@@ -93,10 +183,14 @@ class SeasonState:
         self.room_version = [0, 0]
         self.offer_version = 0
         self.calendar_version = 0
+        self.mask_calendar_version = -1
+        """``calendar_version`` when the mask was last refreshed."""
         self.screen_cache: dict[tuple, tuple[tuple, Any]] = {}
         self.loop_cache: dict[int, tuple[tuple, Any]] = {}
         self.option_cache: dict[int, tuple[tuple, list[tuple[int, int]]]] = {}
         self.seat_cache: dict[int, tuple[tuple, tuple[bool, int]]] = {}
+        self.c_windows: list[list[list[int]] | None] = [None] * n
+        """Per candidate, per office, the windows their availability fits (on first use)."""
         self.tz_masks: dict[str, list[int]] = {}
         # season counters
         self.n_offers_out = 0
@@ -104,6 +198,8 @@ class SeasonState:
         self.n_offerable = 0
         self.area_pipeline = [0] * len(AREAS)
         """Candidates screened, looped or with an offer out, per primary area (each morning)."""
+        self.pipeline_now = [0] * len(AREAS)
+        """``area_pipeline`` as it stands (kept by ``set_stage``; copied each morning)."""
         self.pending_count = [0, 0]
         """Booked screens and loops not yet held (the pipeline the window no longer shows)."""
         self.pending_quality = [0.0, 0.0]
@@ -123,8 +219,9 @@ class SeasonState:
         self.obs = np.zeros(OBS_SIZE, dtype=np.float32)
         self.mask = np.zeros(N_ACTIONS, dtype=np.int8)
         self._views()
-        self.slot_memo: list[tuple[int, int, int, int] | None] = [None] * WINDOW
-        """(candidate, stage, calendar version, offer version) each slot's mask was made for."""
+        self.slot_memo: list[tuple[int, int, int, int, int, int] | None] = [None] * WINDOW
+        """(candidate, stage, epoch, offer version, calendar stamp, target posting) each
+        slot's mask was made for (``envs.observation.compute_mask``)."""
 
     def _views(self) -> None:
         self.slot_rows = self.obs[GLOBAL_FEATURES:].reshape(WINDOW, SLOT_FEATURES)
@@ -143,7 +240,8 @@ class SeasonState:
     def _index_people(self, season: Season) -> None:
         """Areas, teams, screeners, loop members and hiring managers as indexes."""
         snap = season.snapshot
-        self.c_areas = [tuple(AREA_INDEX[a] for a in c.areas()) for c in snap.candidates]
+        self.c_areas = area_indexes(snap.candidates)
+        self.c_primary = [areas[0] for areas in self.c_areas]
         self.screeners: dict[tuple[int, ...], list[int]] = {}
         self.area_screeners = [
             [i for i, iv in enumerate(snap.interviewers) if "screen" in iv.roles and a in iv.areas]
@@ -183,6 +281,8 @@ class SeasonState:
         self.total_headcount = sum(post.headcount for post in snap.postings)
         self.windows = snap.start_windows
         self.window_left = [w.capacity for w in snap.start_windows]
+        self.window_start = [w.start_date.toordinal() for w in snap.start_windows]
+        """Start date of each window as an ordinal."""
         self.total_window_capacity = max(1, sum(self.window_left))
         self.office_windows = [
             sorted(
@@ -194,17 +294,33 @@ class SeasonState:
 
     def day_on_or_after(self, date: Any) -> int:
         """Index of the first working day on or after ``date`` (``n_days`` if none)."""
-        for d, day in enumerate(self.days):
-            if day >= date:
-                return d
-        return self.n_days
+        return bisect_left(self.days, date)
+
+    @property
+    def truths(self) -> list[CandidateTruth]:
+        """The candidates' hidden draws as objects (the season's, unless replaced)."""
+        return self._truths if self._truths is not None else self.season.truths
+
+    @truths.setter
+    def truths(self, truths: list[CandidateTruth]) -> None:
+        """Replace the hidden draws of this play (the dynamics follow them from now on)."""
+        self._truths = truths
+        self.hidden = HiddenDraws.of_truths(truths)
 
     # ------------------------------------------------------------ bookkeeping
+    def set_stage(self, c: int, stage: int) -> None:
+        """Move candidate ``c`` to ``stage``, keeping the pipeline count of their area."""
+        was = SCREENED <= self.stage[c] <= OFFERED
+        now = SCREENED <= stage <= OFFERED
+        if was != now:
+            self.pipeline_now[self.c_primary[c]] += 1 if now else -1
+        self.stage[c] = stage
+
     def contact(self, c: int) -> None:
         """Candidate ``c`` hears from us today: their patience clock restarts."""
         self.last_contact[c] = self.day
         self.contact_version[c] += 1
-        due = min(self.day + self.truths[c].patience_days, self.n_days)
+        due = min(self.day + self.hidden.patience_days[c], self.n_days)
         self.events[due].append(("patience", c, self.contact_version[c]))
 
     def enqueue(self, c: int) -> None:
