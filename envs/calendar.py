@@ -92,6 +92,9 @@ class Calendar:
         self.room_occupied = [[0] * n_days for _ in range(n_rooms)]
         self.week_of_day = week_of_day
         self.full = (1 << slots_per_day) - 1
+        self.releases = 0
+        """Count of cancellations: while it stands still, bookings only ever take slots
+        and caps, so a search that found nothing still finds nothing."""
 
     def has_capacity(self, i: int, day: int) -> bool:
         return (
@@ -108,6 +111,7 @@ class Calendar:
         self.week_count[i][self.week_of_day[day]] += 1
 
     def release(self, i: int, day: int, start: int, length: int) -> None:
+        self.releases += 1
         self.occupied[i][day] &= ~(((1 << length) - 1) << start)
         self.day_count[i][day] -= 1
         self.week_count[i][self.week_of_day[day]] -= 1
@@ -115,18 +119,28 @@ class Calendar:
     def find_screen(
         self, screeners: list[int], days: range, hours_mask: list[int], length: int
     ) -> tuple[int, int, int] | None:
-        """(day, start, interviewer) of the earliest screen, or None within ``days``."""
+        """(day, start, interviewer) of the earliest screen, or None within ``days``.
+
+        The hot loop of the env's masks: ``has_capacity``, ``free``, ``run_starts``
+        and ``lowest_bit`` are written out inline.
+        """
+        occupied, day_count, week_count = self.occupied, self.day_count, self.week_count
+        max_per_day, max_per_week, full = self.max_per_day, self.max_per_week, self.full
         for pos, day in enumerate(days):
-            allowed = hours_mask[pos]
+            allowed = hours_mask[pos] & full
             if not allowed:
                 continue
+            week = self.week_of_day[day]
             best_start, best_i = 1 << 30, -1
             for i in screeners:
-                if not self.has_capacity(i, day):
+                if day_count[i][day] >= max_per_day[i] or week_count[i][week] >= max_per_week[i]:
                     continue
-                runs = run_starts(self.free(i, day) & allowed, length)
+                free = ~occupied[i][day] & allowed
+                runs = free
+                for k in range(1, length):
+                    runs &= free >> k
                 if runs:
-                    s = lowest_bit(runs)
+                    s = (runs & -runs).bit_length() - 1
                     if s < best_start:
                         best_start, best_i = s, i
                         if s == 0:
@@ -148,11 +162,18 @@ class Calendar:
         """(day, start, interviewers per session, room or -1) of the earliest loop."""
         span = offsets[-1] + session_length
         block = (1 << session_length) - 1
+        occupied, day_count, week_count = self.occupied, self.day_count, self.week_count
+        max_per_day, max_per_week, full = self.max_per_day, self.max_per_week, self.full
         for pos, day in enumerate(days):
             starts = run_starts(hours_mask[pos], span)
             if not starts:
                 continue
-            free_of = {i: self.free(i, day) for i in members if self.has_capacity(i, day)}
+            week = self.week_of_day[day]
+            free_of = {
+                i: ~occupied[i][day] & full
+                for i in members
+                if day_count[i][day] < max_per_day[i] and week_count[i][week] < max_per_week[i]
+            }
             if len(free_of) < len(offsets) or not any(m in free_of for m in managers):
                 continue
             room_free = [(r, ~self.room_occupied[r][day] & self.full) for r in rooms]
@@ -216,7 +237,15 @@ class Calendar:
                 (1 << (booking.end - booking.start)) - 1
             ) << booking.start
 
+    def screen_still_free(self, found: tuple[int, int, int], length: int) -> bool:
+        """Whether the screen ``find_screen`` found, (day, start, interviewer), can still
+        be booked: the interviewer has capacity that day and the slots are free."""
+        day, start, i = found
+        need = ((1 << length) - 1) << start
+        return self.has_capacity(i, day) and self.free(i, day) & need == need
+
     def cancel(self, booking: Booking) -> None:
+        self.releases += 1
         for i, s in zip(booking.interviewers, booking.session_starts, strict=True):
             self.release(i, booking.day, s, booking.session_length)
         if booking.room >= 0:

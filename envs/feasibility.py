@@ -63,14 +63,30 @@ def hours_masks(s: SeasonState, c: int, days: range) -> list[int]:
 
 
 def screen_search(s: SeasonState, c: int) -> ScreenSlot | None:
-    """The earliest bookable screen of candidate ``c`` (None: nothing in the horizon)."""
+    """The earliest bookable screen of candidate ``c`` (None: nothing in the horizon).
+
+    Cached per (areas, time zone, extended time) on the day and the versions of
+    the areas' calendars. When only bookings moved those calendars (no
+    cancellation: ``Calendar.releases``), the cached answer stands if it is
+    still free, or if it was None: taking slots never makes an earlier screen
+    (or one at all) bookable, and the earliest start of each screener only grows.
+    """
     cand = s.candidates[c]
     areas = s.c_areas[c]
     key = (areas, cand.timezone, "extended_time" in cand.accommodation)
-    stamp = (s.epoch,) + tuple(s.area_version[a] for a in areas)
+    version = s.area_version
+    stamp = (s.epoch, *[version[a] for a in areas])
     hit = s.screen_cache.get(key)
-    if hit is not None and hit[0] == stamp:
-        return hit[1]
+    calendar = s.calendar
+    if hit is not None:
+        if hit[0] == stamp:
+            return hit[2]
+        if hit[0][0] == s.epoch and hit[1] == calendar.releases:
+            found = hit[2]
+            length = s.config.interview.screen_length(cand.accommodation)
+            if found is None or calendar.screen_still_free(found, length):
+                s.screen_cache[key] = (stamp, calendar.releases, found)
+                return found
     screeners = s.screeners.get(areas)
     if screeners is None:
         screeners = list(s.area_screeners[areas[0]])
@@ -79,8 +95,8 @@ def screen_search(s: SeasonState, c: int) -> ScreenSlot | None:
         s.screeners[areas] = screeners
     days = horizon(s, s.day + 1)
     length = s.config.interview.screen_length(cand.accommodation)
-    result = s.calendar.find_screen(screeners, days, hours_masks(s, c, days), length)
-    s.screen_cache[key] = (stamp, result)
+    result = calendar.find_screen(screeners, days, hours_masks(s, c, days), length)
+    s.screen_cache[key] = (stamp, calendar.releases, result)
     return result
 
 
@@ -102,12 +118,16 @@ def target_posting(s: SeasonState, c: int) -> int:
 
 
 def loop_search(s: SeasonState, c: int) -> tuple[int, LoopSlot] | None:
-    """(target posting, earliest bookable loop) of candidate ``c`` (None: nothing bookable)."""
+    """(target posting, earliest bookable loop) of candidate ``c`` (None: nothing bookable).
+
+    Cached per candidate on the day, the target posting and the versions of its
+    team's and office's calendars (an offer may change the target, nothing else).
+    """
     p = target_posting(s, c)
     if p < 0:
         return None
     team, office = s.p_team[p], s.p_office[p]
-    stamp = (s.epoch, s.offer_version, s.team_version[team], s.room_version[office])
+    stamp = (s.epoch, p, s.team_version[team], s.room_version[office])
     hit = s.loop_cache.get(c)
     if hit is not None and hit[0] == stamp:
         return hit[1]

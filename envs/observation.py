@@ -14,6 +14,7 @@ conversion per use).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -59,7 +60,13 @@ assert GLOBAL_FEATURE_NAMES == (
 
 
 def clipped(values: list[float]) -> list[float]:
-    """``values`` within the observation's bounds (NaN stays NaN, as with ``np.clip``)."""
+    """``values`` within the observation's bounds (NaN stays NaN, as with ``np.clip``).
+
+    Usually nothing is out of bounds, which ``min`` and ``max`` tell at C speed (a
+    NaN either is skipped by both or, first in the list, sends us to the full pass).
+    """
+    if min(values) >= LOW and max(values) <= HIGH:
+        return values
     return [v if LOW <= v <= HIGH else HIGH if v > HIGH else LOW if v < LOW else v
             for v in values]  # fmt: skip
 
@@ -114,14 +121,24 @@ def calendar_stamp(s: SeasonState, c: int, stage: int, posting: int) -> int:
     return 0
 
 
+def booking_search(s: SeasonState, c: int, stage: int) -> Any:
+    """The booking the candidate's next interview would get (None: none bookable or due)."""
+    if stage == NEW:
+        return fz.screen_search(s, c)
+    if stage == SCREENED:
+        return fz.loop_search(s, c)
+    return None
+
+
 def compute_mask(s: SeasonState) -> None:
     """Refresh the mask rows (and their observation columns) of slots whose inputs changed.
 
-    A slot is recomputed when its candidate or stage, the day, the offers, or
-    the calendar its booking search reads (``calendar_stamp``) changed; the
-    searches are cached on the same versions, so a skipped slot would have been
-    written with the same values. Every calendar change moves ``calendar_version``,
-    so while it stands still no stamp needs computing.
+    A slot is rewritten when its candidate or stage, the day or the offers
+    changed, or when the calendar its booking search reads (``calendar_stamp``)
+    changed and the search now finds another booking. The searches and rules
+    are cached on the same versions, so a skipped slot would have been written
+    with the same values. Every calendar change moves ``calendar_version``, so
+    while it stands still no stamp needs computing.
     """
     s.mask[END_DAY] = 1
     epoch, offers = s.epoch, s.offer_version
@@ -143,16 +160,19 @@ def compute_mask(s: SeasonState) -> None:
         stamp = calendar_stamp(s, c, stage, posting)
         if same_day and seen[4] == stamp:
             continue
-        write_slot(s, k, c, stage, rows, mask2d)
-        memo[k] = (c, stage, epoch, offers, stamp, posting)
+        found = booking_search(s, c, stage)
+        if not same_day or found != seen[6]:
+            write_slot(s, k, c, stage, found, rows, mask2d)
+        memo[k] = (c, stage, epoch, offers, stamp, posting, found)
 
 
 def write_slot(
-    s: SeasonState, k: int, c: int, stage: int, rows: np.ndarray, mask2d: np.ndarray
+    s: SeasonState, k: int, c: int, stage: int, found: Any, rows: np.ndarray, mask2d: np.ndarray
 ) -> None:
-    """Slot ``k``'s mask row and its booking-dependent features, from the searches."""
-    screen = fz.screen_search(s, c) if stage == NEW else None
-    loop = fz.loop_search(s, c) if stage == SCREENED else None
+    """Slot ``k``'s mask row and its booking-dependent features (``found``: its
+    ``booking_search``)."""
+    screen = found if stage == NEW else None
+    loop = found if stage == SCREENED else None
     options = fz.offer_options(s, c) if stage == LOOPED else []
     n_options = len(options)
     mask2d[k] = (screen is not None, loop is not None, 1,

@@ -185,7 +185,8 @@ class SeasonState:
         self.calendar_version = 0
         self.mask_calendar_version = -1
         """``calendar_version`` when the mask was last refreshed."""
-        self.screen_cache: dict[tuple, tuple[tuple, Any]] = {}
+        self.screen_cache: dict[tuple, tuple[tuple, int, Any]] = {}
+        """(stamp, calendar releases, earliest screen) per (areas, time zone, extended)."""
         self.loop_cache: dict[int, tuple[tuple, Any]] = {}
         self.option_cache: dict[int, tuple[tuple, list[tuple[int, int]]]] = {}
         self.seat_cache: dict[int, tuple[tuple, tuple[bool, int]]] = {}
@@ -219,9 +220,9 @@ class SeasonState:
         self.obs = np.zeros(OBS_SIZE, dtype=np.float32)
         self.mask = np.zeros(N_ACTIONS, dtype=np.int8)
         self._views()
-        self.slot_memo: list[tuple[int, int, int, int, int, int] | None] = [None] * WINDOW
-        """(candidate, stage, epoch, offer version, calendar stamp, target posting) each
-        slot's mask was made for (``envs.observation.compute_mask``)."""
+        self.slot_memo: list[tuple[int, int, int, int, int, int, Any] | None] = [None] * WINDOW
+        """(candidate, stage, epoch, offer version, calendar stamp, target posting, booking
+        found) each slot's mask was made for (``envs.observation.compute_mask``)."""
 
     def _views(self) -> None:
         self.slot_rows = self.obs[GLOBAL_FEATURES:].reshape(WINDOW, SLOT_FEATURES)
