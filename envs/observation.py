@@ -138,22 +138,30 @@ def compute_mask(s: SeasonState) -> None:
     changed and the search now finds another booking. The searches and rules
     are cached on the same versions, so a skipped slot would have been written
     with the same values. Every calendar change moves ``calendar_version``, so
-    while it stands still no stamp needs computing.
+    while it stands still no stamp needs computing; while no version moved
+    (``mask_versions``), only new candidates need looking at.
     """
     s.mask[END_DAY] = 1
     epoch, offers = s.epoch, s.offer_version
-    calendar_moved = s.calendar_version != s.mask_calendar_version
-    s.mask_calendar_version = s.calendar_version
-    memo, mask2d, rows = s.slot_memo, s.mask2d, s.slot_rows
+    versions = (epoch, offers, s.calendar_version)
+    calendar_moved = versions[2] != s.mask_versions[2]
+    unchanged = versions == s.mask_versions
+    s.mask_versions = versions
+    memo, mask2d, rows, stage_of = s.slot_memo, s.mask2d, s.slot_rows, s.stage
     for k, c in enumerate(s.window):
+        seen = memo[k]
         if c < 0:
-            if memo[k] is not None:
+            if seen is not None:
                 memo[k] = None
                 mask2d[k] = 0
             continue
-        stage = s.stage[c]
-        seen = memo[k]
-        same_day = seen is not None and seen[:4] == (c, stage, epoch, offers)
+        stage = stage_of[c]
+        same_day = (
+            seen is not None
+            and seen[0] == c
+            and seen[1] == stage
+            and (unchanged or (seen[2] == epoch and seen[3] == offers))
+        )
         if same_day and not calendar_moved:
             continue
         posting = seen[5] if same_day else fz.target_posting(s, c) if stage == SCREENED else -1

@@ -21,12 +21,12 @@ from envs.layout import (
     ACTIVE,
     END_DAY,
     N_ACTIONS,
+    N_VERBS,
     OBS_SIZE,
     STAGE_NAMES,
     WINDOW,
     Stage,
     Verb,
-    decode_action,
 )
 from envs.observation import fill_row, observe
 from envs.state import SeasonState
@@ -39,6 +39,12 @@ NEW, SCREENED, LOOPED, OFFERED = (int(Stage.NEW), int(Stage.SCREENED), int(Stage
 HIRED, DECLINED, REJECTED, WITHDRAWN = (int(Stage.HIRED), int(Stage.DECLINED),
                                         int(Stage.REJECTED), int(Stage.WITHDRAWN))  # fmt: skip
 ACTIVE_STAGES = tuple(int(a) for a in ACTIVE)
+SCREEN, LOOP, REJECT, OFFER_0 = (
+    int(Verb.SCREEN),
+    int(Verb.LOOP),
+    int(Verb.REJECT),
+    int(Verb.OFFER_0),
+)
 HOURS_PER_WEEK = 40
 """Full-time internship hours, for the ``intern_cost_usd`` KPI (posting rate x hours)."""
 
@@ -177,9 +183,12 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
 
     # --------------------------------------------------------------- day flow
     def _refill(self) -> None:
+        """Fill the empty window slots from the queue (skipping who left it meanwhile)."""
         s = self.state
         assert s is not None
         for k in range(WINDOW):
+            if not s.ready:
+                return
             if s.window[k] >= 0:
                 continue
             while s.ready:
@@ -190,8 +199,6 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
                     s.slot_of[c] = k
                     fill_row(s, k)
                     break
-            else:
-                s.slot_rows[k] = 0.0
 
     def _start_day(self) -> None:
         """Morning of the current day: sick cancellations, withdrawals, arrivals."""
@@ -365,18 +372,18 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
     def _apply(self, action: int) -> None:
         s = self.state
         assert s is not None
-        k, verb = decode_action(action)
+        k, verb = divmod(action, N_VERBS)  # ``decode_action`` without building the Verb
         c = s.window[k]
         fmt = s.config.interview
-        if verb == Verb.REJECT:
+        if verb == REJECT:
             s.set_stage(c, REJECTED)
             s.n_active -= 1
-        elif verb == Verb.SCREEN:
+        elif verb == SCREEN:
             day, start, i = fz.screen_search(s, c)  # type: ignore[misc]
             length = fmt.screen_length(s.candidates[c].accommodation)
             self._book(Booking(c, "screen", day, start, start + length, (i,), (start,), length,
                                "virtual", -1, -1))  # fmt: skip
-        elif verb == Verb.LOOP:
+        elif verb == LOOP:
             p, (day, start, chosen, room) = fz.loop_search(s, c)  # type: ignore[misc]
             acc = s.candidates[c].accommodation
             offsets = fmt.session_offsets(acc)
@@ -388,8 +395,7 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
                 Booking(c, "loop", day, start, end, chosen, sessions, length, office, room, p)
             )
         else:
-            assert verb is not None
-            p, w = fz.offer_options(s, c)[verb.offer_option]
+            p, w = fz.offer_options(s, c)[verb - OFFER_0]
             s.set_stage(c, OFFERED)
             s.p_remaining[p] -= 1
             s.window_left[w] -= 1

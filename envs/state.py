@@ -183,8 +183,8 @@ class SeasonState:
         self.room_version = [0, 0]
         self.offer_version = 0
         self.calendar_version = 0
-        self.mask_calendar_version = -1
-        """``calendar_version`` when the mask was last refreshed."""
+        self.mask_versions = (-1, -1, -1)
+        """(epoch, offer version, calendar version) when the mask was last refreshed."""
         self.screen_cache: dict[tuple, tuple[tuple, int, Any]] = {}
         """(stamp, calendar releases, earliest screen) per (areas, time zone, extended)."""
         self.loop_cache: dict[int, tuple[tuple, Any]] = {}
@@ -331,10 +331,13 @@ class SeasonState:
             self.ready.append(c)
 
     def free_slot(self, c: int) -> None:
+        """Take ``c`` out of the window; their slot's features read zero until refilled
+        (an empty slot's row is always zero, so a refill need not write it)."""
         k = self.slot_of[c]
         if k >= 0:
             self.window[k] = -1
             self.slot_of[c] = -1
+            self.slot_rows[k] = 0.0
 
     def track_pending(self, booking: Booking, sign: int) -> None:
         """Count a booking into (+1) or out of (-1) the pending pipeline features."""
