@@ -47,6 +47,8 @@ def season_hours_masks(tz: str, days: tuple[dt.date, ...], hours: WorkingHours,
     key = (tz, days, hours, fmt)
     masks = _SEASON_HOURS.get(key)
     if masks is None:
+        if len(_SEASON_HOURS) >= 256:  # seasons on ever new days: keep the cache bounded
+            _SEASON_HOURS.clear()
         masks = _SEASON_HOURS[key] = [candidate_hours_mask(tz, day, hours, fmt) for day in days]
     return masks
 
@@ -237,17 +239,37 @@ def seats_for(s: SeasonState, c: int) -> tuple[bool, int]:
     hit = s.seat_cache.get(c)
     if hit is not None and hit[0] == stamp:
         return hit[1]
+    loop_p = s.loop_posting[c]
+    seats, offices = seats_in(s, s.c_areas[c], s.p_team[loop_p] if loop_p >= 0 else -1)
     earliest = s.days[s.day].toordinal() + s.config.onboarding_lead_days
     fitting = availability_windows(s, c)
-    hireable, seats = False, 0
-    for _, p in candidate_postings(s, c):
-        if s.p_remaining[p] <= 0:
-            continue
-        seats += s.p_remaining[p]
-        if not hireable:
-            hireable = bool(open_windows(s, fitting[s.p_office[p]], earliest))
+    hireable = False
+    for office in offices:
+        if open_windows(s, fitting[office], earliest):
+            hireable = True
+            break
     s.seat_cache[c] = (stamp, (hireable, seats))
     return hireable, seats
+
+
+def seats_in(s: SeasonState, areas: tuple[int, ...], team: int) -> tuple[int, list[int]]:
+    """Seats left in the postings of ``areas`` (of ``team`` only, when not -1) and the
+    offices of the postings with a seat: ``candidate_postings`` of every candidate of
+    those areas, computed once per offer version."""
+    key = (areas, team)
+    hit = s.area_seat_cache.get(key)
+    if hit is not None and hit[0] == s.offer_version:
+        return hit[1]
+    seats, offices = 0, []
+    for a in areas:
+        for p in s.area_postings[a]:
+            left = s.p_remaining[p]
+            if left > 0 and (team < 0 or s.p_team[p] == team):
+                seats += left
+                if s.p_office[p] not in offices:
+                    offices.append(s.p_office[p])
+    s.area_seat_cache[key] = (s.offer_version, (seats, offices))
+    return seats, offices
 
 
 def acceptance_probability(s: SeasonState, c: int, p: int, offer_day: int) -> float:

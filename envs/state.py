@@ -190,6 +190,7 @@ class SeasonState:
         self.loop_cache: dict[int, tuple[tuple, Any]] = {}
         self.option_cache: dict[int, tuple[tuple, list[tuple[int, int]]]] = {}
         self.seat_cache: dict[int, tuple[tuple, tuple[bool, int]]] = {}
+        self.area_seat_cache: dict[tuple, tuple[int, tuple[int, list[int]]]] = {}
         self.c_windows: list[list[list[int]] | None] = [None] * n
         """Per candidate, per office, the windows their availability fits (on first use)."""
         self.tz_masks: dict[str, list[int]] = {}
