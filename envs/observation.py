@@ -14,7 +14,7 @@ conversion per use).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -106,19 +106,31 @@ def fill_row(s: SeasonState, k: int) -> None:
     s.slot_rows[k] = clipped(row)
 
 
-def calendar_stamp(s: SeasonState, c: int, stage: int, posting: int) -> int:
-    """A number that changes whenever the calendar a slot's booking search reads changes.
+class SlotMemo(NamedTuple):
+    """What a slot's mask row and booking features were last written from."""
 
-    A screen reads the screeners of the candidate's areas, a loop the team and
-    rooms of its target ``posting``; offers read no calendar. Versions only
-    grow, so their sum is unchanged exactly when each of them is.
-    """
-    if stage == NEW:
-        version = s.area_version
-        return sum([version[a] for a in s.c_areas[c]])
-    if stage == SCREENED and posting >= 0:
-        return s.team_version[s.p_team[posting]] + s.room_version[s.p_office[posting]]
-    return 0
+    candidate: int
+    stage: int
+    epoch: int
+    offers: int
+    """``offer_version``."""
+    posting: int
+    """Target posting of a loop (-1 for the other stages)."""
+    loop_calendar: int
+    """``loop_calendar`` of that posting."""
+    found: Any
+    """What ``booking_search`` found."""
+    releases: int
+    """``Calendar.releases``."""
+
+
+def loop_calendar(s: SeasonState, posting: int) -> int:
+    """A number that moves whenever the calendar a loop for ``posting`` reads moves (its
+    team's and its office's rooms). Versions only grow, so their sum stands still
+    exactly when each of them does."""
+    if posting < 0:
+        return 0
+    return s.team_version[s.p_team[posting]] + s.room_version[s.p_office[posting]]
 
 
 def booking_search(s: SeasonState, c: int, stage: int) -> Any:
@@ -130,16 +142,37 @@ def booking_search(s: SeasonState, c: int, stage: int) -> Any:
     return None
 
 
+def booking_stands(s: SeasonState, c: int, seen: SlotMemo) -> bool:
+    """Whether ``booking_search`` would still find ``seen.found`` today, known without
+    searching (the day and the offers are the same; the calendar moved).
+
+    A screen: while nothing was cancelled, bookings only take slots and caps, so a
+    screen still free is still the earliest and "none" stays none (as in
+    ``fz.screen_search``). A loop: its team's and rooms' calendars did not move.
+    An offer reads no calendar.
+    """
+    if seen.stage == NEW:
+        if seen.releases != s.calendar.releases:
+            return False
+        found = seen.found
+        if found is None:
+            return True
+        length = s.config.interview.screen_length(s.candidates[c].accommodation)
+        return s.calendar.screen_still_free(found, length)
+    if seen.stage == SCREENED:
+        return seen.loop_calendar == loop_calendar(s, seen.posting)
+    return True
+
+
 def compute_mask(s: SeasonState) -> None:
     """Refresh the mask rows (and their observation columns) of slots whose inputs changed.
 
     A slot is rewritten when its candidate or stage, the day or the offers
-    changed, or when the calendar its booking search reads (``calendar_stamp``)
-    changed and the search now finds another booking. The searches and rules
-    are cached on the same versions, so a skipped slot would have been written
-    with the same values. Every calendar change moves ``calendar_version``, so
-    while it stands still no stamp needs computing; while no version moved
-    (``mask_versions``), only new candidates need looking at.
+    changed, or when the calendar moved and its booking search now finds
+    another booking (``booking_stands`` tells most of the time without
+    searching). The searches and rules are cached on the same versions, so a
+    skipped slot would have been written with the same values. While no
+    version moved (``mask_versions``), only new candidates need looking at.
     """
     s.mask[END_DAY] = 1
     epoch, offers = s.epoch, s.offer_version
@@ -156,22 +189,23 @@ def compute_mask(s: SeasonState) -> None:
                 mask2d[k] = 0
             continue
         stage = stage_of[c]
-        same_day = (
+        if (
             seen is not None
-            and seen[0] == c
-            and seen[1] == stage
-            and (unchanged or (seen[2] == epoch and seen[3] == offers))
-        )
-        if same_day and not calendar_moved:
-            continue
-        posting = seen[5] if same_day else fz.target_posting(s, c) if stage == SCREENED else -1
-        stamp = calendar_stamp(s, c, stage, posting)
-        if same_day and seen[4] == stamp:
-            continue
+            and seen.candidate == c
+            and seen.stage == stage
+            and (unchanged or (seen.epoch == epoch and seen.offers == offers))
+        ):
+            if not calendar_moved or booking_stands(s, c, seen):
+                continue
+            posting = seen.posting
+        else:
+            seen = None
+            posting = fz.target_posting(s, c) if stage == SCREENED else -1
         found = booking_search(s, c, stage)
-        if not same_day or found != seen[6]:
+        if seen is None or found != seen.found:
             write_slot(s, k, c, stage, found, rows, mask2d)
-        memo[k] = (c, stage, epoch, offers, stamp, posting, found)
+        memo[k] = SlotMemo(c, stage, epoch, offers, posting, loop_calendar(s, posting), found,
+                           s.calendar.releases)  # fmt: skip
 
 
 def write_slot(

@@ -221,9 +221,9 @@ class SeasonState:
         self.obs = np.zeros(OBS_SIZE, dtype=np.float32)
         self.mask = np.zeros(N_ACTIONS, dtype=np.int8)
         self._views()
-        self.slot_memo: list[tuple[int, int, int, int, int, int, Any] | None] = [None] * WINDOW
-        """(candidate, stage, epoch, offer version, calendar stamp, target posting, booking
-        found) each slot's mask was made for (``envs.observation.compute_mask``)."""
+        self.slot_memo: list[Any] = [None] * WINDOW
+        """What each slot's mask was written from (``envs.observation.SlotMemo``; None:
+        to be written)."""
 
     def _views(self) -> None:
         self.slot_rows = self.obs[GLOBAL_FEATURES:].reshape(WINDOW, SLOT_FEATURES)
