@@ -202,12 +202,13 @@ def render_markdown(blocks: list[Block]) -> str:
         elif b.kind == "image":
             parts.append(f"![{Path(str(b.content)).stem}]({b.content})")
         elif b.kind == "table":
-            header, rows = b.content  # type: ignore[misc]
+            head: list[str] = list(b.content[0])  # type: ignore[index]
+            body: list[list[str]] = list(b.content[1])  # type: ignore[index]
             lines = [
-                "| " + " | ".join(header) + " |",
-                "| " + " | ".join("---" for _ in header) + " |",
+                "| " + " | ".join(head) + " |",
+                "| " + " | ".join("---" for _ in head) + " |",
             ]
-            lines += ["| " + " | ".join(row) + " |" for row in rows]
+            lines += ["| " + " | ".join(row) + " |" for row in body]
             parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"
 
@@ -234,7 +235,8 @@ def render_html(blocks: list[Block], title: str) -> str:
         elif b.kind == "image":
             parts.append(f"<p><img src='{e(str(b.content))}' alt='{e(str(b.content))}'></p>")
         elif b.kind == "table":
-            header, rows = b.content  # type: ignore[misc]
+            header: list[str] = list(b.content[0])  # type: ignore[index]
+            rows: list[list[str]] = list(b.content[1])  # type: ignore[index]
             head = "".join(f"<th>{e(h)}</th>" for h in header)
             body = "".join(
                 "<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows

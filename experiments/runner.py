@@ -286,9 +286,9 @@ def _run_local(tasks: list[Task], workers: int) -> Iterator[dict[str, Any]]:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 yield future.result()
-                task = next(queue, None)
-                if task is not None:
-                    pending.add(pool.submit(run_task, task))
+                following = next(queue, None)
+                if following is not None:
+                    pending.add(pool.submit(run_task, following))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

@@ -553,8 +553,8 @@ class _DayModel:
             days = range(self.day + 1, self.horizon_end + 1)
             found = (
                 e.calendar.find_loop(
-                    e.team_managers[team],
-                    e.team_members[team],
+                    list(e.team_managers[team]),
+                    list(e.team_members[team]),
                     [],
                     days,
                     [e.calendar.full] * len(days),

@@ -112,12 +112,12 @@ def solve_learned(job: Job) -> Outcome:
         action = policy.act(obs, {"action_mask": mask})
         if action == END_DAY or not mask[action]:
             break
-        k, verb = decode_action(action)
+        k, chosen = decode_action(action)
         r = window[k]
         window[k] = None
         n_active -= 1
         placement = found.get(k)
-        if verb in (Verb.SCREEN, Verb.LOOP) and placement is not None and r is not None:
+        if chosen in (Verb.SCREEN, Verb.LOOP) and placement is not None and r is not None:
             state.book(problem.requests[r], placement)
             placed.append(placement)
     return Outcome(placed, "FEASIBLE", _score(job, placed), source="rl")
