@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-slow lint type bench evaluate clean browser
+.PHONY: install demo test test-slow lint type bench evaluate clean browser model
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,17 @@ bench: install
 evaluate: install
 	$(VENV)/bin/isched compare experiments/configs/headline.yaml --out out/headline --workers 2
 	$(PY) -m experiments.readme out/headline
+
+# The shipped model, rebuilt from scratch (models/default/README.md: the model card).
+# Tuning seeds only (2000-2059); one process, one torch thread.
+MODEL_DATA := out/model_data
+model: install
+	rm -rf $(MODEL_DATA)
+	$(VENV)/bin/isched collect --scenario default --behavior greedy_fit,greedy_fit+eps0.2,cpsat \
+		--epsilon 0 --episodes 20 --seed 2000 --jobs 1 --out $(MODEL_DATA)
+	rm -f models/default/model.pt models/default/config.json models/default/train_log.csv
+	$(VENV)/bin/isched train $(MODEL_DATA) --algo iql --steps 5000 --seed 0 --threads 1 \
+		--out models/default
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -324,6 +324,11 @@ def serve(
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=access_log)
 
 
+SHIPPED_MODEL = Path("models/default")
+"""The trained model that ships with the repository (loaded by path, from the working
+directory: ``make demo`` runs in the repository root)."""
+
+
 @app.command()
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Where the demo writes.")] = Path(
@@ -340,9 +345,12 @@ def demo(
     check(snapshot_dir=out_dir / "snapshot", schedule=out_dir / "schedule" / "schedule.csv",
           offers=None, as_json=False)  # fmt: skip
     out.rule("3. Whole seasons per policy, each replayed by the independent validator")
+    policies = "random,fifo,urgency,greedy,greedy_fit,cpsat"
+    if (SHIPPED_MODEL / "model.pt").is_file():  # the trained model in the repository
+        policies += f",rl:{SHIPPED_MODEL.as_posix()}"
     simulate(
         scenario="default",
-        policy="random,fifo,urgency,greedy,greedy_fit,cpsat",
+        policy=policies,
         episodes=episodes,
         seed=0,
         out_csv=out_dir / "simulate.csv",
