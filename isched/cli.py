@@ -382,6 +382,13 @@ def collect(
         ),
     ] = "0,0.2,0.5",
     jobs: Annotated[int, typer.Option(help="Processes rolling out seasons (same data).")] = 1,
+    label: Annotated[
+        str | None,
+        typer.Option(
+            help="Also record, in every logged state, the action this planner would take "
+            "there (column target_action; for --algo hindsight), e.g. cpsat."
+        ),
+    ] = None,
     minari_id: Annotated[
         str | None,
         typer.Option(
@@ -396,6 +403,7 @@ def collect(
     and action masks) and manifest.json. Every episode is a different season: variant
     V plays seeds SEED + V * EPISODES ... SEED + (V + 1) * EPISODES - 1. With
     --minari ID the dataset is exported to Minari as well (one episode per season).
+    With --label cpsat every row also holds the planner's action in that state.
     """
     from policies.offline.dataset import behavior_labels, write_dataset
     from policies.offline.dataset import collect as run
@@ -413,6 +421,11 @@ def collect(
         raise InputProblem("--episodes must be at least 1")
     if jobs < 1:
         raise InputProblem("--jobs must be at least 1")
+    if label is not None:
+        from policies.base import policy_names
+
+        if label not in policy_names():
+            raise InputProblem(f"--label {label}: not a policy name (e.g. cpsat)")
     writable_dir(out_dir, "--out")
     if minari_id is not None:
         minari_problem(minari_id)
@@ -420,11 +433,12 @@ def collect(
     with progress() as bar:
         task = bar.add_task("seasons", total=episodes * len(labels))
         data, manifest = run(scenario, names, episodes, seed, epsilons,
-                             on_episode=lambda label, e: bar.advance(task), jobs=jobs)  # fmt: skip
+                             on_episode=lambda name, e: bar.advance(task), jobs=jobs,
+                             label_with=label)  # fmt: skip
     write_dataset(out_dir, data, manifest)
     out.print(
         f"wrote {data['action'].size} transitions of {episodes * len(labels)} seasons "
-        f"({', '.join(labels)}) to {out_dir}"
+        f"({', '.join(labels)}) to {out_dir}" + (f", labelled by {label}" if label else "")
     )
     if minari_id is not None:
         from experiments.minari_export import to_minari
@@ -456,7 +470,7 @@ def minari_problem(dataset_id: str) -> None:
 def train(
     dataset_dir: Annotated[Path, typer.Argument(help="Dataset directory (isched collect).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Model directory to write.")],
-    algo: Annotated[str, typer.Option(help="cql, iql, bcq or bc.")] = "cql",
+    algo: Annotated[str, typer.Option(help="cql, iql, bcq, bc or hindsight.")] = "cql",
     steps: Annotated[int | None, typer.Option(help="Gradient steps (default: per algo).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of torch, numpy and sampling.")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "cpu",

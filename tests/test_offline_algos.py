@@ -25,7 +25,9 @@ from policies.offline.policy import load_model
 N_STATES, N_ACT, OBS = 4, 4, 6
 BEHAVIOUR = np.array([0.35, 0.5, 0.15, 0.0])
 GAMMA = 0.9
-CQL, BCQ, BC, IQL = (get_algorithm(name) for name in ("cql", "bcq", "bc", "iql"))
+CQL, BCQ, BC, IQL, HINDSIGHT = (
+    get_algorithm(name) for name in ("cql", "bcq", "bc", "iql", "hindsight")
+)
 
 
 def state_obs(s: int) -> np.ndarray:
@@ -73,6 +75,7 @@ def chain_dataset(episodes: int = 3000, seed: int = 0) -> dict[str, np.ndarray]:
     data["action_mask"] = data["action_mask"].astype(np.int8)
     data["next_action_mask"] = data["next_action_mask"].astype(np.int8)
     data["truncated"] = np.zeros_like(data["terminated"])
+    data["target_action"] = np.zeros_like(data["action"])  # a planner's label: advance
     return data
 
 
@@ -119,6 +122,17 @@ def test_iql_learns_the_optimal_policy_from_mixed_data(chain) -> None:
         v0 = networks["value"](torch.as_tensor(state_obs(0))[None])[0, 0]
     # an upper expectile of the logged actions' values: above cashing in, below optimal
     assert 0.5 < float(v0) < float(q0[0]) < 3.0 * GAMMA**3
+
+
+def test_hindsight_learns_the_planners_policy_from_mixed_data(chain) -> None:
+    # every logged state carries the planner's label (advance): the learner copies the
+    # planner, not the behaviour, in all the states the behaviour visited
+    settings = HINDSIGHT.make_settings(steps=300, **SMALL)
+    networks = HINDSIGHT.train(chain, settings)
+    assert chosen_actions(HINDSIGHT, networks, settings) == [0, 0, 0, 0]  # BC cashes in
+    unlabelled = {k: v for k, v in chain.items() if k != "target_action"}
+    with pytest.raises(ValueError, match="--label cpsat"):
+        HINDSIGHT.train(unlabelled, settings)
 
 
 def test_bcq_learns_the_optimal_policy_from_mixed_data(chain) -> None:
@@ -346,6 +360,7 @@ def slot_dataset(rows: int = 300, seed: int = 0) -> dict[str, np.ndarray]:
         "action_mask": mask,
         "next_obs": rng.normal(size=(rows, OBS_SIZE)).astype(np.float32),
         "next_action_mask": np.roll(mask, -1, axis=0),
+        "target_action": np.array([rng.choice(np.flatnonzero(m)) for m in mask]),
     }
 
 

@@ -1,7 +1,7 @@
 """What an offline-RL algorithm declares, and the registry of algorithms.
 
-Each algorithm (``cql.py``, ``bcq.py``, ``bc.py``, ``iql.py``) is one class derived
-from ``OfflineAlgorithm``: its name, its settings dataclass, the networks a checkpoint
+Each algorithm (``cql.py``, ``bcq.py``, ``bc.py``, ``iql.py``, ``hindsight.py``) is one
+class derived from ``OfflineAlgorithm``: its name, its settings dataclass, the networks a checkpoint
 holds (``build``), how it learns (``train``) and how it acts, with torch on a batch
 (``act_batch``) and with numpy on one observation (``numpy_actor``): by default the
 best valid action of one network. ``ALGORITHMS``
@@ -30,6 +30,7 @@ ALGORITHMS: dict[str, str] = {
     "bcq": "policies.offline.bcq:BCQ",
     "bc": "policies.offline.bc:BC",
     "iql": "policies.offline.iql:IQL",
+    "hindsight": "policies.offline.hindsight:Hindsight",
 }
 """Algorithm name -> ``module:Class`` of its ``OfflineAlgorithm``."""
 

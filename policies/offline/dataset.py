@@ -9,6 +9,10 @@ A dataset directory holds three files:
 - ``manifest.json``: env id and version, scenario, seeds, behaviours, shapes, counts,
   code version.
 
+A labelled dataset (``isched collect --label cpsat``) has one more scalar column,
+``target_action``: the action the labelling planner would take in the logged state
+(``policies/offline/labels.py``); datasets without it load as before.
+
 Both formats store the exact values (no float rounding), and ``load_dataset`` returns
 plain numpy arrays. Behaviour names are policy names (``greedy``, ``cpsat``...) with an
 optional ``+epsE`` suffix: with probability E the action is a uniformly random *valid*
@@ -32,6 +36,7 @@ import numpy as np
 import envs
 from envs.layout import N_ACTIONS, OBS_SIZE
 from policies import Policy, make_policy
+from policies.offline.labels import PlannerLabeller
 from policies.rollout import code_version
 
 ARRAY_COLUMNS = ("obs", "next_obs", "action_mask", "next_action_mask")
@@ -39,6 +44,8 @@ SCALAR_COLUMNS = (
     "action", "reward", "terminated", "truncated", "episode_id", "step", "behavior", "scenario",
     "seed",
 )  # fmt: skip
+LABEL_COLUMN = "target_action"
+"""The optional column of planner labels (absent from unlabelled datasets)."""
 DEFAULT_EPSILONS = (0.0, 0.2, 0.5)
 FORMAT_VERSION = 1
 
@@ -101,16 +108,23 @@ def behavior_labels(names: Iterable[str], epsilons: Sequence[float]) -> list[str
     return labels
 
 
-def collect_episode(env: gym.Env, policy: Policy, seed: int) -> dict[str, np.ndarray]:
-    """One season's transitions as arrays (without the id columns)."""
+def collect_episode(
+    env: gym.Env, policy: Policy, seed: int, labeller: PlannerLabeller | None = None
+) -> dict[str, np.ndarray]:
+    """One season's transitions as arrays (without the id columns); with a ``labeller``,
+    also ``target_action``: what it would do in each visited state."""
     obs, info = env.reset(seed=seed)
     policy.reset(env)
+    if labeller is not None:
+        labeller.reset(env)
     observations, masks = [obs], [info["action_mask"]]
-    actions, rewards, terms, truncs = [], [], [], []
+    actions, rewards, terms, truncs, targets = [], [], [], [], []
     while True:
         action = policy.act(obs, info)
         if not info["action_mask"][action]:
             raise ValueError(f"behaviour '{policy.name}' took invalid action {action}")
+        if labeller is not None:
+            targets.append(labeller.label(obs, info, action))
         obs, reward, terminated, truncated, info = env.step(action)
         observations.append(obs)
         masks.append(info["action_mask"])
@@ -122,7 +136,9 @@ def collect_episode(env: gym.Env, policy: Policy, seed: int) -> dict[str, np.nda
             break
     all_obs = np.asarray(observations, dtype=np.float32)
     all_masks = np.asarray(masks, dtype=np.int8)
+    labels = {LABEL_COLUMN: np.asarray(targets, dtype=np.int64)} if labeller is not None else {}
     return {
+        **labels,
         "obs": all_obs[:-1],
         "next_obs": all_obs[1:],
         "action_mask": all_masks[:-1],
@@ -135,11 +151,25 @@ def collect_episode(env: gym.Env, policy: Policy, seed: int) -> dict[str, np.nda
     }
 
 
-def _collect_season(task: tuple[Any, str, int]) -> dict[str, np.ndarray]:
+def _collect_season(task: tuple[Any, str, int, str | None]) -> dict[str, np.ndarray]:
     """One season of one behaviour in a fresh env (a unit of work for a process pool)."""
-    scenario, label, season_seed = task
+    scenario, label, season_seed, planner = task
     env = gym.make(envs.ENV_ID, scenario=scenario)
-    return collect_episode(env, make_behavior(label, seed=season_seed), season_seed)
+    return _season(env, label, season_seed, planner)
+
+
+def _season(env: gym.Env, label: str, season_seed: int, planner: str | None) -> dict[str, Any]:
+    """One season of behaviour ``label``, labelled by ``planner`` when given. The planner
+    labels its own plain behaviour with the actions it took (the same decisions: both
+    are seeded by the season)."""
+    behavior = make_behavior(label, seed=season_seed)
+    if planner is None or label == planner:
+        episode = collect_episode(env, behavior, season_seed)
+        if planner is not None:
+            episode[LABEL_COLUMN] = episode["action"].copy()
+        return episode
+    labeller = PlannerLabeller(planner, seed=season_seed)
+    return collect_episode(env, behavior, season_seed, labeller)
 
 
 def collect(
@@ -150,12 +180,16 @@ def collect(
     epsilons: Sequence[float] = DEFAULT_EPSILONS,
     on_episode: Callable[[str, int], None] | None = None,
     jobs: int = 1,
+    label_with: str | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Roll out every behaviour variant for ``episodes`` seasons; (columns, manifest).
 
     Variant ``v`` (in ``behavior_labels`` order) plays the seasons drawn from
     ``seed + v * episodes + e`` for ``e < episodes``, so every episode is a different season.
-    With ``jobs > 1`` seasons run in that many processes; the data is the same.
+    With ``jobs > 1`` seasons run in that many processes; the data is the same. With
+    ``label_with`` (a planner's policy name, e.g. ``cpsat``) every row also gets
+    ``target_action``, the planner's action in that state (``PlannerLabeller``); the
+    behaviour's transitions are the same as without.
     """
     labels = behavior_labels(behaviors, epsilons)
     for label in labels:
@@ -164,17 +198,16 @@ def collect(
     parts: list[dict[str, np.ndarray]] = []
     per_behavior: dict[str, dict[str, Any]] = {}
     started = time.perf_counter()
-    tasks = [(scenario, label, seed + v * episodes + e)
-             for v, label in enumerate(labels) for e in range(episodes)]  # fmt: skip
+    tasks = [(scenario, name, seed + v * episodes + e, label_with)
+             for v, name in enumerate(labels) for e in range(episodes)]  # fmt: skip
     returns: dict[str, list[float]] = {label: [] for label in labels}
     with contextlib.ExitStack() as stack:
         if jobs > 1:  # seasons come back in task order as they finish
             pool = stack.enter_context(ProcessPoolExecutor(jobs))
             seasons: Iterable[dict[str, np.ndarray]] = pool.map(_collect_season, tasks)
         else:
-            seasons = (collect_episode(env, make_behavior(label, seed=s), s)
-                       for _, label, s in tasks)  # fmt: skip
-        for (_, label, season_seed), episode in zip(tasks, seasons, strict=True):
+            seasons = (_season(env, name, s, planner) for _, name, s, planner in tasks)
+        for (_, label, season_seed, _), episode in zip(tasks, seasons, strict=True):
             n = episode["action"].size
             episode["episode_id"] = np.full(n, len(parts), dtype=np.int64)
             episode["seed"] = np.full(n, season_seed, dtype=np.int64)
@@ -203,6 +236,7 @@ def collect(
         "epsilons": [float(e) for e in epsilons],
         "behaviors": per_behavior,
         "collect_seconds": round(time.perf_counter() - started, 2),
+        **({"label": {"planner": label_with, "column": LABEL_COLUMN}} if label_with else {}),
     }
     return data, manifest
 
@@ -227,6 +261,11 @@ def write_dataset(
         if len(data[column]) != n:
             raise ValueError(f"column {column} has {len(data[column])} rows, expected {n}")
     out.mkdir(parents=True, exist_ok=True)
+    labels = {}
+    if LABEL_COLUMN in data:
+        labels[LABEL_COLUMN] = pa.array(np.asarray(data[LABEL_COLUMN]), pa.int64())
+        if len(labels[LABEL_COLUMN]) != n:
+            raise ValueError(f"column {LABEL_COLUMN} has {len(labels[LABEL_COLUMN])} rows")
     table = pa.table(
         {
             "action": pa.array(data["action"], pa.int64()),
@@ -238,6 +277,7 @@ def write_dataset(
             "behavior": pa.array(data["behavior"].astype(str), pa.string()).dictionary_encode(),
             "scenario": pa.array(data["scenario"].astype(str), pa.string()).dictionary_encode(),
             "seed": pa.array(data["seed"], pa.int64()),
+            **labels,
         }
     )
     pq.write_table(table, out / "transitions.parquet.tmp", compression="zstd")
@@ -262,7 +302,10 @@ def write_dataset(
         "truncated": int(np.sum(data["truncated"])),
         "code_version": code_version(),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "files": {"transitions.parquet": list(SCALAR_COLUMNS), "arrays.npz": list(ARRAY_COLUMNS)},
+        "files": {
+            "transitions.parquet": [*SCALAR_COLUMNS, *labels],
+            "arrays.npz": list(ARRAY_COLUMNS),
+        },
         **(extra or {}),
     }
     (out / "manifest.json.tmp").write_text(json.dumps(manifest, indent=2) + "\n")
@@ -283,7 +326,8 @@ def merge_datasets(dirs: Sequence[str | Path], out_dir: str | Path) -> Path:
         _, part["episode_id"] = np.unique(part["episode_id"], return_inverse=True)
         part["episode_id"] = part["episode_id"].astype(np.int64) + offset
         offset = int(part["episode_id"].max()) + 1 if part["episode_id"].size else offset
-    data = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    keys = [key for key in parts[0] if all(key in p for p in parts)]  # labels if all have them
+    data = {key: np.concatenate([p[key] for p in parts]) for key in keys}
     behaviors: dict[str, Any] = {}
     for m in manifests:
         for label, info in m.get("behaviors", {}).items():
@@ -318,6 +362,8 @@ def load_dataset(dataset_dir: str | Path) -> dict[str, np.ndarray]:
             data[column] = np.asarray(chunked.cast("string").to_pylist(), dtype=object)
         else:
             data[column] = chunked.to_numpy()
+    if LABEL_COLUMN in table.column_names:
+        data[LABEL_COLUMN] = table.column(LABEL_COLUMN).to_numpy()
     with np.load(root / "arrays.npz") as arrays:
         for column in ARRAY_COLUMNS:
             data[column] = arrays[column]
