@@ -7,7 +7,8 @@ season played by the greedy policy to a fifth of its days) for ``tiny``,
 with CP-SAT on 2 workers (30 s; the ``large`` ones 120 s), checks the
 schedule with the independent validator, and prints a Markdown table. The
 greedy column is the objective of the greedy schedule alone (the CP-SAT hint).
-Saves ``benchmarks/solve_scaling.png`` (solve time against requests).
+Saves ``benchmarks/solve_scaling.png`` (solve time against requests) and writes the
+rows to ``out/bench/solve_scaling.csv``.
 
     .venv/bin/python benchmarks/solve_scaling.py [--only NAME ...] [--time-scale 0.1]
 
@@ -18,6 +19,7 @@ schedule with gap <= 5% within 120 s.
 from __future__ import annotations
 
 import argparse
+import csv
 import dataclasses
 import json
 import tempfile
@@ -131,6 +133,9 @@ def plot(rows: list[dict[str, object]], path: Path) -> None:
     plt.close(fig)
 
 
+CSV_PATH = Path("out/bench/solve_scaling.csv")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", choices=sorted(SCENARIOS), help="scenarios to run")
@@ -148,6 +153,13 @@ def main() -> None:
     plot(rows, args.plot)
     args.plot.with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n")
     print(f"plot: {args.plot} (rows: {args.plot.with_suffix('.json')})")
+    if rows:
+        CSV_PATH.parent.mkdir(parents=True, exist_ok=True)
+        with CSV_PATH.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        print(f"wrote {CSV_PATH}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ import pandas as pd
 import pytest
 
 from experiments.config import ConfigError, load_config
+from experiments.plots import learning_curves
+from experiments.report import write_report
 from experiments.runner import TIMING_COLUMNS, run_experiment
 from tests.cli_runner import isched
 
@@ -23,6 +25,8 @@ policies: [greedy_fit, urgency]
 bounds: [hindsight]
 seeds: {start: 500000, count: 3}
 """
+SMOKE_OUTPUTS = ("results.parquet", "report.md", "report.html", "plots/policies.png",
+                 "plots/policies.svg", "plots/profiles.png", "plots/improvement.png")  # fmt: skip
 
 
 @pytest.fixture(scope="session")
@@ -100,8 +104,7 @@ def test_smoke_config_runs_end_to_end_on_both_backends_with_the_same_numbers(
     local = isched("compare", config, "--out", tmp_path / "local")
     assert local.returncode == 0, local.stderr
     out = tmp_path / "local"
-    for name in ("results.parquet", "report.md", "report.html", "plots/policies.png",
-                 "plots/policies.svg", "plots/profiles.png", "plots/improvement.png"):  # fmt: skip
+    for name in SMOKE_OUTPUTS:
         assert (out / name).is_file(), name
     frame = pd.read_parquet(out / "results.parquet")
     assert len(frame) == 9 and not frame.duplicated(["scenario", "policy", "seed"]).any()
@@ -111,8 +114,13 @@ def test_smoke_config_runs_end_to_end_on_both_backends_with_the_same_numbers(
     report = (out / "report.md").read_text()
     assert "isched compare" in report and "probability of improvement" in report
 
-    ray_frame = run_experiment(load_config(config), tmp_path / "ray", backend="ray", workers=2)
+    ray_out = tmp_path / "ray"
+    ray_frame = run_experiment(load_config(config), ray_out, backend="ray", workers=2)
+    write_report(load_config(config), ray_frame, ray_out, "isched compare --backend ray")
+    for name in SMOKE_OUTPUTS:
+        assert (ray_out / name).is_file(), name
     pd.testing.assert_frame_equal(numbers(frame), numbers(ray_frame))
+    assert pd.read_parquet(ray_out / "results.parquet").shape == frame.shape
 
 
 def test_a_run_killed_with_sigkill_resumes_to_exactly_the_rows_of_a_whole_run(tmp_path) -> None:
@@ -181,3 +189,18 @@ def test_train_steps_build_learned_policies_inside_the_experiment_once(tmp_path)
     again = isched("compare", config, "--out", out)
     assert again.returncode == 0 and "(0 new)" in again.stdout
     assert "done before, kept" in again.stderr
+
+
+def test_learning_curves_draw_the_logs_of_every_kind_of_training(tmp_path) -> None:
+    """PPO logs a return, behaviour cloning a loss, IQL (the shipped model) critic losses."""
+    ppo, bc = tmp_path / "ppo", tmp_path / "bc"
+    for folder, text in (
+        (ppo, "step,seconds,eval_return\n100,1.0,-3.5\n200,2.0,1.5\n"),
+        (bc, "step,seconds,loss,accuracy\n50,0.5,2.1,0.3\n100,1.0,1.2,0.6\n"),
+    ):
+        folder.mkdir()
+        (folder / "train_log.csv").write_text(text)
+    shipped = Path(__file__).resolve().parents[1] / "models" / "default"
+    paths = learning_curves({"ppo": ppo, "bc": bc, "iql": shipped}, tmp_path / "plots")
+    assert sorted(p.suffix for p in paths) == [".png", ".svg"]
+    assert all(p.stat().st_size > 1000 for p in paths)
