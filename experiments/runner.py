@@ -79,9 +79,11 @@ def plan_tasks(config: ExperimentConfig, out_dir: Path) -> list[Task]:
                 if p.seed_count is not None and seed >= config.seed_start + p.seed_count:
                     continue
                 name = p.name
+                prefix, _, path = name.partition(":")
                 if p.model_step is not None:
-                    prefix = name.partition(":")[0]
                     name = f"{prefix}:{(out_dir / 'models' / p.model_step).resolve()}"
+                elif prefix in ("rl", "ppo") and path:  # a model path: the same in every worker
+                    name = f"{prefix}:{Path(path).resolve()}"
                 identity = {
                     "scenario": where,
                     "policy": p.name,

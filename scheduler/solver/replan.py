@@ -30,11 +30,13 @@ from scheduler.scenario import ScenarioConfig
 from scheduler.solver.greedy import fits
 from scheduler.solver.problem import Problem, Request
 from scheduler.solver.state import Placement, State, block
-from scheduler.table_schema import TableError
+from scheduler.table_schema import TableError, identifier
 
 COLUMNS = ("interview_id", "candidate_id", "stage", "interviewer_ids", "start", "end", "status")
 """Columns a previous schedule must have (posting_id, office, room_id, session_starts,
 sequence are optional)."""
+ID_COLUMNS = ("interview_id", "candidate_id", "posting_id", "room_id")
+"""Id columns checked against the tables' identifier rule (and each of ``interviewer_ids``)."""
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,23 @@ def _when(label: str, row: int, column: str, text: str) -> dt.datetime:
     return moment.astimezone(OFFICE_TZ)
 
 
+def _check_ids(label: str, row: int, cells: dict[str, str]) -> tuple[str, ...]:
+    """The row's interviewer ids; an id that is not an identifier raises ``TableError``."""
+    try:
+        for column in ID_COLUMNS:
+            if cells.get(column, ""):
+                identifier(cells[column])
+        column = "interviewer_ids"
+        people = tuple(v.strip() for v in cells[column].split(";") if v.strip())
+        for person in people:
+            identifier(person)
+    except ValueError as exc:
+        raise TableError(label, row, column, str(exc)) from None
+    return people
+
+
 def read_previous(path: Path) -> list[PreviousRow]:
-    """The rows of a previous ``schedule.csv``; bad cells raise ``TableError``."""
+    """The rows of a previous ``schedule.csv``; bad cells (ids too) raise ``TableError``."""
     label = Path(path).name
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -88,6 +105,7 @@ def read_previous(path: Path) -> list[PreviousRow]:
         for column in COLUMNS:
             if not c[column]:
                 raise TableError(label, row, column, "missing value")
+        people = _check_ids(label, row, c)
         if c["interview_id"] in seen:
             message = f"duplicate id {c['interview_id']!r} (first in row {seen[c['interview_id']]})"
             raise TableError(label, row, "interview_id", message)
@@ -115,9 +133,7 @@ def read_previous(path: Path) -> list[PreviousRow]:
                 candidate_id=c["candidate_id"],
                 posting_id=c.get("posting_id", ""),
                 stage=c["stage"],
-                interviewer_ids=tuple(
-                    v.strip() for v in c["interviewer_ids"].split(";") if v.strip()
-                ),
+                interviewer_ids=people,
                 start=start,
                 end=end,
                 office=c.get("office", "") or VIRTUAL,
