@@ -29,7 +29,7 @@ from envs.layout import GLOBAL_FEATURES, N_ACTIONS, N_VERBS, OBS_SIZE, SLOT_FEAT
 from envs.layout import Stage as S
 from scheduler.domain import AREAS, OFFICES, Candidate, CandidateTruth
 from scheduler.generator import Season
-from scheduler.rules import quality_prior, week_of_day
+from scheduler.rules import interviewer_cost, quality_prior, week_of_day
 
 AREA_INDEX = {a: k for k, a in enumerate(AREAS)}
 OFFICE_INDEX = {o: k for k, o in enumerate(OFFICES)}
@@ -350,7 +350,7 @@ class SeasonState:
         """Interviewer-hour cost of ``booking`` (charged at booking, refunded on cancellation)."""
         slots = len(booking.interviewers) * booking.session_length
         minutes = slots * self.config.hours.slot_minutes
-        amount = self.config.rewards.interviewer_hour_cost * minutes / 60
+        amount = interviewer_cost(self.config.rewards.interviewer_hour_cost, minutes)
         self.add_reward("interviewer_time", amount if refund else -amount)
 
     def add_reward(self, part: str, amount: float) -> None:

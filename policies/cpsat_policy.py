@@ -109,7 +109,12 @@ from envs.layout import END_DAY, N_VERBS, Stage, Verb
 from policies.base import register_policy
 from scheduler.domain import AREAS, OFFICES
 from scheduler.generator import AREA_POPULARITY
-from scheduler.rules import SECONDARY_AREA_FACTOR, delay_factor, expected_office_factor
+from scheduler.rules import (
+    delay_factor,
+    expected_office_factor,
+    interviewer_cost,
+    mixed_area_factor,
+)
 
 NEW, SCREENED, LOOPED = int(Stage.NEW), int(Stage.SCREENED), int(Stage.LOOPED)
 SCREEN, LOOP, REJECT, OFFER_0 = Verb.SCREEN, Verb.LOOP, Verb.REJECT, Verb.OFFER_0
@@ -208,7 +213,7 @@ class CpSatPolicy:
         self.area_secondary_share = sec
         rw = cfg.rewards
         fmt, hours = cfg.interview, cfg.hours
-        self.hour_cost = rw.interviewer_hour_cost * hours.slot_minutes / 60.0
+        self.hour_cost = interviewer_cost(rw.interviewer_hour_cost, hours.slot_minutes)
         self.base_screen_cost = self.hour_cost * fmt.screen_slots
         self.base_loop_cost = self.hour_cost * fmt.loop_sessions * fmt.session_slots
 
@@ -739,7 +744,7 @@ class _DayModel:
             if omega <= 0 or n_max <= 0:
                 continue
             fit = (prim + sec * rw.secondary_fit) / (prim + sec)
-            area_acc = (prim + sec * SECONDARY_AREA_FACTOR) / (prim + sec)
+            area_acc = mixed_area_factor(prim, sec)
             acc = cfg.accept_base * area_acc * office_factor * decay * omega
             team = pol.team_of_posting[p]
             ns = model.new_int_var(0, n_max, f"fs{p}")

@@ -79,6 +79,7 @@ from envs.state import SeasonState
 from policies.base import register_policy
 from scheduler.domain import INTERNSHIP_WEEKS
 from scheduler.generator import Season
+from scheduler.rules import interviewer_cost
 
 SCALE = 1_000_000
 """Objective coefficients are integers in units of 1/SCALE of reward."""
@@ -128,7 +129,7 @@ def hire_options(env: SeasonState) -> dict[tuple[int, int, int], float]:
     season = env.season
     cfg = env.config
     rw, fmt = cfg.rewards, cfg.interview
-    hour_cost = rw.interviewer_hour_cost * cfg.hours.slot_minutes / 60.0
+    hour_cost = interviewer_cost(rw.interviewer_hour_cost, cfg.hours.slot_minutes)
     n_days = env.n_days
     options: dict[tuple[int, int, int], float] = {}
     for c, cand in enumerate(env.candidates):

@@ -113,7 +113,7 @@ from policies.gaussian_bounds import chord_upper, chord_weights, expect_max_line
 from policies.hindsight import _season_capacity, earliest_offer_day
 from policies.information_lp import LpResult, Prices, solve_lp
 from scheduler.generator import Season
-from scheduler.rules import quality_prior
+from scheduler.rules import interviewer_cost, quality_prior
 
 
 @dataclass(frozen=True)
@@ -225,7 +225,7 @@ def candidate_types(state: SeasonState, opts: InformationOptions) -> list[Candid
     """The types of every candidate whose form arrives (module docstring, 1-6)."""
     season, cfg = state.season, state.config
     rw, fmt = cfg.rewards, cfg.interview
-    hour_cost = rw.interviewer_hour_cost * cfg.hours.slot_minutes / 60.0
+    hour_cost = interviewer_cost(rw.interviewer_hour_cost, cfg.hours.slot_minutes)
     sds = signal_sds(season, opts.quality)
     sessions = fmt.loop_sessions
     out: list[CandidateType] = []

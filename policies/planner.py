@@ -60,7 +60,7 @@ from policies.bid_prices import (
 )
 from scheduler.domain import Candidate
 from scheduler.generator import generate_season
-from scheduler.rules import quality_prior
+from scheduler.rules import interviewer_cost, quality_prior
 
 NEW, SCREENED, LOOPED = int(Stage.NEW), int(Stage.SCREENED), int(Stage.LOOPED)
 ACTIVE = (NEW, SCREENED, LOOPED)
@@ -148,7 +148,7 @@ class BidPricePlanner:
                     self.futures.append(_Future(cand, areas, d))
         rw = known.config.rewards
         fmt, hours = known.config.interview, known.config.hours
-        hour = rw.interviewer_hour_cost * hours.slot_minutes / 60.0
+        hour = interviewer_cost(rw.interviewer_hour_cost, hours.slot_minutes)
         self.costs = Costs(
             screen=hour * fmt.screen_slots,
             loop=hour * fmt.loop_sessions * fmt.session_slots,

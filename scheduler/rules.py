@@ -62,6 +62,19 @@ def acceptance_probability(
     return prob * delay_factor(days_since_form)
 
 
+def interviewer_cost(hour_cost: float, minutes: float) -> float:
+    """What ``minutes`` of interviewer time cost at ``hour_cost`` per interviewer-hour."""
+    return hour_cost * minutes / 60
+
+
+def mixed_area_factor(primary_share: float, secondary_share: float) -> float:
+    """Mean area factor of acceptance over candidates who have the posting's area as their
+    primary (``primary_share``) or secondary (``secondary_share``) area."""
+    return (primary_share + secondary_share * SECONDARY_AREA_FACTOR) / (
+        primary_share + secondary_share
+    )
+
+
 def expected_office_factor() -> float:
     """Mean office factor over candidates whose preference is not yet known."""
     other = OFFICE_PREFERENCE_P / 2

@@ -26,7 +26,12 @@ from scheduler.rules import iso_week, week_of_day
 from scheduler.validator import Violation, check_schedule
 from tests.cli_runner import isched
 
+ROOT = Path(__file__).resolve().parents[1]
+
 POLICIES = ("random", "fifo", "urgency", "greedy", "greedy_fit", "cpsat")
+"""The heuristics and the planner."""
+OFFER_POLICIES = (*POLICIES, "cpsat_rolling", f"rl:{ROOT / 'models' / 'default'}")
+"""Every policy whose offers are checked: the heuristics, both planners, the shipped model."""
 
 
 def play(scenario: str | Path, policy: str, seed: int, out: Path) -> Path:
@@ -92,7 +97,7 @@ def test_a_season_starting_on_a_wednesday_replays_clean(
         assert check(where) == []
 
 
-@pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.parametrize("policy", OFFER_POLICIES)
 def test_every_offer_goes_to_the_team_that_ran_the_loop(policy: str, tmp_path: Path) -> None:
     offers = 0
     for seed in (0, 1, 2):
