@@ -14,7 +14,7 @@ fresh SQLite file, then
 
 Bars (issue 13): every status answer under 200 ms; default upload -> calendar
 under 40 s with cpsat on 2 cores. Prints a Markdown table and writes
-``out/bench/web_load.json``.
+``out/bench/web_load.json``; exits 1 when either bar is missed.
 """
 
 from __future__ import annotations
@@ -158,7 +158,8 @@ async def load(port: int, job_id: str, rounds: int, seconds: float) -> dict[str,
     }
 
 
-def main() -> None:
+def main() -> int:
+    """Run the benchmark; 0 when both bars are met, else 1."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20, help="bursts of 50, at most")
     parser.add_argument(
@@ -212,7 +213,11 @@ def main() -> None:
         f"| default upload -> calendar on screen (cpsat, {result['calendar_measured_in']}) | "
         f"{calendar:.1f} s | < 40 s | {'yes' if calendar < 40 else 'no'} |"
     )
+    missed = [name for name, met in (("status", ok_load), ("calendar", calendar < 40)) if not met]
+    if missed:
+        print(f"bars missed: {', '.join(missed)}", file=sys.stderr)
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+import subprocess
+import sys
 import time
 import zipfile
 from collections.abc import Iterator
@@ -20,12 +22,16 @@ from cli_runner import isched
 from fastapi.testclient import TestClient
 from web_helpers import table_files, wait_for, worker_running
 
-from isched.web import runner
+from isched.web import runner, snapshots
 from isched.web.app import create_app
+from isched.web.jobs import create_job, delete_job
 from isched.web.settings import make_settings
+from isched.web.store import JobStore
+from isched.web.uploads import Part
 from scheduler.workbook import write_workbook
 
 TOKEN = "test-token-123"
+MODEL = Path(__file__).resolve().parents[1] / "models" / "default"
 
 
 @pytest.fixture(scope="module")
@@ -227,6 +233,58 @@ def test_a_bad_table_gives_422_naming_file_row_and_column_and_stores_nothing(
     assert "candidates.csv row 3, column available_from" in body["detail"]
 
 
+def with_cells(tiny: Path, tmp_path: Path, cells: list[tuple[str, int, str, str]]) -> Path:
+    """A copy of the snapshot with each (table, row, column, value) cell changed."""
+    table, row, column, value = cells[0]
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    bad = with_cell(tiny, tmp_path, table, row, column, value)
+    for table, row, column, value in cells[1:]:
+        frame = pd.read_csv(bad / f"{table}.csv", dtype=str, keep_default_na=False)
+        frame.loc[row - 2, column] = value
+        frame.to_csv(bad / f"{table}.csv", index=False)
+    return bad
+
+
+THREE_BAD = [
+    ("candidates", 3, "available_from", "next week"),
+    ("interviewers", 5, "max_per_day", "many"),
+    ("rooms", 2, "accessible", "maybe"),
+]
+"""Three tables, each with a bad cell."""
+
+
+def where(cells: list[tuple[str, int, str, str]]) -> list[tuple[str, int, str]]:
+    return [(f"{table}.csv", row, column) for table, row, column, _ in cells]
+
+
+def test_every_bad_table_is_named_and_the_first_keeps_the_old_shape(
+    client: TestClient, home: Path, tiny: Path, tmp_path: Path
+) -> None:
+    body = refused(client, home, table_files(with_cells(tiny, tmp_path / "a", THREE_BAD)))
+    assert (body["file"], body["row"], body["column"]) == where(THREE_BAD)[0]
+    assert body["detail"].startswith("candidates.csv row 3, column available_from: bad date")
+    assert [(e["file"], e["row"], e["column"]) for e in body["errors"]] == where(THREE_BAD)
+    # a check across tables (an unknown person) still runs past a bad rooms.csv
+    cross = [("rooms", 2, "accessible", "maybe"), ("busy", 4, "person_id", "NOBODY")]
+    body = refused(client, home, table_files(with_cells(tiny, tmp_path / "b", cross)))
+    assert [(e["file"], e["row"], e["column"]) for e in body["errors"]] == where(cross)
+    assert "unknown person_id 'NOBODY'" in body["errors"][1]["detail"]
+
+
+def test_the_form_shows_every_bad_tables_file_row_and_column(
+    client: TestClient, home: Path, tiny: Path, tmp_path: Path
+) -> None:
+    before = stored(home)
+    files = table_files(with_cells(tiny, tmp_path, THREE_BAD))
+    page = client.post("/jobs", files=files, headers={"Accept": "text/html"})
+    assert page.status_code == 422 and 'id="upload-error"' in page.text
+    assert stored(home) == before
+    for file, row, column in where(THREE_BAD):
+        cells = (f'<td class="file">{file}</td><td class="rowno">{row}</td>'
+                 f'<td class="column">{column}</td>')  # fmt: skip
+        assert cells in page.text, file
+
+
 @pytest.mark.parametrize(
     "table, column, value",
     [("candidates", "candidate_id", '=HYPERLINK("http://example.com","x")'),
@@ -331,6 +389,111 @@ def test_replan_refuses_unknown_or_bad_confirmed_ids(
         response = client.post(f"/jobs/{done_job['id']}/replan", data={"confirmed": bad})
         assert response.status_code == 422, response.text
     assert stored(home) == before
+
+
+BAD_PLAN_IDS = [
+    ("interview_id", "=HYPERLINK(1)"),
+    ("candidate_id", "../x"),
+    ("interviewer_ids", "a/b"),
+    ("posting_id", "+cmd"),
+    ("room_id", "@SUM(A1)"),
+]
+"""A cell of a previous schedule.csv that could become a formula or a path."""
+
+
+def plan_with(client: TestClient, done_job: dict, column: str, value: str) -> bytes:
+    """The done job's schedule.csv with ``column`` of its first row (row 2) set to ``value``;
+    an interviewer id is put among the row's own."""
+    text = client.get(f"/jobs/{done_job['id']}/schedule.csv").text
+    plan = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    if column == "interviewer_ids":
+        value = ";".join([*plan.loc[0, column].split(";"), value])
+    plan.loc[0, column] = value
+    return plan.to_csv(index=False).encode()
+
+
+@pytest.mark.parametrize("column, value", BAD_PLAN_IDS)
+def test_replan_refuses_a_schedule_with_a_bad_id_and_stores_nothing(
+    client: TestClient, done_job: dict, home: Path, column: str, value: str
+) -> None:
+    plan = plan_with(client, done_job, column, value)
+    before = stored(home)
+    response = client.post(f"/jobs/{done_job['id']}/replan",
+                           files=[("files", ("schedule.csv", plan, "text/csv"))])  # fmt: skip
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert (body["file"], body["row"], body["column"]) == ("schedule.csv", 2, column)
+    assert "bad id" in body["detail"]
+    assert stored(home) == before
+
+
+@pytest.mark.parametrize("column, value", BAD_PLAN_IDS[:3])
+def test_solve_previous_with_a_bad_id_exits_2_in_one_line_and_writes_nothing(
+    client: TestClient, done_job: dict, tiny: Path, tmp_path: Path, column: str, value: str
+) -> None:
+    previous = tmp_path / "schedule.csv"
+    previous.write_bytes(plan_with(client, done_job, column, value))
+    out = tmp_path / "out"
+    result = isched("solve", tiny, "--out", out, "--solver", "greedy", "--previous", previous)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stderr.startswith(f"error: schedule.csv row 2, column {column}: bad id")
+    assert not out.exists()
+
+
+def test_a_job_with_the_shipped_model_finishes_and_the_validator_agrees(
+    client: TestClient, tiny: Path, tmp_path: Path
+) -> None:
+    data = {"solver": f"rl:{MODEL}", "time_limit": "60"}
+    response = client.post("/jobs", files=table_files(tiny), data=data)
+    assert response.status_code == 202, response.text
+    job = wait_for(client, response.json()["id"], timeout=180)
+    assert job["status"] == "done", job
+    assert job["solver"] == f"rl:{MODEL}" and job["summary"]["scheduled"] > 0
+    (tmp_path / "schedule.csv").write_bytes(client.get(f"/jobs/{job['id']}/schedule.csv").content)
+    check = isched("check", tiny, tmp_path / "schedule.csv")
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_a_deleted_job_leaves_the_page_cache(client: TestClient, tiny: Path) -> None:
+    response = client.post("/jobs", files=table_files(tiny), data={"solver": "greedy"})
+    job = wait_for(client, response.json()["id"])
+    assert client.get(f"/jobs/{job['id']}", headers={"Accept": "text/html"}).status_code == 200
+    folder = client.app.state.settings.jobs_dir / job["id"]
+    assert str(folder) in snapshots.cached()
+    assert client.delete(f"/jobs/{job['id']}").json()["deleted"] is True
+    assert str(folder) not in snapshots.cached()
+
+
+@pytest.mark.parametrize("worker", ["still running", "exited"])
+def test_a_purged_running_job_keeps_no_files_that_its_worker_wrote(
+    tmp_path: Path, tiny: Path, monkeypatch: pytest.MonkeyPatch, worker: str
+) -> None:
+    """``DELETE ?purge=true`` removes the folder before the runner stops the worker; a worker
+    in its writing phase recreates it. Driven tick by tick, with a stand-in worker process."""
+    monkeypatch.setenv("ISCHED_TOKEN", TOKEN)
+    settings, _ = make_settings(str(tmp_path / "purge.db"))
+    store = JobStore(settings.db_url)
+    parts = [Part(path.name, path.read_bytes()) for path in sorted(tiny.iterdir())]
+    queued = create_job(settings, store, parts, "greedy", 10.0)
+    jobs = runner.Runner(store, settings)
+    job = store.claim(jobs.owner, settings.lease_seconds)
+    assert job is not None and job.id == queued.id
+    sleeper = "import time; time.sleep(60)" if worker == "still running" else "pass"
+    process = subprocess.Popen([sys.executable, "-c", sleeper], start_new_session=True)
+    jobs.running[job.id] = runner.Running(job, process, time.time() + 600)
+    if worker == "exited":
+        process.wait(timeout=30)
+    assert delete_job(settings, store, job, purge=True)["deleted"] is True
+    folder = settings.jobs_dir / job.id
+    assert not folder.exists()
+    (folder / "out").mkdir(parents=True)  # what the worker wrote after the deletion
+    (folder / "out" / "schedule.csv").write_text("interview_id,candidate_id\nIV1,C00003\n")
+    jobs.tick()
+    assert process.poll() is not None and not jobs.running
+    assert not folder.exists()
+    assert store.get(job.id) is None
+    store.engine.dispose()
 
 
 def test_delete_cancels_a_queued_job_then_deletes_it_with_its_files(

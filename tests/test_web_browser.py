@@ -1,13 +1,16 @@
 """The coordinator's pages in a real Chromium (Playwright), against a real ``isched serve``.
 
-Chromium comes from Debian (``make browser``). Without it the test is skipped,
-except under CI (``CI=true``), where a missing browser fails the run.
+Chromium comes from Debian (``make browser``). Without it, or without the
+``playwright`` package, the tests are skipped, except under CI (``CI=true``),
+where either missing fails the run.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,20 +20,31 @@ import pytest
 from cli_runner import isched
 from web_helpers import free_port, kill, start_server
 
-playwright = pytest.importorskip("playwright.sync_api")
+try:
+    import playwright.sync_api as playwright
+except ImportError:
+    playwright = None
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 TOKEN = "browser-token"
+HERE = Path(__file__).resolve()
+
+
+def missing(message: str) -> None:
+    """Fail under CI (``CI=true``), skip elsewhere."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def chromium_path() -> str:
+    if playwright is None:
+        missing("the playwright package is not installed: pip install -e '.[dev]'")
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found is None:
-        message = "no Chromium on PATH: run `make browser`"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("no Chromium on PATH: run `make browser`")
+        raise AssertionError("unreachable")
     return found
 
 
@@ -59,6 +73,7 @@ def chromium() -> str:
 @pytest.fixture(scope="module")
 def page(chromium: str, base_url: str) -> Iterator[Page]:
     executable = chromium
+    assert playwright is not None
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable, headless=True)
         context = browser.new_context(
@@ -120,3 +135,20 @@ def test_the_form_shows_a_bad_tables_file_row_and_column(
     assert tab.inner_text("#upload-error td.rowno") == "2"
     assert tab.inner_text("#upload-error td.column") == "accessible"
     assert "nothing was stored" in tab.inner_text("#upload-error")
+
+
+@pytest.mark.parametrize("ci, outcome", [("true", "1 error"), ("", "1 skipped")])
+def test_without_playwright_the_browser_test_fails_under_ci_and_skips_elsewhere(
+    tmp_path: Path, ci: str, outcome: str
+) -> None:
+    """This module run in a fresh pytest where ``import playwright`` fails."""
+    blocked = tmp_path / "blocked" / "playwright"
+    blocked.mkdir(parents=True)
+    (blocked / "__init__.py").write_text("raise ImportError('playwright blocked by the test')\n")
+    path = os.pathsep.join([str(blocked.parent), str(HERE.parent)])
+    env = {**os.environ, "CI": ci, "PYTHONPATH": path}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(HERE),
+               "-k", "the_form_shows", "-o", "addopts="]  # fmt: skip
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert outcome in result.stdout, result.stdout[-2000:]
+    assert (result.returncode != 0) == (ci == "true"), result.stdout[-2000:]

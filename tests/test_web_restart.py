@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pandas as pd
 import pytest
 from cli_runner import isched
 from web_helpers import (
@@ -92,11 +93,15 @@ def test_a_killed_server_loses_no_job_and_the_running_one_comes_back(
         kill(process)
 
 
-def test_two_servers_on_one_database_never_run_a_job_twice(
+def test_two_servers_on_one_database_never_run_a_job_twice_and_log_no_candidate_data(
     tmp_path: Path, snapshots: dict[str, Path]
 ) -> None:
     db = tmp_path / "shared.db"
-    with server(db, TOKEN, workers=2) as first, server(db, TOKEN, workers=2) as second:
+    outputs = [tmp_path / "first.log", tmp_path / "second.log"]
+    with (
+        server(db, TOKEN, workers=2, output=outputs[0]) as first,
+        server(db, TOKEN, workers=2, output=outputs[1]) as second,
+    ):
         ids = []
         for k in range(6):
             api = first if k % 2 else second
@@ -109,3 +114,9 @@ def test_two_servers_on_one_database_never_run_a_job_twice(
     assert all(job["attempts"] == 1 for job in finished)  # each claimed exactly once
     logs = [(tmp_path / "shared.db.files" / "jobs" / i / "worker.log") for i in ids]
     assert all(log.exists() for log in logs)
+    # candidate data is personal data: none in what the servers and their workers print
+    printed = "\n".join(path.read_text(errors="replace") for path in [*outputs, *logs])
+    assert printed.count("Uvicorn running on") == 2  # both servers' output was captured
+    candidates = pd.read_csv(snapshots["tiny"] / "candidates.csv", dtype=str)
+    leaked = [c for c in candidates["candidate_id"] if c in printed]
+    assert not leaked, leaked

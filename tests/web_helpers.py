@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -58,26 +58,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(db: Path, port: int, token: str, workers: int = 2) -> subprocess.Popen[bytes]:
-    """``isched serve`` as a real process on 127.0.0.1:PORT; returns once /health answers."""
+def _popen(
+    db: Path, port: int, workers: int, env: dict[str, str], sink: IO[bytes] | None
+) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "isched.cli", "serve", "--db", str(db), "--port", str(port),
+               "--workers", str(workers)]  # fmt: skip
+    out = sink if sink is not None else subprocess.DEVNULL
+    err = subprocess.STDOUT if sink is not None else subprocess.DEVNULL
+    return subprocess.Popen(command, env=env, stdout=out, stderr=err)
+
+
+def start_server(
+    db: Path, port: int, token: str, workers: int = 2, output: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """``isched serve`` as a real process on 127.0.0.1:PORT; returns once /health answers.
+
+    ``output``: a file that receives the server's stdout and stderr (default: discarded).
+    """
     env = {**os.environ, "ISCHED_TOKEN": token}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "isched.cli",
-            "serve",
-            "--db",
-            str(db),
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],  # fmt: skip
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with contextlib.ExitStack() as files:  # the server keeps its own copy of the file
+        sink = files.enter_context(open(output, "ab")) if output is not None else None
+        process = _popen(db, port, workers, env, sink)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -100,10 +101,12 @@ def kill(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def server(db: Path, token: str, workers: int = 2) -> Iterator[httpx.Client]:
+def server(
+    db: Path, token: str, workers: int = 2, output: Path | None = None
+) -> Iterator[httpx.Client]:
     """A running ``isched serve`` and a client holding its token; stopped afterwards."""
     port = free_port()
-    process = start_server(db, port, token, workers)
+    process = start_server(db, port, token, workers, output)
     headers = {"Authorization": f"Bearer {token}"}
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers) as client:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from isched.web import jobfiles
+from isched.web import jobfiles, snapshots
 from isched.web.settings import Settings
 from isched.web.store import FINISHED, Job, JobStore
 from isched.web.uploads import Part, UploadError, check_tables, copy_tables, stage, workbook_label
@@ -163,6 +163,7 @@ def delete_job(settings: Settings, store: JobStore, job: Job, purge: bool) -> di
         current = store.get(job.id)
         return {"id": job.id, "status": current.status if current else "deleted", "deleted": False}
     shutil.rmtree(settings.jobs_dir / job.id, ignore_errors=True)
+    snapshots.forget(settings.jobs_dir / job.id)  # after: a page being drawn may have added it
     return {"id": job.id, "status": "deleted", "deleted": True}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from isched.web import jobfiles, views
+from isched.web import jobfiles, snapshots, views
 from isched.web.jobs import job_json, outputs
 from isched.web.settings import Settings
 from isched.web.store import Job
@@ -49,15 +48,6 @@ def upload_error(request: Request, error: UploadError, parent: Job | None) -> HT
     return job_page(request, parent, error, error.status)
 
 
-@lru_cache(maxsize=32)
-def _snapshot(tables_dir: str) -> Any:
-    """The snapshot and scenario a job ran on (a job's tables never change)."""
-    from scheduler.tables import read_snapshot
-
-    snapshot, config, _ = read_snapshot(tables_dir)
-    return snapshot, config
-
-
 def job_page(
     request: Request, job: Job, error: UploadError | None = None, status: int = 200
 ) -> HTMLResponse:
@@ -66,7 +56,7 @@ def job_page(
     context: dict[str, Any] = {"job": job_json(settings, job), "error": error, "reasons": REASONS}
     context["refresh"] = job.status in ("queued", "running")
     if job.status == "done" and (folder / jobfiles.OUT / "schedule.csv").exists():
-        snapshot, config = _snapshot(str(folder / jobfiles.TABLES))
+        snapshot, config = snapshots.load(folder)
         report = jobfiles.read_json(folder / jobfiles.OUT / "report.json") or {}
         events = views.read_events(folder / jobfiles.OUT / "schedule.csv")
         horizon = report.get("horizon") or {}

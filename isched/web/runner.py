@@ -5,12 +5,15 @@ worker's reason), kills the workers of jobs cancelled meanwhile or past their
 time limit, renews the leases of its running jobs, recovers jobs whose server
 died, and claims queued jobs while fewer than ``workers`` run. Claims are
 atomic in the store, so two servers on one database never run a job twice.
+A job deleted while its worker ran has its folder removed once more after the
+worker is gone: a worker writing its results may have recreated it.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,7 +21,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from isched.web import jobfiles
+from isched.web import jobfiles, snapshots
 from isched.web.settings import Settings
 from isched.web.store import Job, JobStore, owner_name
 from isched.web.worker import SERVER_PID
@@ -67,7 +70,9 @@ class Runner:
             self._thread.join(timeout=10)
         for job_id, run in list(self.running.items()):
             _kill(run.process)
-            self.store.requeue(job_id, self.owner, "re-queued: the server was stopped")
+            note = "re-queued: the server was stopped"
+            if not self.store.requeue(job_id, self.owner, note) and self.store.get(job_id) is None:
+                self._remove_files(job_id)  # deleted while it ran
         self.running.clear()
 
     def _loop(self) -> None:
@@ -89,6 +94,8 @@ class Runner:
             if status != "running" or owner != self.owner:
                 _kill(run.process)  # cancelled or deleted meanwhile
                 self.running.pop(job_id)
+                if job_id not in states:
+                    self._remove_files(job_id)
             elif now > run.deadline:
                 _kill(run.process)
                 self.running.pop(job_id)
@@ -148,7 +155,15 @@ class Runner:
                 except OSError:
                     reason = f"the worker process stopped (exit code {code})"
                 self.store.finish(job_id, self.owner, "failed", reason or "failed")
+            if self.store.get(job_id) is None:
+                self._remove_files(job_id)  # deleted while it ran: keep none of its outputs
             log.info("job %s finished (exit code %s)", job_id, code)
+
+    def _remove_files(self, job_id: str) -> None:
+        """Remove the folder of a deleted job (its worker is gone, so nothing recreates it)."""
+        shutil.rmtree(self.settings.jobs_dir / job_id, ignore_errors=True)
+        snapshots.forget(self.settings.jobs_dir / job_id)
+        log.info("job %s was deleted: its files are removed", job_id)
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:

@@ -4,7 +4,8 @@ An upload's file name only says which table a part is: it is reduced to its
 last component and matched against the known table names (``postings.csv``,
 ``busy.parquet``, ``scenario.yaml``, ...); it never becomes a path. The staged
 folder is read by ``scheduler.tables.read_snapshot``, the one reader of the
-tables, so a bad table is reported with its file, row and column.
+tables, so a bad table is reported with its file, row and column; every bad
+table is reported (``table_errors``), the first one as ``isched solve`` names it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,11 @@ KNOWN = [*TABLE_FILES, SCENARIO]
 
 
 class UploadError(Exception):
-    """A refused upload: HTTP ``status`` and, for a bad table, its file, row and column."""
+    """A refused upload: HTTP ``status`` and, for a bad table, its file, row and column.
+
+    ``errors`` holds one ``TableError`` per bad table (the first is the one named
+    by ``file``, ``row`` and ``column``); empty for a refusal that is not a bad table.
+    """
 
     def __init__(
         self,
@@ -36,17 +41,28 @@ class UploadError(Exception):
         file: str | None = None,
         row: int | None = None,
         column: str | None = None,
+        errors: list[TableError] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.file, self.row, self.column = file, row, column
+        self.errors = list(errors or [])
 
     @classmethod
     def from_table(cls, error: TableError) -> UploadError:
-        return cls(str(error), 422, error.file, error.row, error.column)
+        return cls.from_tables([error])
+
+    @classmethod
+    def from_tables(cls, errors: list[TableError]) -> UploadError:
+        """The refusal of an upload with these bad tables (the first named in full)."""
+        first = errors[0]
+        return cls(str(first), 422, first.file, first.row, first.column, errors)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"detail": str(self), "file": self.file, "row": self.row, "column": self.column}
+        where = [{"detail": str(e), "file": e.file, "row": e.row, "column": e.column}
+                 for e in self.errors]  # fmt: skip
+        return {"detail": str(self), "file": self.file, "row": self.row, "column": self.column,
+                "errors": where}  # fmt: skip
 
 
 @dataclass
@@ -133,14 +149,81 @@ def stage(parts: list[Part], dest: Path, *, previous_ok: bool = False) -> bytes 
     return previous
 
 
-def check_tables(dest: Path, label: str | None = None) -> None:
-    """Read the staged snapshot as ``isched solve`` would (``UploadError`` on a bad table)."""
-    from scheduler.tables import read_snapshot
+LEAF_TABLES = ("rooms", "start_windows", "busy")
+"""Tables no other table refers to: a bad one can be set aside to check the rest."""
+
+
+def _file_order(error: TableError) -> int:
+    order = [*TABLES, "scenario"]
+    base = error.file.rsplit(".", 1)[0]
+    return order.index(base) if base in order else len(order)
+
+
+def _set_aside(scratch: Path, bad: set[str]) -> None:
+    """Replace the bad leaf tables (and a bad scenario.yaml) in ``scratch`` by harmless ones."""
+    for name in bad:
+        base = name.rsplit(".", 1)[0]
+        if name == SCENARIO:
+            (scratch / SCENARIO).unlink(missing_ok=True)
+        elif base in LEAF_TABLES:
+            for fmt in ("csv", "parquet"):
+                (scratch / f"{base}.{fmt}").unlink(missing_ok=True)
+            table = TABLES[base]
+            if base != "start_windows":  # an absent start_windows is derived from postings
+                header = [c.name for c in table.columns if c.required]
+                (scratch / f"{base}.csv").write_text(",".join(header) + "\n", encoding="utf-8")
+
+
+def table_errors(dest: Path) -> list[TableError]:
+    """One error per bad table of the snapshot in ``dest`` (its first bad cell); [] if none.
+
+    The first is the error ``read_snapshot`` raises (what ``isched solve`` says). Then
+    each table is read on its own, and the checks across tables (unknown posting or
+    person ids, ...) run again with the bad rooms, start_windows and busy set aside.
+    """
+    from scheduler.tables import _read_table, read_snapshot
 
     try:
         read_snapshot(dest)
+        return []
     except TableError as error:
-        raise UploadError.from_table(relabel(error, label) if label else error) from None
+        found = {error.file: error}
+    for name, table in TABLES.items():
+        try:
+            if _read_table(dest, table) is None and name != "start_windows":
+                missing = TableError(f"{name}.csv", None, None, "missing file")
+                found.setdefault(missing.file, missing)
+        except TableError as error:
+            found.setdefault(error.file, error)
+    with tempfile.TemporaryDirectory(prefix="isched-check-") as tmp:
+        scratch = Path(tmp)
+        copy_tables(dest, scratch)
+        while True:
+            _set_aside(scratch, set(found))
+            try:
+                read_snapshot(scratch)
+                break
+            except TableError as error:
+                if error.file in found:
+                    break  # a bad table others refer to: the rest cannot be checked across
+                found[error.file] = error
+    first, *rest = found.values()
+    return [first, *sorted(rest, key=_file_order)]
+
+
+def _shown_error(error: TableError) -> TableError:
+    """``error`` without the server's folder (a missing file names the staging path)."""
+    if error.message.startswith("missing file"):
+        return TableError(error.file, error.row, error.column, "missing file")
+    return error
+
+
+def check_tables(dest: Path, label: str | None = None) -> None:
+    """Read the staged snapshot as ``isched solve`` would (``UploadError`` naming every
+    bad table)."""
+    errors = [_shown_error(e) for e in table_errors(dest)]
+    if errors:
+        raise UploadError.from_tables([relabel(e, label) if label else e for e in errors])
 
 
 def workbook_label(parts: list[Part]) -> str | None:
