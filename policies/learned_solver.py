@@ -32,8 +32,8 @@ from envs.layout import (
 )
 from policies import make_policy
 from scheduler.rules import quality_prior
-from scheduler.solver.engine import Job, Outcome, _score
-from scheduler.solver.greedy import _loop, _screen, request_order
+from scheduler.solver.engine import Job, Outcome, schedule_score
+from scheduler.solver.greedy import earliest_placement, request_order
 from scheduler.solver.problem import Problem, Request
 from scheduler.solver.registry import register_solver
 from scheduler.solver.state import Placement, State
@@ -41,7 +41,7 @@ from scheduler.solver.state import Placement, State
 
 def _place(problem: Problem, state: State, req: Request) -> Placement | None:
     days = range(len(problem.horizon.days))
-    return (_loop if req.stage == "loop" else _screen)(problem, state, req, days)
+    return earliest_placement(problem, state, req, days)
 
 
 def _slot_row(problem: Problem, req: Request, placement: Placement | None) -> np.ndarray:
@@ -120,4 +120,4 @@ def solve_learned(job: Job) -> Outcome:
         if chosen in (Verb.SCREEN, Verb.LOOP) and placement is not None and r is not None:
             state.book(problem.requests[r], placement)
             placed.append(placement)
-    return Outcome(placed, "FEASIBLE", _score(job, placed), source="rl")
+    return Outcome(placed, "FEASIBLE", schedule_score(job, placed), source="rl")

@@ -145,7 +145,7 @@ def _build(job: Job, state: State, options: Options) -> Built:
     return build_model(job.problem, state, options, weights, share, job.previous, value)
 
 
-def _score(job: Job, placed: Sequence[Placement]) -> int:
+def schedule_score(job: Job, placed: Sequence[Placement]) -> int:
     """Objective value of the whole schedule: the fixed rows plus ``placed``."""
     everything = [*job.booked, *placed]
     return score(job.problem, job.options.weights, everything, job.previous, job.fair_share)
@@ -247,7 +247,7 @@ def _solve_part(
 def solve_greedy(job: Job) -> Outcome:
     """The greedy schedule, with the LP bound of the model when it is small enough."""
     placed = greedy(job.problem, job.state.copy(), job.todo, None, job.previous)
-    outcome = Outcome(placed, "FEASIBLE", _score(job, placed), source="greedy")
+    outcome = Outcome(placed, "FEASIBLE", schedule_score(job, placed), source="greedy")
     if not job.options.lp_bound:
         return outcome
     options = _options(job, job.state, job.todo, _all_days(job), placed)
@@ -263,7 +263,8 @@ def solve_greedy(job: Job) -> Outcome:
 def solve_cpsat(job: Job) -> Outcome:
     """CP-SAT on one model, or decomposed when the model is too big."""
     if not job.problem.horizon.days:
-        return Outcome([], "OPTIMAL", _score(job, []), cpsat_bound=float(_score(job, [])))
+        nothing = schedule_score(job, [])
+        return Outcome([], "OPTIMAL", nothing, cpsat_bound=float(nothing))
     size = _options(job, job.state, job.todo, _all_days(job)).n_vars()
     if size > job.options.max_variables:
         return _decomposed(job, size)
@@ -274,7 +275,7 @@ def solve_cpsat(job: Job) -> Outcome:
     return Outcome(
         placements=part.chosen,
         status=_final_status(part.result, part.lp) if found else "FEASIBLE",
-        objective=_score(job, part.chosen),
+        objective=schedule_score(job, part.chosen),
         cpsat_bound=part.result.bound,
         lp_bound=part.lp,
         lp_model=part.lp_model,
@@ -345,7 +346,7 @@ def _decomposed(job: Job, size: int) -> Outcome:
             placed.extend(greedy(problem, state, todo, days, job.previous))
             done = {p.request for p in placed}
             todo = [r for r in todo if r not in done]
-    total = _score(job, placed)
+    total = schedule_score(job, placed)
     return Outcome(
         placements=placed,
         status="OPTIMAL" if lp is not None and total >= lp - 1e-6 else "FEASIBLE",

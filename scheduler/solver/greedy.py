@@ -59,6 +59,13 @@ def fits(problem: Problem, state: State, placement: Placement) -> bool:
     return True
 
 
+def earliest_placement(
+    problem: Problem, state: State, req: Request, days: Iterable[int]
+) -> Placement | None:
+    """The greedy rule's placement of ``req`` on the first of ``days`` it fits (None: none)."""
+    return (_loop if req.stage == "loop" else _screen)(problem, state, req, days)
+
+
 def _screen(problem: Problem, state: State, req: Request, days: Iterable[int]) -> Placement | None:
     for day in days:
         if day < req.earliest_day or not req.allowed[day]:
@@ -143,7 +150,7 @@ def greedy(
         if r in done:
             continue
         req = problem.requests[r]
-        found = (_loop if req.stage == "loop" else _screen)(problem, state, req, days)
+        found = earliest_placement(problem, state, req, days)
         if found is not None:
             state.book(req, found)
             placed.append(found)
