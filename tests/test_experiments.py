@@ -204,3 +204,17 @@ def test_learning_curves_draw_the_logs_of_every_kind_of_training(tmp_path) -> No
     paths = learning_curves({"ppo": ppo, "bc": bc, "iql": shipped}, tmp_path / "plots")
     assert sorted(p.suffix for p in paths) == [".png", ".svg"]
     assert all(p.stat().st_size > 1000 for p in paths)
+
+
+def test_gantt_of_a_solve_result(tmp_path) -> None:
+    snapshot, plan = tmp_path / "snap", tmp_path / "plan"
+    assert (
+        isched("generate", "--scenario", "tiny", "--seed", "0", "--out", snapshot).returncode == 0
+    )
+    solved = isched("solve", snapshot, "--out", plan, "--time-limit", "5", "--workers", "1")
+    assert solved.returncode == 0, solved.stderr
+    result = isched("plot", snapshot, plan / "schedule.csv", "--out", tmp_path / "plots")
+    assert result.returncode == 0, result.stderr
+    for name in ("gantt_interviewers", "gantt_offices"):
+        for fmt in ("png", "svg"):
+            assert (tmp_path / "plots" / f"{name}.{fmt}").stat().st_size > 1000
