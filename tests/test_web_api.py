@@ -6,6 +6,7 @@ A real SQLite file, real worker processes and the real solver; snapshots of the
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import sqlite3
@@ -378,7 +379,9 @@ def test_replan_keeps_confirmed_rows_and_says_what_moved(
         assert change["reason"] and change["change"] in ("moved", "added", "removed")
     if ill not in keep["interviewer_ids"].split(";"):
         assert all(ill not in r.split(";") for r in new["interviewer_ids"])
-        assert any(c["interview_id"] == other["interview_id"] for c in diff["changes"])
+        change = next(c for c in diff["changes"] if c["interview_id"] == other["interview_id"])
+        if change["change"] == "moved":  # the reason names what blocks the old place
+            assert f"{ill} is busy then (busy.csv)" in change["reason"], change
 
 
 def test_replan_refuses_unknown_or_bad_confirmed_ids(
@@ -613,3 +616,25 @@ def test_the_store_can_be_named_by_an_sqlalchemy_url(
         job_id = app.post("/jobs", files=table_files(tiny)).json()["id"]
         assert [j["id"] for j in app.get("/jobs").json()] == [job_id]
     assert (tmp_path / "by-url.db").exists() and (tmp_path / "files" / "jobs" / job_id).is_dir()
+
+
+def test_a_moved_interview_names_what_blocks_its_old_place(tiny: Path) -> None:
+    from dataclasses import replace
+
+    from isched.web.diff import cause_of_move
+    from scheduler.domain import BusyBlock
+    from scheduler.tables import read_snapshot
+
+    snapshot, _, _ = read_snapshot(tiny)
+    person, room = snapshot.interviewers[0].interviewer_id, snapshot.rooms[0].room_id
+    old = {"candidate_id": snapshot.candidates[0].candidate_id, "interviewer_ids": person,
+           "room_id": room, "start": "2027-03-01T10:00:00-08:00",
+           "end": "2027-03-01T11:00:00-08:00"}  # fmt: skip
+    assert cause_of_move(old, replace(snapshot, busy=[])) is None
+    at = dt.datetime.fromisoformat("2027-03-01T10:30:00-08:00")
+    busy = replace(snapshot, busy=[BusyBlock(person, at, at + dt.timedelta(hours=2))])
+    assert cause_of_move(old, busy) == f"{person} is busy then (busy.csv)"
+    gone = replace(snapshot, interviewers=snapshot.interviewers[1:])
+    assert cause_of_move(old, gone) == f"interviewer {person} is no longer in interviewers.csv"
+    no_room = replace(snapshot, rooms=snapshot.rooms[1:], busy=[])
+    assert cause_of_move(old, no_room) == f"room {room} is no longer in rooms.csv"

@@ -2,11 +2,38 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pandas as pd
 
+from scheduler.domain import Snapshot
+
 FIELDS = ("start", "end", "interviewer_ids", "office", "room_id")
+
+
+def cause_of_move(old: dict[str, str], snapshot: Snapshot | None) -> str | None:
+    """What in the new tables stops an interview from staying where it was (None: nothing
+    found: it moved to make room for other changes)."""
+    if snapshot is None:
+        return None
+    people = [p for p in old.get("interviewer_ids", "").split(";") if p]
+    present = {i.interviewer_id for i in snapshot.interviewers}
+    for person in people:
+        if person not in present:
+            return f"interviewer {person} is no longer in interviewers.csv"
+    room = old.get("room_id", "")
+    if room and room not in {r.room_id for r in snapshot.rooms}:
+        return f"room {room} is no longer in rooms.csv"
+    try:
+        start, end = dt.datetime.fromisoformat(old["start"]), dt.datetime.fromisoformat(old["end"])
+    except (KeyError, ValueError):
+        return None
+    involved = {*people, old.get("candidate_id", "")}
+    for block in snapshot.busy:
+        if block.person_id in involved and block.start < end and start < block.end:
+            return f"{block.person_id} is busy then (busy.csv)"
+    return None
 
 
 def _where(row: dict[str, str]) -> dict[str, str]:
@@ -14,9 +41,13 @@ def _where(row: dict[str, str]) -> dict[str, str]:
 
 
 def replan_diff(
-    previous: pd.DataFrame, schedule: pd.DataFrame, report: dict[str, Any]
+    previous: pd.DataFrame,
+    schedule: pd.DataFrame,
+    report: dict[str, Any],
+    snapshot: Snapshot | None = None,
 ) -> dict[str, Any]:
-    """Counts (kept, moved, added, removed) and one entry per change with its reason."""
+    """Counts (kept, moved, added, removed) and one entry per change with its reason; with the
+    new ``snapshot``, a moved interview's reason names what blocks its old place."""
     before = {r["interview_id"]: r for r in previous.fillna("").astype(str).to_dict("records")}
     after = {r["interview_id"]: r for r in schedule.fillna("").astype(str).to_dict("records")}
     confirmed_moved = {m["interview_id"]: m["reason"] for m in report.get("moved_confirmed", [])}
@@ -40,12 +71,15 @@ def replan_diff(
         if not fields:
             counts["kept"] += 1
             continue
+        cause = cause_of_move(old, snapshot)
         if interview_id in confirmed_moved:
             reason = f"confirmed, but could not stay: {confirmed_moved[interview_id]}"
         elif old.get("status") == "confirmed":
-            reason = "confirmed, but could not stay"
+            reason = "confirmed, but could not stay" + (f": {cause}" if cause else "")
+        elif cause:
+            reason = f"proposed: {cause}"
         else:
-            reason = "proposed: re-planned around the changes"
+            reason = "proposed: moved to make room for the changes"
         changes.append({**entry, "change": "moved", "was": _where(old), "now": _where(new),
                         "fields": fields, "reason": reason})  # fmt: skip
         counts["moved"] += 1

@@ -76,7 +76,7 @@ def run(job_dir: Path, solver: str, time_limit: float, workers: int) -> None:
     write_outputs(out, result.schedule, result.report, snapshot, result.previous)
     if result.previous is not None:
         before = pd.read_csv(previous, dtype=str, keep_default_na=False)
-        diff = replan_diff(before, result.schedule, result.report)
+        diff = replan_diff(before, result.schedule, result.report, snapshot)
         jobfiles.write_json(out / "diff.json", diff)
 
 
