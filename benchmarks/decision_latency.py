@@ -8,12 +8,12 @@ The seed is a tuning seed (below 500000). One process, one thread per policy.
 from __future__ import annotations
 
 import argparse
-import csv
 import time
 from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
+from bench_csv import write_rows
 
 import envs
 from policies import make_policy
@@ -49,11 +49,7 @@ def main() -> None:
     parser.add_argument("--policies", default=POLICIES)
     args = parser.parse_args()
     rows = [measure(args.scenario, p, args.seed) for p in args.policies.split(",")]
-    OUT.mkdir(parents=True, exist_ok=True)
-    with open(OUT / "decision_latency.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(OUT / "decision_latency.csv", rows)
     print("| policy | decisions | median (ms) | mean (ms) | p95 (ms) | per day (ms) | season (s) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:

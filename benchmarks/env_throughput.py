@@ -25,7 +25,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # one thread, set before numpy loads
 
 import argparse  # noqa: E402
-import csv  # noqa: E402
 import dataclasses  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
@@ -33,6 +32,7 @@ from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+from bench_csv import write_rows  # noqa: E402
 
 from envs.season_env import InterviewSchedulingEnv  # noqa: E402
 from scheduler.generator import generate_season  # noqa: E402
@@ -148,11 +148,7 @@ def main() -> None:
             failed.append(f"{name}: {run.steps_per_s_with_resets:,.0f} steps/s < {min_sps:,.0f}")
         if max_reset is not None and run.mean_reset_s > max_reset:
             failed.append(f"{name}: reset {run.mean_reset_s * 1e3:.1f} ms > {max_reset * 1e3:.0f}")
-    CSV_PATH.parent.mkdir(parents=True, exist_ok=True)
-    with CSV_PATH.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(CSV_PATH, rows)
     print(f"\nwrote {CSV_PATH}")
     for line in failed:
         print(f"below the bar: {line}")

@@ -19,7 +19,6 @@ schedule with gap <= 5% within 120 s.
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
 import json
 import tempfile
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import gymnasium as gym
 import matplotlib
+from bench_csv import write_rows
 
 import envs
 from envs.export import coordinator_snapshot
@@ -154,11 +154,7 @@ def main() -> None:
     args.plot.with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n")
     print(f"plot: {args.plot} (rows: {args.plot.with_suffix('.json')})")
     if rows:
-        CSV_PATH.parent.mkdir(parents=True, exist_ok=True)
-        with CSV_PATH.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
+        write_rows(CSV_PATH, rows)
         print(f"wrote {CSV_PATH}")
 
 

@@ -10,9 +10,10 @@ counts environment steps per second of training (its evaluation excluded).
 from __future__ import annotations
 
 import argparse
-import csv
 import tempfile
 from pathlib import Path
+
+from bench_csv import write_rows
 
 from policies.offline.dataset import collect, write_dataset
 from policies.offline.train import train_model
@@ -61,11 +62,7 @@ def main() -> None:
                 "per_second": round(done / ppo["train_seconds"], 1),
             }
         )
-    OUT.mkdir(parents=True, exist_ok=True)
-    with open(OUT / "train_throughput.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(OUT / "train_throughput.csv", rows)
     print(f"training throughput on {args.scenario}")
     print("| what | unit | steps | seconds | per second |")
     print("| --- | --- | ---: | ---: | ---: |")
