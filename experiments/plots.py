@@ -128,27 +128,29 @@ def improvement(summaries: list[ScenarioSummary], out_dir: Path) -> list[Path]:
     return save(fig, out_dir, "improvement")
 
 
-def curve_column(log: pd.DataFrame) -> str:
-    """The column a learning curve shows: the return on tuning seasons (PPO), else the
-    first training loss the algorithm logs (``loss``, ``q_loss``, ``policy_loss``)."""
-    for column in ("eval_return", "loss", "q_loss", "policy_loss"):
-        if column in log:
-            return column
-    raise ValueError(f"train_log.csv has none of eval_return, loss, q_loss: {list(log)}")
-
-
 CURVE_LABELS = {"eval_return": "return on tuning seasons", "loss": "training loss",
                 "q_loss": "critic loss", "policy_loss": "policy loss"}  # fmt: skip
+"""The columns a learning curve may show, in order of preference, with their axis labels."""
+
+
+def curve_column(log: pd.DataFrame) -> str:
+    """The column a learning curve shows: the return on tuning seasons (PPO), else the
+    first training loss the algorithm logs (``CURVE_LABELS`` order)."""
+    for column in CURVE_LABELS:
+        if column in log:
+            return column
+    raise ValueError(f"train_log.csv has none of {', '.join(CURVE_LABELS)}: {list(log)}")
 
 
 def learning_curves(model_dirs: dict[str, Path], out_dir: Path) -> list[Path]:
     """Each model's ``train_log.csv`` against steps and wall seconds: the return on tuning
     seasons where the log has one (PPO), else the training loss (offline), one row each."""
     logs = {name: pd.read_csv(d / "train_log.csv") for name, d in model_dirs.items()}
-    kinds = sorted({curve_column(log) for log in logs.values()})
+    columns = {name: curve_column(log) for name, log in logs.items()}
+    kinds = sorted(set(columns.values()))
     fig, axes = plt.subplots(len(kinds), 2, figsize=(10, 3.6 * len(kinds)), squeeze=False)
     for k, (name, log) in enumerate(logs.items()):
-        column = curve_column(log)
+        column = columns[name]
         by_step, by_time = axes[kinds.index(column)]
         seconds = log["train_seconds"] if "train_seconds" in log else log["seconds"]
         by_step.plot(log["step"], log[column], marker=".", color=f"C{k}", label=name)
