@@ -165,12 +165,39 @@ def _merge(obj: Any, overrides: dict[str, Any], where: str) -> Any:
         if dataclasses.is_dataclass(current) and isinstance(value, dict):
             changes[key] = _merge(current, value, f"{where}.{key}")
         elif isinstance(current, tuple) and isinstance(value, list):
+            if current:
+                value = [_scalar(current[0], v, f"{where}: {key}") for v in value]
             changes[key] = tuple(value)
         elif isinstance(current, dt.date) and isinstance(value, str):
             changes[key] = dt.date.fromisoformat(value)
         else:
-            changes[key] = value
+            changes[key] = _scalar(current, value, f"{where}: {key}")
     return dataclasses.replace(obj, **changes)
+
+
+def _scalar(current: Any, value: Any, what: str) -> Any:
+    """``value`` as the type of the field's ``current`` value, or one clear error.
+
+    YAML 1.1 reads ``1e9`` (no dot, no sign) as a string; it is taken as the number.
+    """
+    if isinstance(current, bool):
+        if not isinstance(value, bool):
+            raise ValueError(f"{what} must be true or false, not {value!r}")
+    elif isinstance(current, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{what} must be a whole number, not {value!r}")
+    elif isinstance(current, float):
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                raise ValueError(f"{what} must be a number, not {value!r}") from None
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+            raise ValueError(f"{what} must be a number, not {value!r}")
+        value = float(value)
+    elif isinstance(current, str) and not isinstance(value, str):
+        raise ValueError(f"{what} must be text, not {value!r}")
+    return value
 
 
 def load_scenario(spec: str | Path | ScenarioConfig) -> ScenarioConfig:

@@ -287,3 +287,30 @@ def test_scenario_with_negative_size(tmp_path: Path) -> None:
     bad.write_text("base: tiny\nn_candidates: -3\n")
     result = isched("simulate", "--scenario", bad, "--episodes", "1")
     assert_one_line_error(result, "neg.yaml", "n_candidates")
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ("n_candidates: lots", "n_candidates"),
+        ("patience_mean_days: soon", "patience_mean_days"),
+        ("max_per_week: [1, two]", "max_per_week"),
+        ("rewards: {hire_value: [1]}", "hire_value"),
+    ],
+)
+def test_scenario_field_of_the_wrong_type(tmp_path: Path, line: str, field: str) -> None:
+    bad = tmp_path / "typed.yaml"
+    bad.write_text(f"base: tiny\n{line}\n")
+    result = isched("simulate", "--scenario", bad, "--episodes", "1")
+    assert_one_line_error(result, "typed.yaml", field)
+
+
+def test_scenario_number_in_exponent_form_is_a_number(tmp_path: Path) -> None:
+    """YAML 1.1 reads ``1e9`` as text; the scenario takes it as the number it is."""
+    from scheduler.scenario import load_scenario
+
+    path = tmp_path / "patient.yaml"
+    path.write_text("base: tiny\npatience_mean_days: 1e9\n")
+    assert load_scenario(path).patience_mean_days == 1e9
+    result = isched("simulate", "--scenario", path, "--episodes", "1")
+    assert result.returncode == 0, result.stderr
