@@ -31,8 +31,7 @@ from bench_csv import write_rows
 
 import envs
 from envs.export import coordinator_snapshot
-from envs.season_env import season_state
-from policies import make_policy
+from policies.rollout import play_until
 from scheduler.scenario import NAMED, ScenarioConfig
 from scheduler.solver import SolveOptions, solve_snapshot, write_outputs
 from scheduler.validator import check_schedule
@@ -56,14 +55,7 @@ COLUMNS = ("scenario", "requests (screens/loops)", "variables", "status", "objec
 def make_snapshot(config: ScenarioConfig, seed: int, out: Path) -> Path:
     """The coordinator snapshot ``isched generate`` writes for ``config`` and ``seed``."""
     env = gym.make(envs.ENV_ID, scenario=config)
-    obs, info = env.reset(seed=seed)
-    inner = season_state(env)
-    policy = make_policy("greedy", seed=seed)
-    policy.reset(env)
-    while inner.day < inner.n_days // 5:
-        obs, _, terminated, _, info = env.step(policy.act(obs, info))
-        if terminated:
-            break
+    play_until(env, seed)
     return coordinator_snapshot(env, seed, out)
 
 

@@ -92,21 +92,15 @@ def generate(
     import envs
     from envs.export import coordinator_snapshot
     from envs.season_env import season_state
-    from policies import make_policy
+    from policies.rollout import play_until
 
     writable_dir(out_dir, "--out")
     env = gym.make(envs.ENV_ID, scenario=scenario)
-    obs, info = env.reset(seed=seed)
+    try:
+        target = play_until(env, seed, day)
+    except ValueError as problem:
+        raise InputProblem(str(problem)) from None
     inner = season_state(env)
-    target = inner.n_days // 5 if day is None else day
-    if not 0 <= target < inner.n_days:
-        raise InputProblem(f"--day must be between 0 and {inner.n_days - 1}")
-    policy = make_policy("greedy", seed=seed)
-    policy.reset(env)
-    while inner.day < target:
-        obs, _, terminated, _, info = env.step(policy.act(obs, info))
-        if terminated:
-            break
     path = coordinator_snapshot(env, seed, out_dir, fmt=fmt)
     n = sum(1 for _ in path.glob("*"))
     out.print(

@@ -51,6 +51,24 @@ def run_episode(
             return info["kpis"], steps, latencies
 
 
+def play_until(env: gym.Env, seed: int, day: int | None = None, policy: str = "greedy") -> int:
+    """Reset ``env`` on season ``seed`` and play it with ``policy`` up to the morning of
+    working day ``day`` (default: a fifth into the season), the state a snapshot of that
+    day holds; returns the day. Raises ``ValueError`` for a day outside the season."""
+    obs, info = env.reset(seed=seed)
+    inner = season_state(env)
+    target = inner.n_days // 5 if day is None else day
+    if not 0 <= target < inner.n_days:
+        raise ValueError(f"--day must be between 0 and {inner.n_days - 1}")
+    player = make_policy(policy, seed=seed)
+    player.reset(env)
+    while inner.day < target:
+        obs, _, terminated, _, info = env.step(player.act(obs, info))
+        if terminated:
+            break
+    return target
+
+
 def simulate(
     scenario: Any,
     policies: Iterable[str],
