@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -12,27 +13,48 @@ from scheduler.domain import Snapshot
 FIELDS = ("start", "end", "interviewer_ids", "office", "room_id")
 
 
+@dataclass(frozen=True)
+class _Tables:
+    """The ids and busy blocks of the new tables, indexed once per re-plan."""
+
+    interviewers: frozenset[str]
+    rooms: frozenset[str]
+    busy: dict[str, list[tuple[dt.datetime, dt.datetime]]]
+
+    @staticmethod
+    def of(snapshot: Snapshot) -> _Tables:
+        busy: dict[str, list[tuple[dt.datetime, dt.datetime]]] = {}
+        for block in snapshot.busy:
+            busy.setdefault(block.person_id, []).append((block.start, block.end))
+        return _Tables(
+            frozenset(i.interviewer_id for i in snapshot.interviewers),
+            frozenset(r.room_id for r in snapshot.rooms),
+            busy,
+        )
+
+
 def cause_of_move(old: dict[str, str], snapshot: Snapshot | None) -> str | None:
     """What in the new tables stops an interview from staying where it was (None: nothing
     found: it moved to make room for other changes)."""
-    if snapshot is None:
-        return None
+    return None if snapshot is None else _cause(old, _Tables.of(snapshot))
+
+
+def _cause(old: dict[str, str], tables: _Tables) -> str | None:
     people = [p for p in old.get("interviewer_ids", "").split(";") if p]
-    present = {i.interviewer_id for i in snapshot.interviewers}
     for person in people:
-        if person not in present:
+        if person not in tables.interviewers:
             return f"interviewer {person} is no longer in interviewers.csv"
     room = old.get("room_id", "")
-    if room and room not in {r.room_id for r in snapshot.rooms}:
+    if room and room not in tables.rooms:
         return f"room {room} is no longer in rooms.csv"
     try:
         start, end = dt.datetime.fromisoformat(old["start"]), dt.datetime.fromisoformat(old["end"])
     except (KeyError, ValueError):
         return None
-    involved = {*people, old.get("candidate_id", "")}
-    for block in snapshot.busy:
-        if block.person_id in involved and block.start < end and start < block.end:
-            return f"{block.person_id} is busy then (busy.csv)"
+    for person in (*people, old.get("candidate_id", "")):
+        for block_start, block_end in tables.busy.get(person, ()):
+            if block_start < end and start < block_end:
+                return f"{person} is busy then (busy.csv)"
     return None
 
 
@@ -53,6 +75,7 @@ def replan_diff(
     confirmed_moved = {m["interview_id"]: m["reason"] for m in report.get("moved_confirmed", [])}
     dropped = {d["interview_id"]: d["reason"] for d in report.get("dropped_previous", [])}
     unplaced = {(u["candidate_id"], u["stage"]): u["reason"] for u in report.get("unscheduled", [])}
+    tables = None if snapshot is None else _Tables.of(snapshot)
     counts = {"kept": 0, "moved": 0, "added": 0, "removed": 0}
     changes: list[dict[str, Any]] = []
     for interview_id, old in before.items():
@@ -71,7 +94,7 @@ def replan_diff(
         if not fields:
             counts["kept"] += 1
             continue
-        cause = cause_of_move(old, snapshot)
+        cause = None if tables is None else _cause(old, tables)
         if interview_id in confirmed_moved:
             reason = f"confirmed, but could not stay: {confirmed_moved[interview_id]}"
         elif old.get("status") == "confirmed":
