@@ -245,3 +245,33 @@ def test_edge_configs_generate() -> None:
     assert len(season.truths) == 1
     empty = generate_season(dataclasses.replace(ScenarioConfig(), n_candidates=0), 0)
     assert empty.snapshot.candidates == [] and empty.truths == []
+
+
+@pytest.mark.parametrize("name", ["patient", "ample_caps", "patient_ample"])
+def test_friction_scenarios_draw_the_default_season_seed_for_seed(name: str) -> None:
+    """``experiments/configs/frictions.yaml`` pairs its scenarios with ``default`` season by
+    season: each draws the same candidates, arrivals, calendars and hidden truths, and
+    differs only in the friction it removes (patience, or the interviewers' caps)."""
+    from pathlib import Path
+
+    from scheduler.scenario import load_scenario
+
+    path = Path(__file__).resolve().parents[1] / "experiments" / "scenarios" / f"{name}.yaml"
+    config = load_scenario(str(path))
+    for seed in (0, 1):
+        base = generate_season(NAMED["default"], seed, calendar_rows=False)
+        shifted = generate_season(config, seed, calendar_rows=False)
+        assert np.array_equal(base.form_day, shifted.form_day)
+        assert base.snapshot.candidates == shifted.snapshot.candidates
+        assert base.snapshot.busy == shifted.snapshot.busy
+        keep = {"patience_days"} if "patient" in name else set()
+        for a, b in zip(base.truths, shifted.truths, strict=True):
+            assert dataclasses.replace(b, **{k: getattr(a, k) for k in keep}) == a
+        if "patient" in name:
+            assert min(t.patience_days for t in shifted.truths) > 1000  # the season is 80 days
+        caps = [(i.max_per_day, i.max_per_week) for i in shifted.snapshot.interviewers]
+        base_caps = [(i.max_per_day, i.max_per_week) for i in base.snapshot.interviewers]
+        if "ample" in name:
+            assert min(w for _, w in caps) >= 4 and min(d for d, _ in caps) >= 2
+        else:
+            assert caps == base_caps
