@@ -16,13 +16,16 @@ A config is a YAML mapping (schema in CLI.md, "Experiment config")::
          episodes: 10, seed: 0, algo: cql, steps: 500}
       - {name: ppo, kind: ppo, scenario: tiny, steps: 20000, seed: 0}
 
-Every problem is a ``ConfigError`` whose message is one line naming the file and key.
+Every problem is a ``ConfigError`` whose message is one line naming the file and key;
+the first problem of each section (train, scenarios, policies, bounds, seeds) is reported
+together, so one run shows every part to mend.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,29 +156,39 @@ def load_config(path: str | Path) -> ExperimentConfig:
     if not raw.get("policies") and not raw.get("bounds"):
         raise ConfigError(f"{where}: 'policies': name at least one policy (or a bound)")
     base = path.parent
-    train = _train_steps(raw.get("train") or [], where)
-    step_kinds = {t.name: t.kind for t in train}
-    scenarios = _scenarios(raw["scenarios"], base, where)
-    policies = _policies(raw.get("policies") or [], step_kinds, where)
-    bounds = _bounds(raw.get("bounds") or [], where)
-    start, count = _seeds(raw["seeds"], where)
-    for k, p in enumerate(policies):
-        if p.seed_count is not None and p.seed_count > count:
-            raise ConfigError(f"{where}: 'policies[{k}].seeds': more than seeds.count ({count})")
-    if train and start < TUNING_SEEDS_END:
-        raise ConfigError(
-            f"{where}: 'seeds.start': test seeds must be at least {TUNING_SEEDS_END} "
-            "when the experiment trains (training seasons are drawn below it)"
-        )
-    for step in train:
-        _check_training_seeds(step, where)
-    labels = [p.label for p in policies]
+    errors: list[str] = []  # the first problem of each section, all reported in one line
+
+    def section(parse: Callable[..., Any], *args: Any, default: Any) -> Any:
+        try:
+            return parse(*args)
+        except ConfigError as problem:
+            errors.append(str(problem).removeprefix(f"{where}: "))
+            return default
+
+    train: tuple[TrainStep, ...] | None = section(
+        _train_steps, raw.get("train") or [], where, default=None
+    )
+    step_kinds = {t.name: t.kind for t in train or ()}
+    scenarios: tuple[ScenarioSpec, ...] = section(
+        _scenarios, raw["scenarios"], base, where, default=()
+    )
+    policies: tuple[PolicySpec, ...] | None = section(
+        _policies, raw.get("policies") or [], step_kinds, where, default=None
+    )
+    bounds: tuple[str, ...] = section(_bounds, raw.get("bounds") or [], where, default=())
+    seeds: tuple[int, int] | None = section(_seeds, raw["seeds"], where, default=None)
+    section(_cross_checks, train, policies, seeds, where, default=None)
     baseline = raw.get("baseline")
-    if baseline is not None and baseline not in labels:
-        raise ConfigError(f"{where}: 'baseline': {baseline!r} is not one of the policies")
+    labels = {p.label for p in policies or ()}
+    if policies is not None and baseline is not None and baseline not in labels:
+        errors.append(f"'baseline': {baseline!r} is not one of the policies")
     name = raw.get("name", path.stem)
     if not isinstance(name, str):
-        raise ConfigError(f"{where}: 'name': expected a string")
+        errors.append("'name': expected a string")
+    if errors:
+        raise ConfigError(f"{where}: " + "; ".join(errors))
+    assert train is not None and policies is not None and seeds is not None
+    start, count = seeds
     return ExperimentConfig(
         path=where,
         name=name,
@@ -188,6 +201,28 @@ def load_config(path: str | Path) -> ExperimentConfig:
         train=train,
         text=text,
     )
+
+
+def _cross_checks(
+    train: tuple[TrainStep, ...] | None,
+    policies: tuple[PolicySpec, ...] | None,
+    seeds: tuple[int, int] | None,
+    where: str,
+) -> None:
+    """What spans sections: per-policy seed counts, and training seeds below the test seeds."""
+    if seeds is None:
+        return
+    start, count = seeds
+    for k, p in enumerate(policies or ()):
+        if p.seed_count is not None and p.seed_count > count:
+            raise ConfigError(f"{where}: 'policies[{k}].seeds': more than seeds.count ({count})")
+    if train and start < TUNING_SEEDS_END:
+        raise ConfigError(
+            f"{where}: 'seeds.start': test seeds must be at least {TUNING_SEEDS_END} "
+            "when the experiment trains (training seasons are drawn below it)"
+        )
+    for step in train or ():
+        _check_training_seeds(step, where)
 
 
 def _scenarios(raw: Any, base: Path, where: str) -> tuple[ScenarioSpec, ...]:

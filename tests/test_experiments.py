@@ -78,6 +78,20 @@ def test_a_bad_config_is_one_line_naming_the_file_and_key(tmp_path, text, key) -
     assert str(path) in message and key in message and "\n" not in message
 
 
+def test_a_config_with_several_bad_sections_names_them_all_in_one_line(tmp_path) -> None:
+    path = write(
+        tmp_path,
+        "scenarios: [nowhere]\npolicies: [bogus]\nbounds: [oracle]\n"
+        "seeds: {start: 0, count: 0}\nbaseline: greedy\n",
+    )
+    with pytest.raises(ConfigError) as problem:
+        load_config(path)
+    message = str(problem.value)
+    assert "\n" not in message and message.count(str(path)) == 1
+    for key in ("'scenarios[0]'", "'policies[0]'", "'bounds[0]'", "'seeds.count'"):
+        assert key in message, (key, message)
+
+
 def test_a_bound_not_in_this_checkout_is_one_clear_line(tmp_path, monkeypatch) -> None:
     from experiments import bounds
 
