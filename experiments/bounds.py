@@ -18,6 +18,7 @@ BoundRow = Callable[[str, int], dict[str, Any]]
 BOUND_ROWS: dict[str, str] = {
     "hindsight": "experiments.bounds:hindsight_row",
     "information": "policies.information_bound:information_row",
+    "penalized": "policies.penalized_bound:penalized_row",
 }
 """Bound kind -> ``module:function`` returning its row for (scenario, seed)."""
 

@@ -639,7 +639,7 @@ def train_ppo(
 @one_line_errors
 def bound(
     scenario: Annotated[str, typer.Option(help="tiny, default, large or a YAML file.")] = "tiny",
-    kind: Annotated[str, typer.Option(help="hindsight or information.")] = "information",
+    kind: Annotated[str, typer.Option(help="hindsight, information or penalized.")] = "information",
     episodes: Annotated[int, typer.Option(help="Seasons.")] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the first season (as isched simulate).")] = 0,
     out_csv: Annotated[Path | None, typer.Option("--out", help="Write one row per season.")] = None,
@@ -648,7 +648,8 @@ def bound(
 
     hindsight reveals the whole season (it bounds every season's return);
     information reveals no more than the env lets a policy learn (it bounds the
-    expected return: compare means over many seasons).
+    expected return: compare means over many seasons); penalized holds seats per
+    season and charges a penalty for what it reveals (in expectation too).
     """
     from experiments.bounds import bound_row, check_bound
     from policies.rollout import mean_ci

@@ -157,6 +157,8 @@ class Offer:
     beta: float
     """Expected value per unit of posterior mean quality."""
     windows: list[int]
+    hire: float = 0.0
+    """Value of an accepted hire at posterior mean 0 (fit * hire_value + unfilled_penalty)."""
 
 
 @dataclass
@@ -261,7 +263,9 @@ def candidate_types(state: SeasonState, opts: InformationOptions) -> list[Candid
                     wait - screen_wait - loop_wait
                 )
                 beta = acc * fit * rw.quality_weight
-                offers.append((day - f, Offer(p, state.p_team[p], acc, alpha, beta, windows)))
+                hire = fit * rw.hire_value + rw.unfilled_penalty
+                offer = Offer(p, state.p_team[p], acc, alpha, beta, windows, hire)
+                offers.append((day - f, offer))
         if not offers:
             continue  # nobody can hire them: rejecting on arrival is optimal
         mean = (
@@ -314,12 +318,22 @@ def _deadline_types(
     return out
 
 
-def type_value(t: CandidateType, prices: Prices, rule: bool) -> float:
-    """Upper bound on one candidate type's best expected value at ``prices`` (docstring, 7)."""
-    grid, _, _ = chord_weights()
-    sd0, sd1, sd2 = t.sds
-    screen = t.screen_cost + t.screen_sessions * prices.total
-    lines = []
+@dataclass
+class TeamLine:
+    """A team's loop and offers for one candidate type, at the prices."""
+
+    team: int
+    alpha: np.ndarray
+    """Net offer intercepts (expected value at posterior mean 0 less seat and window prices)."""
+    beta: np.ndarray
+    loop_price: float
+    """The loop's cost plus its sessions at the interviewer prices."""
+    offers: list[Offer]
+
+
+def team_lines(t: CandidateType, prices: Prices, rule: bool) -> list[TeamLine]:
+    """Per team with an offer left: the offer value lines net of seat and window prices."""
+    out = []
     for team in t.teams:
         offers = t.team_offers(team, rule)
         if not offers:
@@ -334,15 +348,24 @@ def type_value(t: CandidateType, prices: Prices, rule: bool) -> float:
             + t.loop_sessions * (prices.member[team] + prices.total)
             + t.manager_sessions * prices.manager[team]
         )
-        lines.append((alpha, beta, loop))
+        out.append(TeamLine(team, alpha, beta, loop, offers))
+    return out
+
+
+def type_value(t: CandidateType, prices: Prices, rule: bool) -> float:
+    """Upper bound on one candidate type's best expected value at ``prices`` (docstring, 7)."""
+    grid, _, _ = chord_weights()
+    sd0, sd1, sd2 = t.sds
+    screen = t.screen_cost + t.screen_sessions * prices.total
+    lines = team_lines(t, prices, rule)
     if not lines:
         return 0.0
-    smax = max(float(b.max(initial=0.0)) for _, b, _ in lines)
+    smax = max(float(tl.beta.max(initial=0.0)) for tl in lines)
 
     def after_screen(m1: np.ndarray) -> np.ndarray:
         best = np.zeros_like(m1)
-        for alpha, beta, loop in lines:
-            best = np.maximum(best, expect_max_lines(alpha, beta, m1, sd2) - loop)
+        for tl in lines:
+            best = np.maximum(best, expect_max_lines(tl.alpha, tl.beta, m1, sd2) - tl.loop_price)
         return best
 
     def at_arrival(m0: np.ndarray) -> np.ndarray:
@@ -414,17 +437,16 @@ def season_for(scenario: Any, seed: int) -> Season:
     return season_state(env).season
 
 
+def bound_row(
+    season: Season, seed: int, kind: str, bound: float, status: str, seconds: float, **extra: Any
+) -> dict[str, Any]:
+    """One season's bound as a row of the bounds table (``return`` = bound)."""
+    return {"scenario": season.config.name, "seed": seed, "kind": kind, "bound": bound,
+            "return": bound, "status": status, "seconds": seconds, **extra}  # fmt: skip
+
+
 def information_row(scenario: Any, seed: int) -> dict[str, Any]:
     """The information bound of the season ``seed`` draws, as a row (``return`` = bound)."""
     season = season_for(scenario, seed)
-    result = information_bound(season)
-    return {
-        "scenario": season.config.name,
-        "seed": seed,
-        "kind": "information",
-        "bound": result.bound,
-        "return": result.bound,
-        "status": result.status,
-        "seconds": result.seconds,
-        "lp": result.lp,
-    }
+    r = information_bound(season)
+    return bound_row(season, seed, "information", r.bound, r.status, r.seconds, lp=r.lp)

@@ -172,3 +172,17 @@ def test_cli_bound(tmp_path) -> None:  # type: ignore[no-untyped-def]
         done = isched("bound", *bad)
         assert done.returncode == 2
         assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_penalized_bound_is_a_bound_and_at_most_its_lagrangian() -> None:
+    """The per-season penalised bound (``experiments.penalized_bound``): never above the
+    Lagrangian bound at the same prices, season by season, and above what greedy_fit
+    earns on the mean (it holds in expectation)."""
+    from policies.penalized_bound import penalized_bound
+
+    results = [penalized_bound(season_for("tiny", s)) for s in range(SEASONS)]
+    assert all(r.status == "Optimal" for r in results)
+    assert all(r.bound <= r.lagrangian + 1e-3 for r in results)
+    bound = np.array([r.bound for r in results])
+    _, low, _ = mean_ci(bound - returns("greedy_fit", SEASONS))
+    assert low > 0
