@@ -29,7 +29,7 @@ from envs.layout import (
     Verb,
 )
 from envs.observation import fill_row, observe
-from envs.state import SeasonState
+from envs.state import SeasonState, Withdrawal
 from scheduler.domain import INTERNSHIP_WEEKS
 from scheduler.generator import Season, generate_season
 from scheduler.scenario import ScenarioConfig, load_scenario
@@ -220,7 +220,7 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
             if s.stage[c] not in ACTIVE_STAGES:
                 continue
             if kind == "deadline" or (kind == "patience" and version == s.contact_version[c]):
-                self._withdraw(c)
+                self._withdraw(c, kind)
         for c in s.arrivals[d]:
             s.set_stage(c, NEW)
             s.n_active += 1
@@ -235,9 +235,10 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
                 fill_row(s, k)
         self._refill()
 
-    def _withdraw(self, c: int) -> None:
+    def _withdraw(self, c: int, cause: str) -> None:
         s = self.state
         assert s is not None
+        s.withdrawals.append(Withdrawal(c, s.day, int(s.stage[c]), bool(s.pending[c] >= 0), cause))
         if s.pending[c] >= 0:
             self._cancel(s.pending[c])
         s.set_stage(c, WITHDRAWN)

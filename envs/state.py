@@ -112,6 +112,20 @@ def prior_means(candidates: Sequence[Candidate], publications_mean: float) -> li
     return out
 
 
+@dataclass(frozen=True)
+class Withdrawal:
+    """A candidate who left the season: when, at which stage, and why."""
+
+    candidate: int
+    day: int
+    stage: int
+    """The stage they left from (``envs.layout.Stage``)."""
+    booked: bool
+    """An interview was booked and not yet held (it is cancelled)."""
+    cause: str
+    """``patience`` (no contact for their patience) or ``deadline`` (a competing offer)."""
+
+
 class SeasonState:
     """One season in play (built on reset from a generated ``Season``)."""
 
@@ -210,6 +224,8 @@ class SeasonState:
         self.n_active = 0
         self.n_completed = 0
         self.n_withdrawn = 0
+        self.withdrawals: list[Withdrawal] = []
+        """Every withdrawal of the play so far, with its stage and cause (for diagnostics)."""
         self.n_invalid = 0
         self.actions_today = 0
         self.parts = {"hires": 0.0, "interviewer_time": 0.0, "waiting": 0.0, "unfilled": 0.0,

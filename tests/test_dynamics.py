@@ -6,6 +6,7 @@ import dataclasses
 
 import gymnasium as gym
 import numpy as np
+import pandas as pd
 import pytest
 
 import envs
@@ -122,3 +123,29 @@ def test_maskable_ppo_runs_on_tiny() -> None:
         obs, _, terminated, _, info = env.step(int(action))
         if terminated:
             break
+
+
+def test_every_withdrawal_is_recorded_with_its_stage_and_cause(tmp_path) -> None:
+    """The withdrawal record matches the count, the deadlines and the stages; the
+    diagnostic table reads it."""
+    from experiments import withdrawals
+
+    env = gym.make(envs.ENV_ID, scenario="tiny")
+    run_episode(env, make_policy("fifo"), 3)
+    s = season_state(env)
+    assert len(s.withdrawals) == s.n_withdrawn > 0
+    for w in s.withdrawals:
+        assert s.stage[w.candidate] == Stage.WITHDRAWN
+        assert w.stage in (Stage.NEW, Stage.SCREENED, Stage.LOOPED, Stage.OFFERED)
+        due = min(int(s.season.form_day[w.candidate]) + s.hidden.deadline_days[w.candidate],
+                  s.n_days)  # fmt: skip
+        if w.cause == "deadline":
+            assert w.day == due
+        else:
+            assert w.day - s.last_contact[w.candidate] == s.hidden.patience_days[w.candidate]
+    out = tmp_path / "w.csv"
+    assert withdrawals.main(["--scenario", "tiny", "--policy", "fifo", "--episodes", "2",
+                             "--seed", "3", "--out", str(out)]) == 0  # fmt: skip
+    rows = pd.read_csv(out)
+    first = rows[rows["seed"] == 3]
+    assert first["withdrawals"].sum() == s.n_withdrawn
