@@ -232,3 +232,19 @@ def test_gantt_of_a_solve_result(tmp_path) -> None:
     for name in ("gantt_interviewers", "gantt_offices"):
         for fmt in ("png", "svg"):
             assert (tmp_path / "plots" / f"{name}.{fmt}").stat().st_size > 1000
+
+
+def test_shipped_configs_load_and_keep_tuning_and_test_seeds_apart() -> None:
+    """Every config in experiments/configs loads; a tuning config plays only tuning
+    seeds, every other one only test seeds."""
+    from experiments.config import TUNING_SEEDS_END
+
+    configs = sorted((Path(__file__).parent.parent / "experiments/configs").glob("*.yaml"))
+    assert len(configs) >= 4
+    for path in configs:
+        config = load_config(path)
+        tuning = "tuning" in path.stem
+        if tuning:
+            assert max(config.seeds) < TUNING_SEEDS_END, path
+        else:
+            assert min(config.seeds) >= TUNING_SEEDS_END, path
