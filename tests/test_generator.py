@@ -275,3 +275,21 @@ def test_friction_scenarios_draw_the_default_season_seed_for_seed(name: str) -> 
             assert min(w for _, w in caps) >= 4 and min(d for d, _ in caps) >= 2
         else:
             assert caps == base_caps
+
+
+def test_tight_onboarding_draws_the_default_season_with_smaller_start_windows() -> None:
+    """``experiments/scenarios/tight_onboarding.yaml``: the default season's candidates and
+    truths, start windows at most as large and smaller in all, a longer onboarding lead."""
+    from pathlib import Path
+
+    from scheduler.scenario import load_scenario
+
+    path = Path(__file__).resolve().parents[1] / "experiments/scenarios/tight_onboarding.yaml"
+    config = load_scenario(str(path))
+    assert config.onboarding_lead_days > NAMED["default"].onboarding_lead_days
+    base = generate_season(NAMED["default"], 0, calendar_rows=False)
+    tight = generate_season(config, 0, calendar_rows=False)
+    assert base.snapshot.candidates == tight.snapshot.candidates and base.truths == tight.truths
+    pairs = list(zip(base.snapshot.start_windows, tight.snapshot.start_windows, strict=True))
+    assert all(b.capacity >= t.capacity for b, t in pairs)
+    assert sum(t.capacity for _, t in pairs) < sum(b.capacity for b, _ in pairs)
