@@ -352,6 +352,15 @@ def team_lines(t: CandidateType, prices: Prices, rule: bool) -> list[TeamLine]:
     return out
 
 
+def screened_value(lines: list[TeamLine], m1: np.ndarray, sd2: float) -> np.ndarray:
+    """The best of no loop and each team's loop (its expected best offer after the loop,
+    less its price) at each screen posterior mean ``m1``."""
+    best = np.zeros_like(m1)
+    for tl in lines:
+        best = np.maximum(best, expect_max_lines(tl.alpha, tl.beta, m1, sd2) - tl.loop_price)
+    return best
+
+
 def type_value(t: CandidateType, prices: Prices, rule: bool) -> float:
     """Upper bound on one candidate type's best expected value at ``prices`` (docstring, 7)."""
     grid, _, _ = chord_weights()
@@ -362,17 +371,11 @@ def type_value(t: CandidateType, prices: Prices, rule: bool) -> float:
         return 0.0
     smax = max(float(tl.beta.max(initial=0.0)) for tl in lines)
 
-    def after_screen(m1: np.ndarray) -> np.ndarray:
-        best = np.zeros_like(m1)
-        for tl in lines:
-            best = np.maximum(best, expect_max_lines(tl.alpha, tl.beta, m1, sd2) - tl.loop_price)
-        return best
-
     def at_arrival(m0: np.ndarray) -> np.ndarray:
         if sd1 > 0:
-            inner = chord_upper(after_screen(m0[..., None] + sd1 * grid), sd1, smax)
+            inner = chord_upper(screened_value(lines, m0[..., None] + sd1 * grid, sd2), sd1, smax)
         else:
-            inner = after_screen(m0)
+            inner = screened_value(lines, m0, sd2)
         return np.maximum(0.0, inner - screen)
 
     if sd0 > 0:

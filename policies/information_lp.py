@@ -69,8 +69,8 @@ def _bins(k: int, sd: float) -> np.ndarray:
     return equiprobable_bins(k) if sd > 0 else np.zeros(1)
 
 
-class _Builder:
-    """Columns and rows in COO form."""
+class Builder:
+    """Columns and rows in COO form, after ``n_fixed_rows`` shared rows."""
 
     def __init__(self, n_fixed_rows: int) -> None:
         self.cost: list[float] = []
@@ -110,7 +110,7 @@ def solve_lp(
     seat_row, window_row = 0, n_p
     member_row, manager_row, total_row = n_p + n_w, n_p + n_w + n_t, n_p + n_w + 2 * n_t
     n_fixed = total_row + 1
-    b = _Builder(n_fixed)
+    b = Builder(n_fixed)
     for t in types:
         z0 = _bins(opts.arrival_bins, t.sds[0])
         z1 = _bins(opts.screen_bins, t.sds[1])
@@ -154,18 +154,14 @@ def solve_lp(
                 b.entry(window_row + w, col, 1.0)
             for x, acc in accepted[o.posting]:
                 b.entry(link, x, -acc)
-    inf = highspy.kHighsInf
-    fixed_upper = [float(p.headcount) for p in state.postings]
-    fixed_upper += [float(w.capacity) for w in state.windows]
-    if opts.interviewer_capacity:
-        fixed_upper += list(team_capacity(state, capacity, state.team_members))
-        fixed_upper += list(team_capacity(state, capacity, state.team_managers))
-        fixed_upper += [float(capacity.sum())]
-    else:
-        fixed_upper += [inf] * (2 * n_t + 1)
-    row_lower = np.concatenate((np.full(n_fixed, -inf), b.row_lower))
-    row_upper = np.concatenate((fixed_upper, b.row_upper))
-    status, objective, duals = _run_highs(b, row_lower, row_upper, opts.time_limit)
+    fixed_upper = shared_capacity(state, capacity, opts.interviewer_capacity)
+    highs = to_highs(b, fixed_upper, opts.time_limit)
+    highs.run()
+    status = highs.modelStatusToString(highs.getModelStatus())
+    objective = float(highs.getInfo().objective_function_value)
+    duals = np.asarray(highs.getSolution().row_dual, float)
+    if duals.size != b.n_rows:
+        duals = np.zeros(b.n_rows)
     price = np.maximum(0.0, duals[:n_fixed])
     prices = Prices(
         seat=price[seat_row:window_row],
@@ -177,11 +173,28 @@ def solve_lp(
     return LpResult(status, objective, prices, len(b.cost), b.n_rows)
 
 
-def _run_highs(
-    b: _Builder, row_lower: np.ndarray, row_upper: np.ndarray, time_limit: float
-) -> tuple[str, float, np.ndarray]:
-    """(model status, objective, row duals as prices of a maximisation)."""
+def shared_capacity(state: SeasonState, capacity: np.ndarray, interviewers: bool) -> list[float]:
+    """Upper limits of the shared rows, in order: seats per posting, places per start
+    window, sessions per team's members, per team's managers, and in all (``inf`` for the
+    last three kinds where interviewer capacity is relaxed)."""
+    upper = [float(p.headcount) for p in state.postings]
+    upper += [float(w.capacity) for w in state.windows]
+    if interviewers:
+        upper += list(team_capacity(state, capacity, state.team_members))
+        upper += list(team_capacity(state, capacity, state.team_managers))
+        upper += [float(capacity.sum())]
+    else:
+        upper += [highspy.kHighsInf] * (2 * len(state.team_members) + 1)
+    return upper
+
+
+def to_highs(
+    b: Builder, fixed_upper: list[float], time_limit: float, integral: bool = False
+) -> highspy.Highs:
+    """A quiet one-thread HiGHS instance holding ``max cost . x`` over ``b``'s columns,
+    with the shared rows ``<= fixed_upper`` and ``b``'s own rows (a MIP if ``integral``)."""
     n_cols = len(b.cost)
+    inf = highspy.kHighsInf
     matrix = csc_matrix((b.vals, (b.rows, b.cols)), shape=(b.n_rows, n_cols))
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n_cols, b.n_rows
@@ -189,21 +202,16 @@ def _run_highs(
     lp.col_cost_ = np.asarray(b.cost, float)
     lp.col_lower_ = np.zeros(n_cols)
     lp.col_upper_ = np.asarray(b.upper, float)
-    lp.row_lower_ = row_lower
-    lp.row_upper_ = row_upper
+    lp.row_lower_ = np.concatenate((np.full(len(fixed_upper), -inf), b.row_lower))
+    lp.row_upper_ = np.concatenate((fixed_upper, b.row_upper))
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = matrix.indptr
     lp.a_matrix_.index_ = matrix.indices
     lp.a_matrix_.value_ = matrix.data
+    if integral:
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * n_cols
     highs = _new_highs()  # quiet: no banner, no log
     highs.setOptionValue("threads", 1)
     highs.setOptionValue("time_limit", float(time_limit))
     highs.passModel(lp)
-    highs.run()
-    status = highs.modelStatusToString(highs.getModelStatus())
-    solution = highs.getSolution()
-    objective = float(highs.getInfo().objective_function_value)
-    duals = np.asarray(solution.row_dual, float)
-    if duals.size != b.n_rows:
-        duals = np.zeros(b.n_rows)
-    return status, objective, duals
+    return highs

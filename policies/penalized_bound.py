@@ -66,21 +66,19 @@ from typing import Any
 
 import highspy
 import numpy as np
-from scipy.sparse import csc_matrix
 
 from envs.state import SeasonState
 from policies.gaussian_bounds import chord_upper, chord_weights, expect_max_lines
 from policies.hindsight import _season_capacity
 from policies.information_bound import (
     InformationOptions,
-    TeamLine,
     candidate_types,
     certify,
+    screened_value,
     team_lines,
 )
-from policies.information_lp import solve_lp, team_capacity
+from policies.information_lp import Builder, shared_capacity, solve_lp, to_highs
 from scheduler.generator import Season
-from scheduler.solver.mip import _new_highs
 
 OPTIONS = InformationOptions(withdrawals="realised", no_shows="realised")
 """The season's deadlines and no-shows are revealed; quality and acceptance are not."""
@@ -97,13 +95,6 @@ class PenalizedResult:
     """The certified Lagrangian bound at the same prices (``information`` with these options)."""
     seconds: float
     n_columns: int
-
-
-def _v1(teams: list[TeamLine], m1: np.ndarray, sd2: float) -> np.ndarray:
-    best = np.zeros_like(m1)
-    for tm in teams:
-        best = np.maximum(best, expect_max_lines(tm.alpha, tm.beta, m1, sd2) - tm.loop_price)
-    return best
 
 
 def posterior_means(season: Season, c: int, prior: float) -> tuple[float, float]:
@@ -130,20 +121,12 @@ def penalized_bound(season: Season, options: InformationOptions | None = None,
     grid, _, _ = chord_weights()
     n_p, n_w, n_t = len(state.postings), len(state.windows), len(state.team_members)
     seat0, win0, mem0, man0, tot0 = 0, n_p, n_p + n_w, n_p + n_w + n_t, n_p + n_w + 2 * n_t
-    n_fixed = tot0 + 1
-    cost: list[float] = []
-    rows: list[int] = []
-    cols: list[int] = []
-    vals: list[float] = []
-    n_rows = n_fixed
+    b = Builder(tot0 + 1)
 
     def column(value: float, entries: list[tuple[int, float]]) -> None:
-        j = len(cost)
-        cost.append(value)
+        j = b.column(value, 1.0)
         for r, v in entries:
-            rows.append(r)
-            cols.append(j)
-            vals.append(v)
+            b.entry(r, j, v)
 
     for t in types:
         assert math.isclose(t.prob, 1.0), "penalized_bound needs one type per candidate"
@@ -152,12 +135,11 @@ def penalized_bound(season: Season, options: InformationOptions | None = None,
         if not teams:
             continue
         smax = max(float(tm.beta.max(initial=0.0)) for tm in teams)
-        e1 = float(chord_upper(_v1(teams, t.mean + sd1 * grid, sd2), sd1, smax))
+        e1 = float(chord_upper(screened_value(teams, t.mean + sd1 * grid, sd2), sd1, smax))
         m1, m2 = posterior_means(season, t.candidate, t.mean)
-        v1 = float(_v1(teams, np.array([m1]), sd2)[0])
+        v1 = float(screened_value(teams, np.array([m1]), sd2)[0])
         draw = season.truths[t.candidate].accept_draw
-        own = n_rows  # one path per candidate
-        n_rows += 1
+        own = b.row(-highspy.kHighsInf, 1.0)  # one path per candidate
         screen = -t.screen_cost - (v1 - e1)
         column(screen, [(own, 1.0), (tot0, t.screen_sessions)])
         for tm in teams:
@@ -179,52 +161,26 @@ def penalized_bound(season: Season, options: InformationOptions | None = None,
                 value = looped + hire - wait - (1.0 - o.acc) * net
                 for w in o.windows:
                     column(value, [(own, 1.0), *use, (seat0 + o.posting, 1.0), (win0 + w, 1.0)])
-    upper = [float(p.headcount) for p in state.postings]
-    upper += [float(w.capacity) for w in state.windows]
-    upper += list(team_capacity(state, capacity, state.team_members))
-    upper += list(team_capacity(state, capacity, state.team_managers))
-    upper += [float(capacity.sum())]
-    upper += [1.0] * (n_rows - n_fixed)
-    status, value = _solve_mip(cost, rows, cols, vals, n_rows, np.array(upper), time_limit)
+    status, value = _solve_mip(b, shared_capacity(state, capacity, True), time_limit)
     constant = state.config.rewards.unfilled_penalty * state.total_headcount
     return PenalizedResult(
         status=status,
         bound=value - constant,
         lagrangian=lagrangian - constant,
         seconds=time.perf_counter() - started,
-        n_columns=len(cost),
+        n_columns=len(b.cost),
     )
 
 
-def _solve_mip(cost: list[float], rows: list[int], cols: list[int], vals: list[float],
-               n_rows: int, upper: np.ndarray, time_limit: float) -> tuple[str, float]:  # fmt: skip
-    """(model status, dual bound) of ``max cost . x`` over binary ``x`` with ``A x <= upper``."""
-    n = len(cost)
-    if n == 0:
+def _solve_mip(b: Builder, fixed_upper: list[float], time_limit: float) -> tuple[str, float]:
+    """(model status, dual bound) of ``max cost . x`` over binary ``x`` in ``b``."""
+    if not b.cost:
         return "Optimal", 0.0
-    matrix = csc_matrix((vals, (rows, cols)), shape=(n_rows, n))
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n, n_rows
-    lp.sense_ = highspy.ObjSense.kMaximize
-    lp.col_cost_ = np.asarray(cost, float)
-    lp.col_lower_ = np.zeros(n)
-    lp.col_upper_ = np.ones(n)
-    lp.row_lower_ = np.full(n_rows, -highspy.kHighsInf)
-    lp.row_upper_ = upper
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = matrix.indptr
-    lp.a_matrix_.index_ = matrix.indices
-    lp.a_matrix_.value_ = matrix.data
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * n
-    highs = _new_highs()
-    highs.setOptionValue("threads", 1)
-    highs.setOptionValue("time_limit", float(time_limit))
+    highs = to_highs(b, fixed_upper, time_limit, integral=True)
     highs.setOptionValue("mip_rel_gap", 1e-6)
-    highs.passModel(lp)
     highs.run()
-    info = highs.getInfo()
     status = highs.modelStatusToString(highs.getModelStatus())
-    return status, float(info.mip_dual_bound)
+    return status, float(highs.getInfo().mip_dual_bound)
 
 
 def penalized_row(scenario: Any, seed: int) -> dict[str, Any]:

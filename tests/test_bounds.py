@@ -175,7 +175,7 @@ def test_cli_bound(tmp_path) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_penalized_bound_is_a_bound_and_at_most_its_lagrangian() -> None:
-    """The per-season penalised bound (``experiments.penalized_bound``): never above the
+    """The per-season penalised bound (``policies.penalized_bound``): never above the
     Lagrangian bound at the same prices, season by season, and above what greedy_fit
     earns on the mean (it holds in expectation)."""
     from policies.penalized_bound import penalized_bound
