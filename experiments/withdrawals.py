@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -41,10 +42,7 @@ def season_withdrawals(scenario: str, policy: str, seed: int) -> list[dict[str, 
     env = gym.make(envs.ENV_ID, scenario=scenario)
     kpis, _, _ = run_episode(env, make_policy(policy, seed=0), seed)
     state = season_state(env)
-    counts: dict[str, int] = {}
-    for w in state.withdrawals:
-        kind = kind_of(w.stage, w.booked, w.cause)
-        counts[kind] = counts.get(kind, 0) + 1
+    counts = Counter(kind_of(w.stage, w.booked, w.cause) for w in state.withdrawals)
     base = {"scenario": scenario, "policy": policy, "seed": seed, "return": kpis["return"],
             "forms": state.n_completed}  # fmt: skip
     return [{**base, "kind": kind, "withdrawals": n} for kind, n in sorted(counts.items())] or [
