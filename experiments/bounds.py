@@ -19,6 +19,7 @@ BOUND_ROWS: dict[str, str] = {
     "hindsight": "experiments.bounds:hindsight_row",
     "information": "policies.information_bound:information_row",
     "penalized": "policies.penalized_bound:penalized_row",
+    "quality_known": "policies.information_bound:quality_known_row",
 }
 """Bound kind -> ``module:function`` returning its row for (scenario, seed)."""
 

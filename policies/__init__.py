@@ -6,6 +6,7 @@ from policies import hindsight as _hindsight  # noqa: F401  (registers "hindsigh
 from policies import offline as _offline  # noqa: F401  (registers rl:MODEL_DIR; torch loads lazily)
 from policies import planner as _planner  # noqa: F401  (registers "cpsat")
 from policies import ppo as _ppo  # noqa: F401  (registers ppo:MODEL_PATH; sb3 loads lazily)
+from policies import quality_known as _quality_known  # noqa: F401  (a reference, not online)
 from policies.base import Policy, make_policy, policy_names, register_policy
 
 __all__ = ["Policy", "make_policy", "policy_names", "register_policy"]

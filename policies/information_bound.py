@@ -453,3 +453,15 @@ def information_row(scenario: Any, seed: int) -> dict[str, Any]:
     season = season_for(scenario, seed)
     r = information_bound(season)
     return bound_row(season, seed, "information", r.bound, r.status, r.seconds, lp=r.lp)
+
+
+QUALITY_KNOWN = InformationOptions(quality="realised")
+"""The information bound with every quality revealed at arrival (relaxation 1), nothing else:
+it bounds the mean return of policies that know the qualities (``cpsat_quality_known``)."""
+
+
+def quality_known_row(scenario: Any, seed: int) -> dict[str, Any]:
+    """The ``quality_known`` bound of the season ``seed`` draws, as a row (``return`` = bound)."""
+    season = season_for(scenario, seed)
+    r = information_bound(season, QUALITY_KNOWN)
+    return bound_row(season, seed, "quality_known", r.bound, r.status, r.seconds, lp=r.lp)
