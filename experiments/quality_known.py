@@ -7,7 +7,7 @@ Per season, ``cpsat`` and ``cpsat_quality_known`` (the same planner told every
 arrived candidate's true quality: ``policies.quality_known``, not an online
 policy) play the same season, and three bounds are computed: ``information``
 and ``penalized`` (quality learnt through the interviews: they bound
-``cpsat``) and ``quality_known`` (qualities revealed at arrival: it bounds
+``cpsat``) and ``quality_known`` (every quality revealed from the start: it bounds
 ``cpsat_quality_known``). Each policy is compared only with the bounds that
 hold for it. The table gives means with bootstrap 95% CIs and paired
 differences season by season (``experiments.stats``); the csv one row per
@@ -72,7 +72,7 @@ def table(rows: pd.DataFrame) -> str:
         f"{diff('cpsat_quality_known', 'cpsat')} above `cpsat`: what learning costs the planner |",
         f"| `{tight}` bound (quality learnt) | {mean(tight)} | "
         f"{diff(tight, 'cpsat')} above `cpsat` |",
-        f"| `quality_known` bound (quality at arrival) | {mean('quality_known')} | "
+        f"| `quality_known` bound (every quality revealed) | {mean('quality_known')} | "
         f"{diff('quality_known', 'cpsat_quality_known')} above `cpsat_quality_known`; "
         f"{diff('quality_known', tight)} above `{tight}`: what learning costs the bound |",
     ]

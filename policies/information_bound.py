@@ -456,8 +456,12 @@ def information_row(scenario: Any, seed: int) -> dict[str, Any]:
 
 
 QUALITY_KNOWN = InformationOptions(quality="realised")
-"""The information bound with every quality revealed at arrival (relaxation 1), nothing else:
-it bounds the mean return of policies that know the qualities (``cpsat_quality_known``)."""
+"""The information bound with the season's qualities revealed from the start (relaxation 1),
+nothing else: it bounds the mean return of any policy that knows them (``cpsat_quality_known``,
+which learns each on arrival). It is at most ``quality="arrival"`` on the mean (averaging its
+solutions over the qualities gives one of the arrival LP, which holds seats in expectation over
+quality too), so it is the tighter of the two for such policies: on tuning seeds
+100000-100002 of ``default``, 92.49, 70.65, 101.88 against 97.40, 79.54, 97.76."""
 
 
 def quality_known_row(scenario: Any, seed: int) -> dict[str, Any]:

@@ -12,9 +12,9 @@ deadlines, declines, the 16-slot window):
   this planner;
 - ``cpsat_quality_known`` against the ``quality_known`` bound
   (``policies.information_bound.quality_known_row``: the information LP with
-  every quality revealed at arrival, hence a valid upper bound on the mean
-  return of any policy that knows them): what is left when there is nothing
-  to learn.
+  the season's qualities revealed from the start, hence a valid upper bound on
+  the mean return of any policy that knows them, this one included, which
+  learns each quality on arrival): what is left when there is nothing to learn.
 
 Everything else is ``cpsat``'s, unchanged: a candidate who has arrived enters
 the planner's tree at its true quality with no uncertainty left (screens and
