@@ -639,7 +639,13 @@ def train_ppo(
 @one_line_errors
 def bound(
     scenario: Annotated[str, typer.Option(help="tiny, default, large or a YAML file.")] = "tiny",
-    kind: Annotated[str, typer.Option(help="hindsight, information or penalized.")] = "information",
+    kind: Annotated[
+        str,
+        typer.Option(
+            help="hindsight, information, penalized or quality_known"
+            " (a reference for cpsat_quality_known)."
+        ),
+    ] = "information",
     episodes: Annotated[int, typer.Option(help="Seasons.")] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the first season (as isched simulate).")] = 0,
     out_csv: Annotated[Path | None, typer.Option("--out", help="Write one row per season.")] = None,
