@@ -37,10 +37,15 @@ from scheduler.generator import Season
 HIREABLE = InformationOptions(quality="realised", withdrawals="realised")
 
 
+def hireable_candidates(state: SeasonState) -> set[int]:
+    """Candidates some posting could hire before their deadline (in the state before play)."""
+    return {t.candidate for t in candidate_types(state, HIREABLE)}
+
+
 def best_candidates(season: Season) -> list[int]:
     """The season's best hireable candidates by true quality, as many as its seats."""
     state = SeasonState(season)
-    hireable = sorted({t.candidate for t in candidate_types(state, HIREABLE)})
+    hireable = sorted(hireable_candidates(state))
     quality = np.array([season.truths[c].quality for c in hireable])
     order = np.argsort(-quality, kind="stable")[: state.total_headcount]
     return [hireable[i] for i in order]
@@ -53,14 +58,9 @@ def fate_of(state: SeasonState, c: int) -> str:
         w = next(w for w in state.withdrawals if w.candidate == c)
         return "withdrawn: " + kind_of(w.stage, w.booked, w.cause)
     if stage == Stage.REJECTED:
-        reached = (
-            "looped"
-            if state.loop_day[c] >= 0
-            else "screened"
-            if state.screen_day[c] >= 0
-            else "new"
-        )
-        return f"rejected when {reached}"
+        if state.loop_day[c] >= 0:
+            return "rejected when looped"
+        return "rejected when screened" if state.screen_day[c] >= 0 else "rejected when new"
     if stage in (Stage.HIRED, Stage.DECLINED):
         return stage.name.lower()
     return f"still {stage.name.lower()} at the end"

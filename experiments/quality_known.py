@@ -80,9 +80,7 @@ def table(rows: pd.DataFrame) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = season_study.parser(__doc__, seed=500000).parse_args(argv)
-    tasks = [(args.scenario, args.seed + i) for i in range(args.episodes)]
-    return season_study.run("quality_known", season_row, tasks, args.jobs, args.out, table)
+    return season_study.season_main("quality_known", __doc__ or "", season_row, table, argv, 500000)
 
 
 if __name__ == "__main__":

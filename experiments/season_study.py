@@ -100,3 +100,18 @@ def policy_main(
     policies = [p for p in args.policy.split(",") if p]
     tasks = [(args.scenario, p, args.seed + i) for p in policies for i in range(args.episodes)]
     return run(name, task, tasks, args.jobs, args.out, table)
+
+
+def season_main(
+    name: str,
+    doc: str,
+    task: Callable[[str, int], list[dict[str, Any]]],
+    table: Callable[[pd.DataFrame], str],
+    argv: list[str] | None,
+    seed: int,
+) -> int:
+    """The whole command of a study without policies: ``task(scenario, seed)`` on every
+    season from ``seed`` (the default first seed)."""
+    args = parser(doc, seed=seed).parse_args(argv)
+    tasks = [(args.scenario, args.seed + i) for i in range(args.episodes)]
+    return run(name, task, tasks, args.jobs, args.out, table)

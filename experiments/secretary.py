@@ -4,7 +4,7 @@
 
 A back-of-envelope model, not the env: per area, the seats of its postings
 and the candidates whose primary area it is and whom some posting could hire
-(``experiments.best_candidates.HIREABLE``), in the order their forms arrive.
+(``experiments.best_candidates.hireable_candidates``), in the order their forms arrive.
 Each candidate's quality ``q ~ N(prior, 1)`` (the generator's law, prior from
 publications) is known on arrival, and a seat is filled or not on the spot; a
 hire is worth ``hire_value + quality_weight * q + unfilled_penalty`` (the
@@ -38,8 +38,8 @@ from scipy import optimize, stats
 from envs.state import SeasonState
 from experiments import season_study
 from experiments import stats as ci
-from experiments.best_candidates import HIREABLE
-from policies.information_bound import candidate_types, season_for
+from experiments.best_candidates import hireable_candidates
+from policies.information_bound import season_for
 from scheduler.rules import quality_prior
 
 
@@ -83,7 +83,7 @@ def season_estimate(scenario: str, seed: int) -> list[dict[str, Any]]:
     state = SeasonState(season)
     cfg = state.config
     rw = cfg.rewards
-    hireable = {t.candidate for t in candidate_types(state, HIREABLE)}
+    hireable = hireable_candidates(state)
     rng = np.random.default_rng(seed)
     totals = {"offline": 0.0, "fluid": 0.0, "online": 0.0}
     for area, postings in enumerate(state.area_postings):
@@ -125,9 +125,9 @@ def table(rows: pd.DataFrame) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = season_study.parser(__doc__ or "", seed=100000).parse_args(argv)
-    tasks = [(args.scenario, args.seed + i) for i in range(args.episodes)]
-    return season_study.run("secretary", season_estimate, tasks, args.jobs, args.out, table)
+    return season_study.season_main(
+        "secretary", __doc__ or "", season_estimate, table, argv, 100000
+    )
 
 
 if __name__ == "__main__":
