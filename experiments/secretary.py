@@ -17,10 +17,14 @@ nothing more. Three values per season, summed over the areas:
   ``information`` LP makes;
 - **online**: the optimal policy that decides on arrival, by dynamic programming
   over (candidate, seats left) with each candidate's own prior (exact
-  Gaussian expectations).
+  Gaussian expectations);
+- **resolved**: a bid-price rule like ``cpsat``'s, re-solved at every arrival:
+  hire iff the value beats the fluid threshold of the candidates still to
+  come with the seats left (Monte Carlo over the season seed).
 
 ``fluid - online`` is what seats in expectation overstate when seats must be
-filled one candidate at a time. The estimate errs both ways: holding a
+filled one candidate at a time; ``online - resolved`` is what a better seat
+rule than re-solved prices could add. The estimate errs both ways: holding a
 candidate for a few days, as the env allows, would earn more online, and so
 would a second area per candidate; candidates lost to calendars, patience or
 declines are not in it at all.
@@ -28,6 +32,7 @@ declines are not in it at all.
 
 from __future__ import annotations
 
+import math
 import sys
 from typing import Any
 
@@ -59,13 +64,38 @@ def fluid_value(means: np.ndarray, sd: float, seats: int) -> float:
     """The fluid bound: hire every value above the threshold ``t >= 0`` whose expected
     hires fit the seats, ``sum E[v 1{v > t}]``."""
     means = np.asarray(means, float)
+    z = (fluid_threshold(means, sd, seats) - means) / sd
+    return float(np.sum(means * stats.norm.sf(z) + sd * stats.norm.pdf(z)))
+
+
+def fluid_threshold(means: np.ndarray, sd: float, seats: int) -> float:
+    """The fluid bound's threshold: the least ``t >= 0`` whose expected hires among
+    values ``N(means, sd**2)`` fit ``seats`` (``inf`` without a seat)."""
+    means = np.asarray(means, float)
+    if seats <= 0:
+        return math.inf
 
     def hires(t: float) -> float:
         return float(stats.norm.sf((t - means) / sd).sum())
 
-    t = 0.0 if hires(0.0) <= seats else optimize.brentq(lambda t: hires(t) - seats, 0.0, 1e3)
-    z = (t - means) / sd
-    return float(np.sum(means * stats.norm.sf(z) + sd * stats.norm.pdf(z)))
+    return 0.0 if hires(0.0) <= seats else optimize.brentq(lambda t: hires(t) - seats, 0.0, 1e3)
+
+
+def resolved_value(
+    means: np.ndarray, sd: float, seats: int, rng: np.random.Generator, draws: int
+) -> float:
+    """Expected value hired by re-solving the fluid problem at every arrival: hire iff the
+    value beats the threshold of the later candidates with the seats left (Monte Carlo)."""
+    means = np.asarray(means, float)
+    cut = np.array([[fluid_threshold(means[i + 1 :], sd, k) for k in range(seats + 1)]
+                    for i in range(means.size)])  # fmt: skip
+    v = means[None, :] + sd * rng.standard_normal((draws, means.size))
+    total, left = np.zeros(draws), np.full(draws, seats)
+    for i in range(means.size):
+        hire = v[:, i] > cut[i, left]
+        total += np.where(hire, v[:, i], 0.0)
+        left -= hire
+    return float(total.mean())
 
 
 def offline_value(
@@ -85,7 +115,7 @@ def season_estimate(scenario: str, seed: int) -> list[dict[str, Any]]:
     rw = cfg.rewards
     hireable = hireable_candidates(state)
     rng = np.random.default_rng(seed)
-    totals = {"offline": 0.0, "fluid": 0.0, "online": 0.0}
+    totals = {"offline": 0.0, "fluid": 0.0, "online": 0.0, "resolved": 0.0}
     for area, postings in enumerate(state.area_postings):
         seats = sum(state.postings[p].headcount for p in postings)
         order = sorted((c for c in hireable if state.c_areas[c][0] == area),
@@ -99,6 +129,7 @@ def season_estimate(scenario: str, seed: int) -> list[dict[str, Any]]:
         totals["offline"] += offline_value(means, rw.quality_weight, seats, rng, 4000)
         totals["fluid"] += fluid_value(means, rw.quality_weight, seats)
         totals["online"] += online_value(means, rw.quality_weight, seats)
+        totals["resolved"] += resolved_value(means, rw.quality_weight, seats, rng, 4000)
     return [{"scenario": scenario, "seed": seed, **totals}]
 
 
@@ -109,7 +140,7 @@ def table(rows: pd.DataFrame) -> str:
         e = ci.bootstrap_ci(x, ci.mean)
         return f"{e.value:.2f} [{e.low:.2f}, {e.high:.2f}]"
 
-    col = {k: rows[k].to_numpy(dtype=float) for k in ("offline", "fluid", "online")}
+    col = {k: rows[k].to_numpy(dtype=float) for k in ("offline", "fluid", "online", "resolved")}
     return "\n".join([
         f"{len(rows)} seasons of {rows['scenario'].iloc[0]} from seed {int(rows['seed'].min())}",
         "",
@@ -118,9 +149,12 @@ def table(rows: pd.DataFrame) -> str:
         f"| offline (every quality known in advance) | {est(col['offline'])} |",
         f"| fluid bound (seats in expectation) | {est(col['fluid'])} |",
         f"| online optimum (decide on arrival) | {est(col['online'])} |",
+        f"| re-solved fluid prices (decide on arrival) | {est(col['resolved'])} |",
         f"| fluid - online: what seats in expectation overstate | "
         f"{est(col['fluid'] - col['online'])} |",
         f"| offline - online: what foresight is worth | {est(col['offline'] - col['online'])} |",
+        f"| online - re-solved: what a better seat rule could add | "
+        f"{est(col['online'] - col['resolved'])} |",
     ])  # fmt: skip
 
 

@@ -37,7 +37,7 @@ def kind_of(stage: int, booked: bool, cause: str) -> str:
 def season_withdrawals(scenario: str, policy: str, seed: int) -> list[dict[str, Any]]:
     """One row per kind of withdrawal in the season ``seed`` played by ``policy``."""
     env = gym.make(envs.ENV_ID, scenario=scenario)
-    kpis, _, _ = run_episode(env, make_policy(policy, seed=0), seed)
+    kpis, _, _ = run_episode(env, make_policy(policy, seed=seed), seed)
     state = season_state(env)
     counts = Counter(kind_of(w.stage, w.booked, w.cause) for w in state.withdrawals)
     base = {"scenario": scenario, "policy": policy, "seed": seed, "return": kpis["return"],
