@@ -9,7 +9,7 @@ Each candidate's quality ``q ~ N(prior, 1)`` (the generator's law, prior from
 publications) is known on arrival, and a seat is filled or not on the spot; a
 hire is worth ``hire_value + quality_weight * q + unfilled_penalty`` (the
 reward of a primary-area hire, and the penalty it avoids), an empty seat
-nothing more. Three values per season, summed over the areas:
+nothing more. Four values per season, summed over the areas:
 
 - **offline**: the expected best hires with every quality known in advance;
 - **fluid**: the fluid bound (seats in expectation over quality: the best
