@@ -1,5 +1,5 @@
 """The command line shared by the per-season studies (``withdrawals``, ``best_candidates``,
-``quality_known``): seasons from a first seed, optionally several policies, run in a
+``quality_known``, ``secretary``): seasons from a first seed, optionally several policies, run in a
 process pool, one row list per task, a markdown table printed and a csv written."""
 
 from __future__ import annotations

@@ -136,9 +136,11 @@ def season_estimate(scenario: str, seed: int) -> list[dict[str, Any]]:
 def table(rows: pd.DataFrame) -> str:
     """Means and paired differences as markdown."""
 
-    def est(x: np.ndarray) -> str:
-        e = ci.bootstrap_ci(x, ci.mean)
-        return f"{e.value:.2f} [{e.low:.2f}, {e.high:.2f}]"
+    def est(name: str) -> str:
+        return str(ci.bootstrap_ci(col[name], ci.mean))
+
+    def paired(high: str, low: str) -> str:
+        return str(ci.paired_difference(col[high], col[low]))
 
     col = {k: rows[k].to_numpy(dtype=float) for k in ("offline", "fluid", "online", "resolved")}
     return "\n".join([
@@ -146,15 +148,15 @@ def table(rows: pd.DataFrame) -> str:
         "",
         "| value hired (reward units) | mean [95% CI] |",
         "| --- | --- |",
-        f"| offline (every quality known in advance) | {est(col['offline'])} |",
-        f"| fluid bound (seats in expectation) | {est(col['fluid'])} |",
-        f"| online optimum (decide on arrival) | {est(col['online'])} |",
-        f"| re-solved fluid prices (decide on arrival) | {est(col['resolved'])} |",
+        f"| offline (every quality known in advance) | {est('offline')} |",
+        f"| fluid bound (seats in expectation) | {est('fluid')} |",
+        f"| online optimum (decide on arrival) | {est('online')} |",
+        f"| re-solved fluid prices (decide on arrival) | {est('resolved')} |",
         f"| fluid - online: what seats in expectation overstate | "
-        f"{est(col['fluid'] - col['online'])} |",
-        f"| offline - online: what foresight is worth | {est(col['offline'] - col['online'])} |",
+        f"{paired('fluid', 'online')} |",
+        f"| offline - online: what foresight is worth | {paired('offline', 'online')} |",
         f"| online - re-solved: what a better seat rule could add | "
-        f"{est(col['online'] - col['resolved'])} |",
+        f"{paired('online', 'resolved')} |",
     ])  # fmt: skip
 
 
