@@ -12,7 +12,8 @@ is given. Distributions (all drawn from one ``numpy.random.Generator``):
 - interviewers: ``team_size`` per team, one hiring manager each (two in teams of
   six or more), a screen role with ``screen_role_p``, the team's areas plus an
   extra area with ``extra_area_p``; caps uniform in the configured ranges;
-  calendars with ``busy_blocks_per_day`` meetings of 1-4 slots;
+  calendars with ``busy_blocks_per_day`` meetings of 1-4 slots (cleared after
+  the draw when ``busy_calendars`` is false);
   out sick on a day with ``sick_p``;
 - candidates: arrival on a front-loaded Beta(1.5, 3) curve mixed with a uniform
   one; the follow-up form after a Geometric delay or never; primary area by
@@ -179,6 +180,8 @@ def generate_season(config: ScenarioConfig, seed: int, *, calendar_rows: bool = 
     teams, team_areas, postings = _teams_and_postings(config, rng, days)
     interviewers = _interviewers(config, rng, teams, team_areas)
     busy, sick_mask = _calendars(config, rng, len(interviewers), len(days))
+    if not config.busy_calendars:
+        busy = np.zeros_like(busy)
     sick = set(zip(*(a.tolist() for a in np.nonzero(sick_mask)), strict=True))
     capacity = rng.integers(4, 9, size=len(OFFICES) * config.rooms_per_office).tolist()
     rooms = [
@@ -190,6 +193,15 @@ def generate_season(config: ScenarioConfig, seed: int, *, calendar_rows: bool = 
         )
         for o, office in enumerate(OFFICES)
         for r in range(config.rooms_per_office)
+    ] + [
+        Room(
+            room_id=f"R-{office}-{config.rooms_per_office + r}",
+            office=office,
+            capacity=8,
+            accessible=True,
+        )
+        for office in OFFICES
+        for r in range(config.extra_rooms_per_office)
     ]
     candidates, cand, applied, form = _candidates(config, rng, days)
     snapshot = Snapshot(

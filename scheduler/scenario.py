@@ -64,6 +64,9 @@ class ScenarioConfig:
     # tests/test_dynamics.py). Where capacity is ample a greedy is near-optimal.
     rooms_per_office: int = 1
     accessible_rooms_per_office: int = 1
+    extra_rooms_per_office: int = 0
+    """Accessible rooms of capacity 8 added per office after every draw (the season
+    is otherwise the one without them, seed for seed)."""
     max_per_day: tuple[int, int] = (1, 2)
     """Range (inclusive) of an interviewer's daily interview cap."""
     max_per_week: tuple[int, int] = (1, 2)
@@ -71,6 +74,9 @@ class ScenarioConfig:
     extra_area_p: float = 0.3
     busy_blocks_per_day: tuple[int, int] = (1, 5)
     """Calendar busy blocks per interviewer-day, each 1-4 slots (meetings)."""
+    busy_calendars: bool = True
+    """False clears every busy block after the draw (the season is otherwise the
+    same, seed for seed): interviewers are free whenever their caps allow."""
     start_window_offsets_days: tuple[int, ...] = (105, 119, 133, 147)
     """Cohort start dates, days after ``season_start`` (mid May to late June)."""
     onboarding_share: float = 0.25
@@ -235,6 +241,7 @@ def validate_scenario(config: ScenarioConfig, where: str) -> ScenarioConfig:
         "headcount_min",
         "rooms_per_office",
         "accessible_rooms_per_office",
+        "extra_rooms_per_office",
         "horizon_days",
     ):
         if getattr(config, name) < 0:

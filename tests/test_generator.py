@@ -247,11 +247,15 @@ def test_edge_configs_generate() -> None:
     assert empty.snapshot.candidates == [] and empty.truths == []
 
 
-@pytest.mark.parametrize("name", ["patient", "ample_caps", "patient_ample"])
+FRICTIONS = ["patient", "ample_caps", "patient_ample", "free_calendars", "frictionless"]
+
+
+@pytest.mark.parametrize("name", FRICTIONS)
 def test_friction_scenarios_draw_the_default_season_seed_for_seed(name: str) -> None:
     """``experiments/configs/frictions.yaml`` pairs its scenarios with ``default`` season by
     season: each draws the same candidates, arrivals, calendars and hidden truths, and
-    differs only in the friction it removes (patience, or the interviewers' caps)."""
+    differs only in the frictions it removes (patience, the interviewers' caps, their
+    meetings and the rooms, no-shows and sick days)."""
     from pathlib import Path
 
     from scheduler.scenario import load_scenario
@@ -263,15 +267,30 @@ def test_friction_scenarios_draw_the_default_season_seed_for_seed(name: str) -> 
         shifted = generate_season(config, seed, calendar_rows=False)
         assert np.array_equal(base.form_day, shifted.form_day)
         assert base.snapshot.candidates == shifted.snapshot.candidates
-        assert base.snapshot.busy == shifted.snapshot.busy
-        keep = {"patience_days"} if "patient" in name else set()
+        frictionless = name == "frictionless"
+        if name == "free_calendars" or frictionless:
+            assert base.busy.any() and not shifted.busy.any()
+            assert shifted.snapshot.rooms[: len(base.snapshot.rooms)] == base.snapshot.rooms
+            extra = shifted.snapshot.rooms[len(base.snapshot.rooms) :]
+            assert len(extra) == 3 * 2 and all(r.accessible for r in extra)
+        else:
+            assert np.array_equal(base.busy, shifted.busy)
+            assert shifted.snapshot.rooms == base.snapshot.rooms
+        if frictionless:
+            assert base.sick and not shifted.sick
+        else:
+            assert shifted.sick == base.sick
+        keep = {"patience_days"} if "patient" in name or frictionless else set()
+        if frictionless:
+            keep |= {"no_show_screen", "no_show_loop"}
+            assert not any(t.no_show_screen or t.no_show_loop for t in shifted.truths)
         for a, b in zip(base.truths, shifted.truths, strict=True):
             assert dataclasses.replace(b, **{k: getattr(a, k) for k in keep}) == a
-        if "patient" in name:
+        if "patient" in name or frictionless:
             assert min(t.patience_days for t in shifted.truths) > 1000  # the season is 80 days
         caps = [(i.max_per_day, i.max_per_week) for i in shifted.snapshot.interviewers]
         base_caps = [(i.max_per_day, i.max_per_week) for i in base.snapshot.interviewers]
-        if "ample" in name:
+        if "ample" in name or frictionless:
             assert min(w for _, w in caps) >= 4 and min(d for d, _ in caps) >= 2
         else:
             assert caps == base_caps
