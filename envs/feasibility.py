@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from envs.calendar import candidate_hours_mask
+from envs.calendar import candidate_hours_mask, run_starts
 from envs.layout import N_OFFER_OPTIONS
 from envs.state import SeasonState
 from scheduler.domain import INTERNSHIP_WEEKS, InterviewFormat, WorkingHours
@@ -62,6 +62,16 @@ def hours_masks(s: SeasonState, c: int, days: range) -> list[int]:
             tz, s.days_key, s.config.hours, s.config.interview
         )
     return masks[days.start : days.stop]
+
+
+def can_hold_loop(s: SeasonState, c: int, first: int) -> bool:
+    """Whether some working day from ``first`` on has room for candidate ``c``'s whole loop
+    inside their local hours (calendars, caps and rooms aside). Without one, no play
+    can loop ``c``, hence none can offer them a posting: loops are booked only there."""
+    cand = s.candidates[c]
+    fmt = s.config.interview
+    span = fmt.session_offsets(cand.accommodation)[-1] + fmt.session_length(cand.accommodation)
+    return any(run_starts(m, span) for m in hours_masks(s, c, range(first, s.n_days)))
 
 
 def screen_search(s: SeasonState, c: int) -> ScreenSlot | None:

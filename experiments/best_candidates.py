@@ -4,13 +4,14 @@
         --policy cpsat,cpsat_quality_known,greedy_fit --episodes 20 --seed 100000 --jobs 2
 
 Per season, the *best candidates* are as many as there are seats: those of
-highest true quality among the candidates some posting could hire (a posting
-in their areas past its 7-day minimum, a start window their availability
-fits, before their competing-offer deadline: ``policies.information_bound.
-candidate_types`` with the season's deadlines). Each is counted by its fate:
-hired, declined, rejected (at the stage it had reached), withdrawn (stage and
-cause) or still active at the end. The table gives candidates per season,
-mean over the seasons, per policy; the csv one row per season and fate.
+highest true quality among the candidates some posting could hire (a loop
+inside their local hours, a posting in their areas past its 7-day minimum, a
+start window their availability fits, before their competing-offer deadline:
+``policies.information_bound.candidate_types`` with the season's deadlines).
+Each is counted by its fate: hired, declined, rejected (at the stage it had
+reached), withdrawn (stage and cause) or still active at the end. The table
+gives candidates per season, mean over the seasons, per policy; the csv one row
+per season and fate.
 """
 
 from __future__ import annotations

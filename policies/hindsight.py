@@ -35,7 +35,10 @@ whose loop ``p``'s team held) and its return is at most their objective value:
    stage flagged as a no-show is a no-show in every play (the flag is consumed
    by the first interview held), and its rebooking is two days later: ``+2``
    per no-show. Sick cancellations, busy calendars, caps, windows of 16 slots
-   and the queue can only delay, so they are ignored. The offer of ``p`` also
+   and the queue can only delay, so they are ignored. The env books a loop only
+   inside the candidate's local hours: a candidate whose local hours hold no
+   whole loop on any working day from ``f + 3`` on is never looped in any play,
+   so never hired, and gets no ``hire`` variable. The offer of ``p`` also
    waits for ``p``'s 7-day minimum. Call the result ``d*(c, p)``.
 2. **Acceptance.** The env accepts iff ``accept_draw < acceptance_probability(c,
    p, offer day)``, which never increases with the offer day, and the onboarding
@@ -74,7 +77,7 @@ import gymnasium as gym
 import numpy as np
 from ortools.sat.python import cp_model
 
-from envs.feasibility import acceptance_probability
+from envs.feasibility import acceptance_probability, can_hold_loop
 from envs.state import SeasonState
 from policies.base import register_policy
 from scheduler.domain import INTERNSHIP_WEEKS
@@ -134,8 +137,8 @@ def hire_options(env: SeasonState) -> dict[tuple[int, int, int], float]:
     options: dict[tuple[int, int, int], float] = {}
     for c, cand in enumerate(env.candidates):
         f = int(season.form_day[c])
-        if f < 0:
-            continue
+        if f < 0 or not can_hold_loop(env, c, f + 1 + fmt.min_gap_days):
+            continue  # never arrives, or never loopable (1): no play can hire them
         truth = season.truths[c]
         first = earliest_offer_day(f, truth.no_show_screen, truth.no_show_loop)
         acc_set = cand.accommodation

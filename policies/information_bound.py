@@ -67,7 +67,11 @@ measure feasible and its objective at least the policy's expected return:
    the same limits. The unfilled penalty is linear in the hires: exact in
    expectation. Interviewer capacity is aggregated over the season exactly as
    in ``hindsight`` (calendars, rooms, slots and timing dropped), per path,
-   hence in expectation. Only held screens and loops are counted and charged.
+   hence in expectation. The one timing rule kept is the env's own: a loop lies
+   inside the candidate's local hours, so a candidate whose local hours hold no
+   whole loop on any working day from ``f + 3`` on (most of those in
+   Asia/Shanghai) is never looped by any policy and gets no type. Only held
+   screens and loops are counted and charged.
 5. **Withdrawals.** A candidate withdraws on the morning of ``form day +
    deadline`` unless an offer is out; an offer of ``p`` needs ``d*(p) <
    form day + deadline``. Patience is ignored (more contact only helps).
@@ -107,7 +111,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from envs.feasibility import acceptance_probability, window_fits
+from envs.feasibility import acceptance_probability, can_hold_loop, window_fits
 from envs.state import SeasonState
 from policies.gaussian_bounds import chord_upper, chord_weights, expect_max_lines
 from policies.hindsight import _season_capacity, earliest_offer_day
@@ -233,8 +237,8 @@ def candidate_types(state: SeasonState, opts: InformationOptions) -> list[Candid
     out: list[CandidateType] = []
     for c, cand in enumerate(state.candidates):
         f = int(season.form_day[c])
-        if f < 0:
-            continue
+        if f < 0 or not can_hold_loop(state, c, f + 1 + fmt.min_gap_days):
+            continue  # never arrives, or never loopable: nobody can hire them (4)
         truth = season.truths[c]
         realised_ns = opts.no_shows == "realised"
         ns1 = bool(truth.no_show_screen) and realised_ns

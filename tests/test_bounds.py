@@ -186,3 +186,46 @@ def test_penalized_bound_is_a_bound_and_at_most_its_lagrangian() -> None:
     bound = np.array([r.bound for r in results])
     _, low, _ = mean_ci(bound - returns("greedy_fit", SEASONS))
     assert low > 0
+
+
+def test_a_candidate_whose_hours_hold_no_loop_is_never_looped_nor_counted() -> None:
+    """The env books a loop only inside the candidate's local hours. A candidate whose hours
+    hold no whole loop on any day from their form on (most of those in Asia/Shanghai) is
+    never offered a loop in play, and no bound counts them as a hire."""
+    import gymnasium as gym
+
+    import envs
+    from envs.feasibility import can_hold_loop
+    from envs.layout import WINDOW, Stage, Verb, action_of
+    from envs.season_env import season_state
+    from policies import make_policy
+    from policies.hindsight import hire_options
+    from policies.information_bound import candidate_types
+
+    env = gym.make(envs.ENV_ID, scenario="default")
+    obs, info = env.reset(seed=0)
+    state = season_state(env)
+    form, gap = state.season.form_day, state.config.interview.min_gap_days
+    arrived = [c for c in range(len(state.candidates)) if form[c] >= 0]
+    never = {c for c in arrived if not can_hold_loop(state, c, int(form[c]) + 1 + gap)}
+    zones = {state.candidates[c].timezone for c in never}
+    assert never and "Asia/Shanghai" in zones
+    assert all(can_hold_loop(state, c, 0) for c in arrived
+               if state.candidates[c].timezone == "America/Los_Angeles")  # fmt: skip
+    assert not never & {t.candidate for t in candidate_types(state, InformationOptions())}
+    assert not never & {c for c, _, _ in hire_options(state)}
+
+    policy = make_policy("greedy_fit", seed=0)
+    policy.reset(env)
+    screened_seen = 0
+    while True:
+        for k in range(WINDOW):
+            c = state.window[k]
+            if c in never and state.stage[c] == Stage.SCREENED:
+                screened_seen += 1
+                assert not info["action_mask"][action_of(k, Verb.LOOP)]
+        obs, _, terminated, _, info = env.step(policy.act(obs, info))
+        if terminated:
+            break
+    assert screened_seen > 0  # the rule was put to the test
+    assert not never & {b.candidate for b in state.bookings if b.stage == "loop"}
