@@ -194,6 +194,10 @@ class RowStore:
             stale.unlink(missing_ok=True)
         return {p.stem for p in self.dir.glob("*.json")}
 
+    def forget(self, task_id: str) -> None:
+        """Drop a finished row, so that its task runs again."""
+        (self.dir / f"{task_id}.json").unlink(missing_ok=True)
+
     def write(self, row: dict[str, Any]) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         write_atomic(self.dir / f"{row['task_id']}.json", json.dumps(row, default=_plain))
@@ -245,19 +249,33 @@ def run_experiment(
     on_start: Callable[[int, int], None] | None = None,
     on_row: OnRow | None = None,
     on_message: Callable[[str], None] | None = None,
+    rerun: Iterable[str] = (),
 ) -> pd.DataFrame:
     """Train what the config asks for, run every missing task and compact the results.
 
     ``on_start(done, total)`` is called once the tasks are known; ``on_row`` after each row.
+    ``rerun`` names policy labels or bound kinds whose finished rows are dropped and run
+    again (a row is reused whenever its task is the same, whatever the code version, so
+    a change to the code behind a policy or a bound needs this).
     """
     from experiments.training import build_models
 
     if backend not in BACKENDS:
         raise ValueError(f"--backend {backend}: choose from {', '.join(BACKENDS)}")
+    again = set(rerun)
+    labels = {p.label for p in config.policies} | set(config.bounds)
+    if again - labels:
+        raise ValueError(
+            f"--rerun {', '.join(sorted(again - labels))}: not a policy or bound of the "
+            f"config (choose from {', '.join(sorted(labels))})"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     build_models(config, out_dir, workers=workers, on_message=on_message)
     tasks = plan_tasks(config, out_dir)
     store = RowStore(out_dir)
+    for t in tasks:
+        if t.label in again:
+            store.forget(t.task_id)
     finished = store.done()
     todo = [t for t in tasks if t.task_id not in finished]
     if on_start is not None:

@@ -511,12 +511,20 @@ def compare(
         str | None, typer.Option(help="Address of an existing Ray cluster (with --backend ray).")
     ] = None,
     workers: Annotated[int, typer.Option(help="Processes, or CPUs of a local Ray.")] = 2,
+    rerun: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated policy labels or bound kinds whose finished rows run "
+            "again (after a change to their code)."
+        ),
+    ] = "",
 ) -> None:
     """Run an experiment: every policy and bound on every scenario and test seed.
 
     Writes DIR/results.parquet (one row per scenario, policy, seed), DIR/report.md,
     DIR/report.html and DIR/plots/. Running it again resumes: finished rows are kept
-    and only missing ones run.
+    and only missing ones run. A row is kept whatever the code version: after a
+    change to a policy or a bound, name it in --rerun.
     """
     from rich.progress import TimeRemainingColumn
 
@@ -567,6 +575,7 @@ def compare(
             on_start=start,
             on_row=row,
             on_message=lambda m: err.print(m, markup=False),
+            rerun=[label.strip() for label in rerun.split(",") if label.strip()],
         )
     write_report(config, frame, out_dir, command)
     out.print(

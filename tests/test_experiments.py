@@ -248,3 +248,33 @@ def test_shipped_configs_load_and_keep_tuning_and_test_seeds_apart() -> None:
             assert max(config.seeds) < TUNING_SEEDS_END, path
         else:
             assert min(config.seeds) >= TUNING_SEEDS_END, path
+
+
+def test_rerun_recomputes_the_rows_it_names_and_keeps_the_rest(tmp_path) -> None:
+    """A finished row is reused whatever the code version; ``--rerun`` runs it again."""
+    import json
+
+    config = write(tmp_path, SMOKE)
+    out = tmp_path / "out"
+    first = isched("compare", config, "--out", out)
+    assert first.returncode == 0, first.stderr
+    truth = pd.read_parquet(out / "results.parquet").set_index(["policy", "seed"])["return"]
+    stale = {}
+    for path in (out / "rows").glob("*.json"):  # rows as an older code would have left them
+        row = json.loads(path.read_text())
+        row["return"] = 999.0
+        path.write_text(json.dumps(row))
+        stale[row["policy"]] = stale.get(row["policy"], 0) + 1
+    kept = isched("compare", config, "--out", out)
+    assert kept.returncode == 0 and "(0 new)" in kept.stdout
+    assert (pd.read_parquet(out / "results.parquet")["return"] == 999.0).all()
+    again = isched("compare", config, "--out", out, "--rerun", "hindsight,urgency")
+    assert again.returncode == 0, again.stderr
+    assert f"({stale['hindsight'] + stale['urgency']} new)" in again.stdout
+    frame = pd.read_parquet(out / "results.parquet").set_index(["policy", "seed"])["return"]
+    for label in ("hindsight", "urgency"):
+        assert frame[label].tolist() == truth[label].tolist()
+    assert (frame["greedy_fit"] == 999.0).all()
+    bad = isched("compare", config, "--out", out, "--rerun", "cpsat")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+    assert "--rerun cpsat: not a policy or bound of the config" in bad.stderr
