@@ -64,12 +64,17 @@ def hours_masks(s: SeasonState, c: int, days: range) -> list[int]:
     return masks[days.start : days.stop]
 
 
-def can_hold_loop(s: SeasonState, c: int, first: int) -> bool:
+def can_hold_loop(s: SeasonState, c: int, first: int | None = None) -> bool:
     """Whether some working day from ``first`` on has room for candidate ``c``'s whole loop
     inside their local hours (calendars, caps and rooms aside). Without one, no play
-    can loop ``c``, hence none can offer them a posting: loops are booked only there."""
+    can loop ``c``, hence none can offer them a posting: loops are booked only there.
+
+    ``first`` defaults to the earliest day a loop can follow the form: the screen the
+    next day at the earliest, the loop ``min_gap_days`` after it."""
     cand = s.candidates[c]
     fmt = s.config.interview
+    if first is None:
+        first = int(s.season.form_day[c]) + 1 + fmt.min_gap_days
     span = fmt.session_offsets(cand.accommodation)[-1] + fmt.session_length(cand.accommodation)
     return any(run_starts(m, span) for m in hours_masks(s, c, range(first, s.n_days)))
 

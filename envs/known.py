@@ -202,9 +202,6 @@ class KnownState:
     def target_posting(self, c: int) -> int:
         return fz.target_posting(self._s, c)
 
-    def can_hold_loop(self, c: int, first: int) -> bool:
-        return fz.can_hold_loop(self._s, c, first)
-
     def offer_options(self, c: int) -> list[tuple[int, int]]:
         return fz.offer_options(self._s, c)
 

@@ -137,7 +137,7 @@ def hire_options(env: SeasonState) -> dict[tuple[int, int, int], float]:
     options: dict[tuple[int, int, int], float] = {}
     for c, cand in enumerate(env.candidates):
         f = int(season.form_day[c])
-        if f < 0 or not can_hold_loop(env, c, f + 1 + fmt.min_gap_days):
+        if f < 0 or not can_hold_loop(env, c):
             continue  # never arrives, or never loopable (1): no play can hire them
         truth = season.truths[c]
         first = earliest_offer_day(f, truth.no_show_screen, truth.no_show_loop)

@@ -237,7 +237,7 @@ def candidate_types(state: SeasonState, opts: InformationOptions) -> list[Candid
     out: list[CandidateType] = []
     for c, cand in enumerate(state.candidates):
         f = int(season.form_day[c])
-        if f < 0 or not can_hold_loop(state, c, f + 1 + fmt.min_gap_days):
+        if f < 0 or not can_hold_loop(state, c):
             continue  # never arrives, or never loopable: nobody can hire them (4)
         truth = season.truths[c]
         realised_ns = opts.no_shows == "realised"

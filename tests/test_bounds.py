@@ -205,9 +205,8 @@ def test_a_candidate_whose_hours_hold_no_loop_is_never_looped_nor_counted() -> N
     env = gym.make(envs.ENV_ID, scenario="default")
     obs, info = env.reset(seed=0)
     state = season_state(env)
-    form, gap = state.season.form_day, state.config.interview.min_gap_days
-    arrived = [c for c in range(len(state.candidates)) if form[c] >= 0]
-    never = {c for c in arrived if not can_hold_loop(state, c, int(form[c]) + 1 + gap)}
+    arrived = [c for c in range(len(state.candidates)) if state.season.form_day[c] >= 0]
+    never = {c for c in arrived if not can_hold_loop(state, c)}
     zones = {state.candidates[c].timezone for c in never}
     assert never and "Asia/Shanghai" in zones
     assert all(can_hold_loop(state, c, 0) for c in arrived
