@@ -48,6 +48,11 @@ def one_line_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def comma_list(text: str) -> list[str]:
+    """The non-empty, stripped items of a comma-separated option."""
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
 def progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"),
@@ -131,7 +136,7 @@ def simulate(
     from policies.rollout import simulate as run
     from scheduler.validator import check_schedule
 
-    names = [p.strip() for p in policy.split(",") if p.strip()]
+    names = comma_list(policy)
     for name in names:
         make_policy(name)  # fail early on an unknown name
     if episodes < 1:
@@ -402,9 +407,9 @@ def collect(
     from policies.offline.dataset import behavior_labels, write_dataset
     from policies.offline.dataset import collect as run
 
-    names = [b.strip() for b in behavior.split(",") if b.strip()]
+    names = comma_list(behavior)
     try:
-        epsilons = [float(e) for e in epsilon.split(",") if e.strip()]
+        epsilons = [float(e) for e in comma_list(epsilon)]
     except ValueError:
         raise InputProblem(f"--epsilon {epsilon}: expected comma-separated numbers") from None
     if not names:
@@ -575,7 +580,7 @@ def compare(
             on_start=start,
             on_row=row,
             on_message=lambda m: err.print(m, markup=False),
-            rerun=[label.strip() for label in rerun.split(",") if label.strip()],
+            rerun=comma_list(rerun),
         )
     write_report(config, frame, out_dir, command)
     out.print(
