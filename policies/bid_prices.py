@@ -1,6 +1,6 @@
 """Seat, start-window and interviewer-time prices for the season ahead (an OR-Tools LP).
 
-Each morning the planner (``policies.cpsat_policy``) prices the season's shared
+Each morning the planner (``policies.planner``) prices the season's shared
 resources with a fluid LP over what it knows (``envs.known.KnownState``) and a
 forecast of the candidates still to come:
 
