@@ -8,7 +8,9 @@ one to leave for later (``reject``: the request stays unscheduled), or stops
 (``end the day``: the rest stays unscheduled). A chosen request goes to its
 earliest feasible placement (the greedy solver's rule), so every schedule is
 hard-feasible; the learned part is which requests get the scarce interviewer
-hours, and in what order.
+hours, and in what order. In a re-plan (``--previous``) every request whose
+previous placement still fits keeps it, as with the greedy solver, before the
+policy decides on the others.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from envs.layout import (
 from policies import make_policy
 from scheduler.rules import quality_prior
 from scheduler.solver.engine import Job, Outcome, schedule_score
-from scheduler.solver.greedy import earliest_placement, request_order
+from scheduler.solver.greedy import earliest_placement, keep_previous, request_order
 from scheduler.solver.problem import Problem, Request
 from scheduler.solver.registry import register_solver
 from scheduler.solver.state import Placement, State
@@ -82,9 +84,11 @@ def solve_learned(job: Job) -> Outcome:
         raise ValueError("solver rl needs a model directory: --solver rl:MODEL_DIR")
     policy = make_policy(f"rl:{job.arg}", seed=job.options.seed)
     problem, state = job.problem, job.state.copy()
-    pending = request_order(problem, job.todo)
+    days = range(len(problem.horizon.days))
+    placed = keep_previous(problem, state, request_order(problem, job.todo), days, job.previous)
+    kept = {p.request for p in placed}
+    pending = request_order(problem, [r for r in job.todo if r not in kept])
     window: list[int | None] = [None] * WINDOW
-    placed: list[Placement] = []
     n_active = len(pending)
     for _ in range(len(pending) * 2 + WINDOW):
         for k in range(WINDOW):

@@ -53,6 +53,20 @@ def test_the_shipped_model_is_in_the_repository_and_loads() -> None:
     assert envs.layout.LAYOUT_VERSION in CARD.read_text()
 
 
+def test_its_name_resolves_from_any_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``rl:models/default`` is the project's model, not ``./models/default``, outside the repo."""
+    from policies.offline.policy import load_model
+
+    monkeypatch.chdir(tmp_path)
+    assert load_model("models/default") is load_model(MODEL)
+    with pytest.raises(ValueError, match="models/elsewhere: no model.pt"):
+        load_model("models/elsewhere")
+    shutil.copytree(MODEL, tmp_path / "models" / "default")  # a local model of that name wins
+    assert load_model("models/default") is not load_model(MODEL)
+
+
 def test_acts_only_on_valid_actions_over_a_tiny_season() -> None:
     assert np.isfinite(play("tiny", 0))
 

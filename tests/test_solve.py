@@ -180,6 +180,25 @@ def test_replan_of_an_unchanged_plan_moves_nothing(snaps: dict[str, Path], tmp_p
     pd.testing.assert_frame_equal(first, second)
 
 
+@pytest.mark.parametrize("solver", ["greedy", "rl:models/default"])
+def test_replan_of_an_unchanged_cpsat_plan_by_another_solver_moves_nothing(
+    snaps: dict[str, Path], tmp_path: Path, solver: str
+) -> None:
+    """Re-planning keeps every previous placement that still fits, whichever solver re-plans."""
+    import policies.learned_solver  # noqa: F401  (registers rl:MODEL_DIR, as isched solve does)
+
+    snap = snaps["default-0"]
+    solve(snap, tmp_path / "first", time_limit=5, workers=1)
+    first = read(tmp_path / "first" / "schedule.csv")
+    assert len(first) > 10
+    report = solve(snap, tmp_path / "second", tmp_path / "first" / "schedule.csv", solver=solver)
+    assert report["moved"] == 0 and report["moved_confirmed"] == []
+    second = read(tmp_path / "second" / "schedule.csv")
+    kept = first.merge(second, on=["interview_id", "start", "end", "interviewer_ids"])
+    assert len(kept) == len(first)
+    assert_valid(snap, tmp_path / "second")
+
+
 # Blocking reasons -------------------------------------------------------------------------------
 
 

@@ -68,9 +68,25 @@ def save_checkpoint(
     return out / "model.pt"
 
 
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+"""The directory holding ``models/`` (the shipped ``models/default``) beside ``policies/``."""
+
+
+def model_dir_of(name: str | Path) -> Path:
+    """The directory a model name means: the path as given when it holds ``model.pt`` (or is
+    absolute), else the same relative path under the project root when that holds
+    ``model.pt`` (so ``models/default`` works from any directory), else the path as given
+    (whose loading then fails in one line). ``isched.web.jobs.model_dir`` follows this rule."""
+    given = Path(name).expanduser()
+    if (given / "model.pt").is_file() or given.is_absolute():
+        return given
+    shipped = PROJECT_ROOT / given
+    return shipped if (shipped / "model.pt").is_file() else given
+
+
 def load_checkpoint(model_dir: str | Path) -> Checkpoint:
     """Read ``MODEL_DIR/model.pt`` (on the CPU); a ``ValueError`` if made for another layout."""
-    path = Path(model_dir) / "model.pt"
+    path = model_dir_of(model_dir) / "model.pt"
     if not path.is_file():
         raise ValueError(f"{model_dir}: no model.pt (train one with `isched train`)")
     payload = torch.load(path, map_location="cpu", weights_only=True)

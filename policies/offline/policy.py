@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from policies.offline.algorithm import NumpyActor, get_algorithm
-from policies.offline.checkpoint import load_checkpoint
+from policies.offline.checkpoint import load_checkpoint, model_dir_of
 
 
 class Model(NamedTuple):
@@ -40,7 +40,7 @@ _CACHE: dict[tuple[str, float], Model] = {}
 
 def load_model(model_dir: str | Path) -> Model:
     """The model in ``model_dir`` (cached by path and modification time of ``model.pt``)."""
-    path = Path(model_dir).resolve()
+    path = model_dir_of(model_dir).resolve()
     if not (path / "model.pt").is_file():
         raise ValueError(f"{model_dir}: no model.pt (train one with `isched train`)")
     key = (str(path), (path / "model.pt").stat().st_mtime)

@@ -129,6 +129,24 @@ def _loop(problem: Problem, state: State, req: Request, days: Iterable[int]) -> 
     return None
 
 
+def keep_previous(
+    problem: Problem,
+    state: State,
+    requests: Sequence[int],
+    days: Sequence[int],
+    previous: Mapping[int, Placement],
+) -> list[Placement]:
+    """Book into ``state`` (mutated) each request's previous placement that still fits, in
+    the order of ``requests``; returns those placements."""
+    kept: list[Placement] = []
+    for r in requests:
+        keep = previous.get(r)
+        if keep is not None and keep.day in days and fits(problem, state, keep):
+            state.book(problem.requests[r], keep)
+            kept.append(keep)
+    return kept
+
+
 def greedy(
     problem: Problem,
     state: State,
@@ -138,13 +156,8 @@ def greedy(
 ) -> list[Placement]:
     """Place ``requests`` one by one into ``state`` (mutated); returns the placements."""
     days = range(len(problem.horizon.days)) if days is None else days
-    placed: list[Placement] = []
     todo = request_order(problem, requests)
-    for r in todo:  # the previous plan first, where it still fits
-        keep = (preferred or {}).get(r)
-        if keep is not None and keep.day in days and fits(problem, state, keep):
-            state.book(problem.requests[r], keep)
-            placed.append(keep)
+    placed = keep_previous(problem, state, todo, days, preferred or {})
     done = {p.request for p in placed}
     for r in todo:
         if r in done:
