@@ -322,9 +322,41 @@ def test_bad_solver_and_time_limit_are_refused(client: TestClient, home: Path, t
     body = refused(client, home, table_files(tiny), solver="simplex")
     assert "unknown solver" in body["detail"]
     body = refused(client, home, table_files(tiny), solver="rl:/no/such/model")
-    assert "no such model directory" in body["detail"]
+    assert "no trained model of that name on the server" in body["detail"]
+    assert "/no/such" not in body["detail"]
     body = refused(client, home, table_files(tiny), time_limit="0")
     assert "time_limit" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    "model", ["/etc", "/no/such/model", "isched", "../models/default", "~nobody-here/m", "x" * 5000]
+)
+def test_an_rl_solver_without_a_model_is_refused_at_upload_without_server_paths(
+    client: TestClient, home: Path, tiny: Path, model: str
+) -> None:
+    body = refused(client, home, table_files(tiny), solver=f"rl:{model}")
+    assert "no trained model of that name on the server" in body["detail"], body
+    assert "/etc" not in body["detail"] and "/no/such" not in body["detail"]
+    assert str(Path.cwd()) not in body["detail"] and "model.pt" not in body["detail"]
+
+
+def test_rl_models_default_is_found_from_another_working_directory(
+    tmp_path: Path, tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``rl:models/default`` (what the form offers) names the shipped model from any cwd."""
+    monkeypatch.setenv("ISCHED_TOKEN", TOKEN)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    settings, _ = make_settings(str(tmp_path / "cwd.db"))
+    with TestClient(create_app(settings)) as app:
+        app.headers["Authorization"] = f"Bearer {TOKEN}"
+        data = {"solver": "rl:models/default", "time_limit": "60"}
+        response = app.post("/jobs", files=table_files(tiny), data=data)
+        assert response.status_code == 202, response.text
+        job = wait_for(app, response.json()["id"], timeout=180)
+        assert job["status"] == "done", job
+        assert job["solver"] == "rl:models/default" and job["summary"]["scheduled"] > 0
 
 
 def test_an_upload_over_the_limit_gives_413_saying_the_limit(
@@ -518,6 +550,29 @@ def test_delete_cancels_a_queued_job_then_deletes_it_with_its_files(
         assert idle.get(f"/jobs/{job_id}").status_code == 404
 
 
+def test_a_cancelled_or_failed_job_says_it_has_no_results(
+    tmp_path: Path, tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ISCHED_TOKEN", TOKEN)
+    settings, _ = make_settings(str(tmp_path / "none.db"))
+    with TestClient(create_app(settings, run_jobs=False)) as idle:
+        idle.headers["Authorization"] = f"Bearer {TOKEN}"
+        cancelled = idle.post("/jobs", files=table_files(tiny)).json()["id"]
+        queued = idle.post("/jobs", files=table_files(tiny)).json()["id"]
+        assert idle.delete(f"/jobs/{cancelled}").json()["status"] == "cancelled"
+        store: JobStore = idle.app.state.store  # type: ignore[attr-defined]
+        failed = store.claim("test-owner", 60.0)  # the one job left in the queue
+        assert failed is not None and failed.id == queued
+        assert store.finish(failed.id, "test-owner", "failed", error="bad input")
+        for job_id, status in ((cancelled, "cancelled"), (queued, "failed")):
+            response = idle.get(f"/jobs/{job_id}/schedule.csv")
+            assert response.status_code == 409
+            assert response.json()["detail"] == f"job is {status}: it has no results"
+        third = idle.post("/jobs", files=table_files(tiny)).json()["id"]
+        response = idle.get(f"/jobs/{third}/report.json")
+        assert response.status_code == 409 and "when it is done" in response.json()["detail"]
+
+
 @pytest.fixture(scope="module")
 def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("large") / "snap"
@@ -582,6 +637,50 @@ def test_the_pages_show_the_job_and_replan_from_a_form(client: TestClient, done_
     new_id = form.headers["location"].rsplit("/", 1)[1]
     assert wait_for(client, new_id)["status"] == "done"
     assert 'id="diff"' in client.get(f"/jobs/{new_id}", headers=html).text
+
+
+def test_an_unknown_job_is_a_page_for_a_browser_and_json_for_a_script(
+    client: TestClient,
+) -> None:
+    for path in ("/jobs/0123456789abcdef", "/jobs/0123456789abcdef/schedule.csv", "/jobs/..x"):
+        page = client.get(path, headers={"Accept": "text/html,application/xhtml+xml,*/*"})
+        assert page.status_code == 404, path
+        assert page.headers["content-type"].startswith("text/html")
+        assert "no such job" in page.text and 'href="/"' in page.text
+        assert "default-src 'self'" in page.headers["content-security-policy"]
+        script = client.get(path, headers={"Accept": "application/json"})
+        assert script.status_code == 404 and script.json() == {"detail": "no such job"}
+    assert client.get("/jobs/0123456789abcdef").json() == {"detail": "no such job"}
+
+
+def test_a_replan_of_a_deleted_job_does_not_link_to_it(client: TestClient, tiny: Path) -> None:
+    html = {"Accept": "text/html"}
+    response = client.post("/jobs", files=table_files(tiny), data={"solver": "greedy"})
+    parent = wait_for(client, response.json()["id"])
+    assert parent["status"] == "done", parent
+    child = client.post(f"/jobs/{parent['id']}/replan", data={"solver": "greedy"}).json()
+    assert wait_for(client, child["id"])["status"] == "done"
+    link = f'href="/jobs/{parent["id"]}"'
+    assert link in client.get(f"/jobs/{child['id']}", headers=html).text
+    assert link in client.get("/", headers=html).text
+    assert client.delete(f"/jobs/{parent['id']}").json()["deleted"] is True
+    for path in (f"/jobs/{child['id']}", "/"):
+        page = client.get(path, headers=html).text
+        assert link not in page, path
+        assert parent["id"] in page and "deleted" in page, path
+    assert client.get(f"/jobs/{child['id']}").json()["parent_id"] == parent["id"]
+
+
+def test_the_login_page_offers_log_out_only_to_a_logged_in_browser(client: TestClient) -> None:
+    html = {"Accept": "text/html", "Authorization": ""}
+    assert 'href="/logout"' not in client.get("/login", headers=html).text
+    login = client.post("/login", data={"token": TOKEN}, headers=html, follow_redirects=False)
+    client.cookies.set("isched_session", login.cookies["isched_session"])
+    try:
+        assert 'href="/logout"' in client.get("/login", headers=html).text
+        assert 'href="/logout"' in client.get("/", headers=html).text
+    finally:
+        client.cookies.clear()
 
 
 def test_serve_refuses_bad_options_in_one_line() -> None:

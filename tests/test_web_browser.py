@@ -83,9 +83,11 @@ def page(chromium: str, base_url: str) -> Iterator[Page]:
         tab.set_default_timeout(60_000)
         tab.goto(f"{base_url}/")
         assert "/login" in tab.url
+        assert tab.locator("a[href='/logout']").count() == 0  # not logged in yet
         tab.fill("input[name=token]", TOKEN)
         tab.click("button[type=submit]")
         tab.wait_for_url(f"{base_url}/")
+        assert tab.locator("a[href='/logout']").count() == 1
         yield tab
         browser.close()
 
@@ -135,6 +137,15 @@ def test_the_form_shows_a_bad_tables_file_row_and_column(
     assert tab.inner_text("#upload-error td.rowno") == "2"
     assert tab.inner_text("#upload-error td.column") == "accessible"
     assert "nothing was stored" in tab.inner_text("#upload-error")
+
+
+def test_an_unknown_job_is_a_page_leading_back_to_the_jobs(page: Page, base_url: str) -> None:
+    tab = page
+    response = tab.goto(f"{base_url}/jobs/0123456789abcdef")
+    assert response is not None and response.status == 404
+    assert "no such job" in tab.inner_text("#not-found")
+    tab.click("text=Back to the jobs list")
+    tab.wait_for_url(f"{base_url}/")
 
 
 @pytest.mark.parametrize("ci, outcome", [("true", "1 error"), ("", "1 skipped")])

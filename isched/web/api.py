@@ -152,6 +152,8 @@ def get_output(request: Request, job_id: str, name: str) -> Response:
     if name not in jobfiles.OUTPUTS:
         raise HTTPException(404, "no such result (schedule.csv, schedule.ics, report.json)")
     path = settings.jobs_dir / job.id / jobfiles.OUT / name
+    if job.status in ("failed", "cancelled"):
+        raise HTTPException(409, f"job is {job.status}: it has no results")
     if job.status != "done":
         raise HTTPException(409, f"job is {job.status}: results come when it is done")
     if not path.exists():

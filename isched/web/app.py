@@ -14,14 +14,23 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Form, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from isched.web import pages
 from isched.web.api import router
-from isched.web.auth import COOKIE, LoginRequired, require_token, session_value, token_ok
+from isched.web.auth import (
+    COOKIE,
+    LoginRequired,
+    require_token,
+    session_value,
+    token_ok,
+    wants_html,
+)
 from isched.web.jobs import sweep
 from isched.web.runner import Runner
 from isched.web.settings import Settings
@@ -145,6 +154,13 @@ def create_app(settings: Settings, run_jobs: bool = True) -> FastAPI:
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def not_found_page(request: Request, exc: StarletteHTTPException) -> Response:
+        """A browser's 404 is a page with the way back; every other answer stays JSON."""
+        if exc.status_code == 404 and wants_html(request):
+            return pages.not_found_page(request, str(exc.detail))
+        return await http_exception_handler(request, exc)
 
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, limit=settings.max_upload)

@@ -8,6 +8,7 @@ store as ``queued``. Nothing of a refused upload is kept.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import io
 import re
 import secrets
@@ -30,15 +31,51 @@ MAX_TIME_LIMIT = 3600.0
 BUILT_IN = ("cpsat", "greedy")
 
 
+def project_root() -> Path | None:
+    """The directory holding ``models/`` beside the ``policies`` package (found, not imported:
+    importing it loads every policy)."""
+    spec = importlib.util.find_spec("policies")
+    return Path(spec.origin).resolve().parent.parent if spec and spec.origin else None
+
+
+def model_dir(name: str) -> Path | None:
+    """The folder holding ``model.pt`` that ``rl:NAME`` means, by the model loader's rule
+    (``policies.offline.checkpoint.model_dir_of``, not imported: it loads torch): ``NAME`` as
+    given, else relative to the project root (``models/default`` from any directory); None
+    when neither holds ``model.pt``."""
+    try:
+        given = Path(name).expanduser()
+    except RuntimeError:  # ~user of no such user
+        return None
+    root = project_root()
+    tried = [given] if given.is_absolute() or root is None else [given, root / given]
+    return next((path for path in tried if _holds_model(path)), None)
+
+
+def _holds_model(folder: Path) -> bool:
+    try:
+        return (folder / "model.pt").is_file()
+    except (OSError, ValueError):  # a name too long for the file system
+        return False
+
+
+def _model_label(name: str) -> str:
+    """``rl:NAME`` as a refusal may print it: no absolute or upward path of the server."""
+    path = Path(name)
+    hidden = path.is_absolute() or name.startswith("~") or ".." in path.parts
+    return "rl" if hidden else f"rl:{name[:80]}"
+
+
 def check_solver(solver: str) -> str:
-    """``solver`` if the service can run it: cpsat, greedy or rl:MODEL_DIR (an existing folder)."""
+    """``solver`` if the service can run it: cpsat, greedy or rl:MODEL_DIR (a trained model)."""
     name = solver.strip()
     prefix, _, arg = name.partition(":")
     if name in BUILT_IN:
         return name
     if prefix == "rl" and arg:
-        if not Path(arg).is_dir():
-            raise UploadError(f"solver {name[:200]}: no such model directory on the server")
+        if model_dir(arg) is None:
+            label = _model_label(arg)
+            raise UploadError(f"solver {label}: no trained model of that name on the server")
         return name
     raise UploadError(f"unknown solver {name[:80]!r}: choose cpsat, greedy or rl:MODEL_DIR")
 

@@ -1,4 +1,4 @@
-"""Server-rendered pages (Jinja2 templates in ``templates/``): jobs, new job, job, login."""
+"""Server-rendered pages (Jinja2 templates in ``templates/``): jobs, new job, job, login, 404."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from isched.web import jobfiles, snapshots, views
+from isched.web.auth import authorized
 from isched.web.jobs import job_json, outputs
 from isched.web.settings import Settings
-from isched.web.store import Job
+from isched.web.store import Job, JobStore
 from isched.web.uploads import KNOWN, UploadError
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -30,12 +31,27 @@ REASONS = {
 
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """The page ``name``; every page knows whether its browser is logged in (the menu)."""
+    context.setdefault("logged_in", authorized(request))
     return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def _parents(request: Request, jobs: list[Job]) -> set[str]:
+    """The parent ids of ``jobs`` still in the store (a deleted parent gets no link)."""
+    store: JobStore = request.app.state.store
+    wanted = sorted({j.parent_id for j in jobs if j.parent_id})
+    return set(store.statuses(wanted))
 
 
 def jobs_page(request: Request, jobs: list[Job]) -> HTMLResponse:
     settings: Settings = request.app.state.settings
-    return render(request, "jobs.html", jobs=[job_json(settings, j) for j in jobs])
+    return render(request, "jobs.html", jobs=[job_json(settings, j) for j in jobs],
+                  parents=_parents(request, jobs))  # fmt: skip
+
+
+def not_found_page(request: Request, detail: str) -> HTMLResponse:
+    """A 404 for a browser: what is missing and the way back to the jobs."""
+    return render(request, "not_found.html", 404, detail=detail)
 
 
 def new_page(request: Request, error: UploadError | None = None, status: int = 200) -> HTMLResponse:
@@ -55,6 +71,7 @@ def job_page(
     folder = settings.jobs_dir / job.id
     context: dict[str, Any] = {"job": job_json(settings, job), "error": error, "reasons": REASONS}
     context["refresh"] = job.status in ("queued", "running")
+    context["parents"] = _parents(request, [job])
     if job.status == "done" and (folder / jobfiles.OUT / "schedule.csv").exists():
         snapshot, config = snapshots.load(folder)
         report = jobfiles.read_json(folder / jobfiles.OUT / "report.json") or {}
