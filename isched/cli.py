@@ -21,6 +21,7 @@ from isched.cli_common import (
     one_line_errors,
     out,
     progress,
+    seed_option,
     writable_dir,
 )
 
@@ -52,6 +53,7 @@ def generate(
     from envs.season_env import season_state
     from policies.rollout import play_until
 
+    seed_option(seed)
     writable_dir(out_dir, "--out")
     env = gym.make(envs.ENV_ID, scenario=scenario)
     try:
@@ -90,10 +92,13 @@ def simulate(
     from scheduler.validator import check_schedule
 
     names = comma_list(policy)
+    if not names:
+        raise InputProblem("--policy: name at least one policy (e.g. greedy_fit,cpsat)")
     for name in names:
         make_policy(name)  # fail early on an unknown name
     if episodes < 1:
         raise InputProblem("--episodes must be at least 1")
+    seed_option(seed)
     if export is not None:
         writable_dir(export, "--export")
     if out_csv is not None and out_csv.is_dir():

@@ -51,6 +51,12 @@ def comma_list(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
+def seed_option(seed: int, option: str = "--seed") -> None:
+    """Seeds of seasons and generators are whole numbers from 0 (numpy and Gymnasium's rule)."""
+    if seed < 0:
+        raise InputProblem(f"{option} must be at least 0, got {seed}")
+
+
 def progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"),

@@ -18,6 +18,7 @@ from isched.cli_common import (
     one_line_errors,
     out,
     progress,
+    seed_option,
     writable_dir,
 )
 
@@ -78,6 +79,7 @@ def collect(
         raise InputProblem("--epsilon: values must be between 0 and 1")
     if episodes < 1:
         raise InputProblem("--episodes must be at least 1")
+    seed_option(seed)
     if jobs < 1:
         raise InputProblem("--jobs must be at least 1")
     if label is not None:
@@ -151,6 +153,7 @@ def train(
         raise InputProblem(f"{dataset_dir}: not a dataset directory (no manifest.json)")
     if steps is not None and steps < 1:
         raise InputProblem("--steps must be at least 1")
+    seed_option(seed)
     if ensemble is not None and (ensemble < 1 or algo != "cql"):
         raise InputProblem("--ensemble: a whole number of at least 1, for --algo cql only")
     if device not in ("auto", "cpu", "cuda"):
@@ -277,6 +280,7 @@ def train_ppo(
         raise InputProblem("--steps must be at least 1")
     if eval_every < 0:
         raise InputProblem("--eval-every must not be negative")
+    seed_option(seed)
     gym.make(envs.ENV_ID, scenario=scenario)  # an unknown scenario fails before any work
     writable_dir(out_dir, "--out")
     summary = run(
@@ -321,6 +325,7 @@ def bound(
         raise InputProblem(f"--kind: {problem}")
     if episodes < 1:
         raise InputProblem("--episodes must be at least 1")
+    seed_option(seed)
     if out_csv is not None and out_csv.is_dir():
         raise InputProblem(f"--out {out_csv}: is a directory, expected a CSV file path")
     name = load_scenario(scenario).name  # an unknown scenario fails before any work

@@ -94,12 +94,23 @@ role_list = _choice_list(ROLES, "role")
 accommodation_list = _choice_list(ACCOMMODATIONS, "accommodation")
 
 
+FIRST_YEAR, LAST_YEAR = 1970, 2100
+"""Dates and datetimes of a snapshot lie in these years (inclusive); others are bad input."""
+
+
+def _in_years(moment: dt.date, value: str) -> None:
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise ValueError(f"{value!r} is outside the years {FIRST_YEAR}-{LAST_YEAR}")
+
+
 @lru_cache(maxsize=4096)
 def date(value: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise ValueError(f"bad date {value!r} (expected YYYY-MM-DD)") from None
+    _in_years(day, value)
+    return day
 
 
 def aware_datetime(value: str) -> dt.datetime:
@@ -110,6 +121,7 @@ def aware_datetime(value: str) -> dt.datetime:
         raise ValueError(f"bad datetime {value!r} (expected ISO 8601 with a UTC offset)") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"datetime {value!r} has no UTC offset (e.g. 2027-02-01T09:00:00-08:00)")
+    _in_years(moment, value)
     return moment.astimezone(OFFICE_TZ)
 
 

@@ -234,6 +234,35 @@ def test_unknown_policy(tmp_path: Path) -> None:
     assert_one_line_error(result, "nosuch")
 
 
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["generate", "--scenario", "tiny", "--seed", "-1"], "--seed must be at least 0"),
+        (["simulate", "--scenario", "tiny", "--policy", "greedy", "--seed", "-1"], "--seed"),
+        (["bound", "--scenario", "tiny", "--seed", "-1"], "--seed must be at least 0"),
+        (["collect", "--scenario", "tiny", "--seed", "-1"], "--seed must be at least 0"),
+        (["train-ppo", "--seed", "-1"], "--seed must be at least 0"),
+        (["simulate", "--scenario", "tiny", "--policy", ""], "--policy: name at least one"),
+        (["simulate", "--scenario", "tiny", "--policy", " , "], "--policy: name at least one"),
+    ],
+)
+def test_a_negative_seed_or_no_policy_is_one_line_not_a_traceback(
+    tmp_path: Path, args: list[str], words: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from isched.cli import app
+
+    out = (
+        ["--out", str(tmp_path / "out")] if args[0] in ("generate", "collect", "train-ppo") else []
+    )
+    result = CliRunner().invoke(app, [*args, *out])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], lines
+    assert not (tmp_path / "out").exists()
+
+
 def test_unknown_scenario(tmp_path: Path) -> None:
     result = isched("generate", "--scenario", "nosuch", "--out", tmp_path / "out")
     assert_one_line_error(result, "nosuch")

@@ -278,6 +278,8 @@ BAD = {
     "unknown time zone": (_set("candidates", "timezone", "Mars/Olympus"),
                           ("candidates.csv", "row 2", "timezone")),
     "empty file": (lambda root: (root / "postings.csv").write_text(""), ("postings.csv", "empty")),
+    "year 9999": (_set("busy", "end", "9999-12-31T23:59:00+00:00"),
+                  ("busy.csv", "row 2", "end", "outside the years")),
 }  # fmt: skip
 
 

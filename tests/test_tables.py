@@ -187,6 +187,14 @@ CASES = {
         _set("busy", 1, "start", "2027-02-01T09:00:00"),
         "busy.csv row 3, column start: datetime '2027-02-01T09:00:00' has no UTC offset",
     ),
+    "year out of range": (
+        _set("busy", 0, "start", "0001-01-01T00:00:00+00:00"),
+        "busy.csv row 2, column start: '0001-01-01T00:00:00+00:00' is outside the years 1970-2100",
+    ),
+    "date out of range": (
+        _set("candidates", 0, "available_until", "9999-12-31"),
+        "candidates.csv row 2, column available_until: '9999-12-31' is outside the years",
+    ),
     "unknown person": (
         _set("busy", 2, "person_id", "I9999"),
         "busy.csv row 4, column person_id: unknown person_id 'I9999'",

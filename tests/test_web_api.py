@@ -234,6 +234,20 @@ def test_a_bad_table_gives_422_naming_file_row_and_column_and_stores_nothing(
     assert "candidates.csv row 3, column available_from" in body["detail"]
 
 
+@pytest.mark.parametrize(
+    ("start", "end", "column"),
+    [("0001-01-01T00:00:00+00:00", "9999-12-31T23:59:00+00:00", "start"),
+     ("2027-02-01T09:00:00-08:00", "9999-12-31T23:59:00+00:00", "end")],
+)  # fmt: skip
+def test_a_date_outside_the_years_is_a_bad_cell_not_a_crash(
+    client: TestClient, home: Path, tiny: Path, tmp_path: Path, start: str, end: str, column: str
+) -> None:
+    bad = with_cells(tiny, tmp_path, [("busy", 2, "start", start), ("busy", 2, "end", end)])
+    body = refused(client, home, table_files(bad))
+    assert (body["file"], body["row"], body["column"]) == ("busy.csv", 2, column)
+    assert "outside the years 1970-2100" in body["detail"]
+
+
 def with_cells(tiny: Path, tmp_path: Path, cells: list[tuple[str, int, str, str]]) -> Path:
     """A copy of the snapshot with each (table, row, column, value) cell changed."""
     table, row, column, value = cells[0]
