@@ -131,7 +131,8 @@ def simulate(
     if as_json:
         out.print_json(json.dumps(rows))
         return
-    table = Table(title=f"{rows[0]['scenario']}: {episodes} seasons from seed {seed}")
+    seasons = "1 season" if episodes == 1 else f"{episodes} seasons"
+    table = Table(title=f"{rows[0]['scenario']}: {seasons} from seed {seed}")
     for column in ("policy", "return (95% CI)", "hires", "fill", "quality", "to offer (d)",
                    "drop-off", "interviews/hire", "violations"):  # fmt: skip
         table.add_column(column, justify="right")
@@ -223,6 +224,9 @@ def solve(
         from scheduler.workbook import unpacked_workbook
 
         tables = unpacked_workbook(snapshot_dir)  # one sheet per table
+    elif snapshot_dir.is_file():
+        raise InputProblem(f"{snapshot_dir}: a file; expected a snapshot directory or an .xlsx "
+                           "workbook (unzip a .zip snapshot first)")  # fmt: skip
     elif not snapshot_dir.is_dir():
         raise InputProblem(f"{snapshot_dir}: no such snapshot directory")
     if previous is not None and not previous.is_file():
@@ -242,6 +246,11 @@ def solve(
         markup=False,
         highlight=False,
     )
+    for m in r.get("moved_confirmed", []):  # a coordinator must tell the candidate
+        where = f"now {m['new_start']}" if m.get("new_start") else "not placed again"
+        err.print(f"warning: confirmed {m['interview_id']} ({m['candidate_id']}, {m['stage']}) "
+                  f"moved: {m['reason']}; {where}", markup=False, highlight=False,
+                  soft_wrap=True)  # fmt: skip
 
 
 @app.command()

@@ -345,12 +345,13 @@ def bound(
         tmp = out_csv.with_suffix(out_csv.suffix + ".tmp")
         pd.DataFrame(rows).to_csv(tmp, index=False)
         tmp.replace(out_csv)
-    table = Table(title=f"{name}: {kind} bound, {episodes} seasons from seed {seed}")
+    seasons = "1 season" if episodes == 1 else f"{episodes} seasons"
+    table = Table(title=f"{name}: {kind} bound, {seasons} from seed {seed}")
     for column in ("seed", "bound", "status", "seconds"):
         table.add_column(column, justify="right")
     for r in rows:
         table.add_row(str(r["seed"]), f"{r['bound']:.2f}", r["status"], f"{r['seconds']:.1f}")
     out.print(table)
     m, lo, hi = mean_ci(r["bound"] for r in rows)
-    out.print(f"mean {kind} bound {m:.2f} [95% CI {lo:.2f}, {hi:.2f}] over {episodes} seasons",
+    out.print(f"mean {kind} bound {m:.2f} [95% CI {lo:.2f}, {hi:.2f}] over {seasons}",
               markup=False, highlight=False)  # fmt: skip

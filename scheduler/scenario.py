@@ -215,9 +215,13 @@ def load_scenario(spec: str | Path | ScenarioConfig) -> ScenarioConfig:
         return NAMED[text]
     path = Path(text)
     if not path.is_file():
+        if path.suffix in (".yaml", ".yml"):
+            raise ValueError(f"{text}: no such scenario file")
         raise ValueError(f"unknown scenario '{text}': use one of {', '.join(NAMED)} or a YAML file")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not UTF-8 text") from None
     except yaml.YAMLError as problem:
         mark = getattr(problem, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

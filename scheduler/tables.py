@@ -10,8 +10,10 @@ spreadsheet counts it: the header is row 1) and the column.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
+import io
 import os
 import re
 import shutil
@@ -133,12 +135,42 @@ def _load_columns(path: Path) -> dict[str, list[str]]:
             raise TableError(label, int(line), None, message) from None
         raise TableError(label, None, None, f"unreadable CSV: {exc}") from None
     except UnicodeDecodeError:
-        raise TableError(label, None, None, "not UTF-8 text") from None
+        raise TableError(label, _bad_utf8_row(path), None, "not UTF-8 text") from None
     if not isinstance(frame.index, pd.RangeIndex):
-        raise TableError(label, None, None, "rows have more values than the header has columns")
+        raise TableError(label, *_first_long_row(path))
+    header = [str(c).strip() for c in next(csv.reader(io.StringIO(_first_line(path))), [])]
+    twice = next((c for i, c in enumerate(header) if c and c in header[:i]), None)
+    if twice is not None:
+        raise TableError(label, 1, twice, "duplicate column")
     return {
         str(c).strip(): [v.strip() for v in frame[c].fillna("").tolist()] for c in frame.columns
     }
+
+
+def _first_line(path: Path) -> str:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return handle.readline()
+
+
+def _bad_utf8_row(path: Path) -> int | None:
+    """The row (the header is row 1) of the file's first byte that is not UTF-8."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return data.count(b"\n", 0, exc.start) + 1
+    return None
+
+
+def _first_long_row(path: Path) -> tuple[int | None, str | None, str]:
+    """(row, column, message) of the first row with more values than the header."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = csv.reader(handle)
+        width = len(next(rows, []))
+        for number, row in enumerate(rows, start=2):
+            if len(row) > width:
+                return number, None, f"{len(row)} values but the header has {width} columns"
+    return None, None, "rows have more values than the header has columns"
 
 
 def _read_table(root: Path, table: Table) -> tuple[str, Rows] | None:

@@ -263,6 +263,21 @@ def test_a_negative_seed_or_no_policy_is_one_line_not_a_traceback(
     assert not (tmp_path / "out").exists()
 
 
+def test_a_missing_or_binary_scenario_file_is_named(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from isched.cli import app
+
+    (tmp_path / "binary.yaml").write_bytes(b"base: default\n\xff\n")
+    for name, words in (("missing.yaml", "no such scenario file"), ("binary.yaml", "not UTF-8")):
+        args = ["generate", "--scenario", str(tmp_path / name), "--out", str(tmp_path / "out")]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2
+        assert result.stderr.strip() == f"error: {tmp_path / name}: {words}" + (
+            " text" if name == "binary.yaml" else ""
+        )
+
+
 def test_unknown_scenario(tmp_path: Path) -> None:
     result = isched("generate", "--scenario", "nosuch", "--out", tmp_path / "out")
     assert_one_line_error(result, "nosuch")

@@ -169,6 +169,12 @@ def test_replan_keeps_confirmed_and_moves_the_removed_interviewers_rows(
             assert after.loc[iid, "status"] == "proposed"
             assert after.loc[iid, "sequence"] == "1"
     assert report["kept_confirmed"] == int((~hit).sum())
+    args = ["solve", str(snap), "--out", str(tmp_path / "third"), "--previous", str(previous)]
+    result = CliRunner().invoke(app, [*args, "--time-limit", "5"])
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    warned = [line.split()[2] for line in lines if line.startswith("warning: confirmed")]
+    assert sorted(warned) == sorted(moved)  # one line per confirmed interview that moved
 
 
 def test_replan_of_an_unchanged_plan_moves_nothing(snaps: dict[str, Path], tmp_path: Path):

@@ -228,6 +228,24 @@ CASES = {
         _set("interviewers", 2, "max_per_day", ""),
         "interviewers.csv row 4, column max_per_day: missing value",
     ),
+    "extra values on the first row": (
+        lambda root: (root / "rooms.csv").write_text(
+            "room_id,office,capacity,accessible\nR1,los_gatos,4,true,x,y\nR2,los_gatos,4,true\n"
+        ),
+        "rooms.csv row 2: 6 values but the header has 4 columns",
+    ),
+    "duplicate column": (
+        lambda root: (root / "rooms.csv").write_text(
+            "room_id,office,office,capacity,accessible\nR1,los_gatos,x,4,true\n"
+        ),
+        "rooms.csv row 1, column office: duplicate column",
+    ),
+    "not utf-8": (
+        lambda root: (root / "rooms.csv").write_bytes(
+            b"room_id,office,capacity,accessible\nR1,los_gatos,4,true\nR\xff,los_gatos,4,true\n"
+        ),
+        "rooms.csv row 3: not UTF-8 text",
+    ),
     "extra values": (
         lambda root: (root / "rooms.csv").write_text(
             "room_id,office,capacity,accessible\nR1,los_gatos,4,true\nR2,los_gatos,4,true,x\n"
