@@ -626,12 +626,12 @@ def _sweep(intervals: list[tuple[int, int, str]]) -> list[tuple[str, str, int]]:
     """Overlapping pairs (earlier id, later id, overlap start) among [start, end) intervals."""
     intervals.sort()
     found: dict[tuple[str, str], int] = {}
-    reach, holder = -1, ""
+    reach: tuple[int, str] | None = None  # (end, id) of the furthest-reaching interval so far
     for start, end, iid in intervals:
-        if start < reach and holder != iid:
-            found.setdefault((holder, iid), start)
-        if end > reach:
-            reach, holder = end, iid
+        if reach is not None and start < reach[0] and reach[1] != iid:
+            found.setdefault((reach[1], iid), start)
+        if reach is None or end > reach[0]:
+            reach = (end, iid)
     return [(a, b, at) for (a, b), at in found.items()]
 
 
@@ -646,8 +646,9 @@ def check_schedule(
     """Every hard-rule violation of a schedule (and offers) against a snapshot, sorted.
 
     Args:
-        snapshot_dir: folder with postings.csv, candidates.csv, interviewers.csv,
-            rooms.csv, busy.csv, start_windows.csv and scenario.yaml.
+        snapshot_dir: folder with postings, candidates, interviewers, rooms, busy
+            and start_windows as ``NAME.csv`` or ``NAME.parquet`` and scenario.yaml;
+            or one ``.xlsx`` workbook with a sheet per table (and ``scenario``).
         schedule_csv: one row per interview (see CLI.md).
         offers_csv: optional offers table.
 

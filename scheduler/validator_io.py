@@ -1,11 +1,12 @@
 """Parsing for the independent validator (``scheduler.validator``).
 
-Reads the snapshot tables, ``schedule.csv`` and ``offers.csv`` with pandas
-(every cell a string) and turns them into small plain records. It shares no
+Reads the snapshot tables (a directory of ``NAME.csv`` or ``NAME.parquet`` files,
+or one ``.xlsx`` workbook with a sheet per table), ``schedule.csv`` and
+``offers.csv`` as text and turns them into small plain records. It shares no
 code with the season environment, the table loaders or the solvers: only the
 domain's vocabulary (areas, offices, roles, accommodations, the office time
 zone) is imported. Any cell that cannot be read raises ``InputError`` naming
-the file, the row (header = row 1) and the column.
+the file (or workbook sheet), the row (header = row 1) and the column.
 """
 
 from __future__ import annotations
@@ -13,10 +14,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import pandas as pd
 import yaml
 
 from scheduler.domain import (
@@ -28,17 +27,23 @@ from scheduler.domain import (
     WorkingHours,
 )
 from scheduler.scenario import ScenarioConfig
+from scheduler.validator_cells import (
+    Cells,
+    InputError,
+    RawTable,
+    read_table,
+    read_workbook,
+    show,
+    snapshot_table,
+    split_list,
+    unique,
+    with_columns,
+)
 
 VIRTUAL_OFFICE = "virtual"
 STAGES = ("screen", "loop")
 STATUSES = ("confirmed", "proposed", "no_show")
 """``no_show``: the interview took its slot but did not happen (exported seasons)."""
-
-
-class InputError(ValueError):
-    """A table cannot be read; ``str`` is one line naming file, row and column."""
-
-
 _HOURS, _FORMAT, _SCENARIO = WorkingHours(), InterviewFormat(), ScenarioConfig()
 
 
@@ -148,134 +153,25 @@ class SnapshotRec:
     busy: dict[str, list[tuple[int, int]]]
 
 
-# Cells ------------------------------------------------------------------------
-
-
-class _Cells:
-    """Typed access to the string cells of one table, with file/row/column errors."""
-
-    def __init__(self, path: Path, frame: pd.DataFrame) -> None:
-        self.path = path
-        self.frame = frame
-
-    def fail(self, row: int, column: str, message: str) -> InputError:
-        return InputError(f"{self.path.name}: row {row}, column {column}: {message}")
-
-    def rows(self) -> Any:
-        """(row number, dict of stripped cells) for each data row; row 2 is the first."""
-        records = self.frame.to_dict("records")
-        for i, record in enumerate(records):
-            yield i + 2, {k: str(v).strip() for k, v in record.items()}
-
-    def text(self, row: int, cells: dict[str, str], column: str, required: bool = True) -> str:
-        value = cells.get(column, "")
-        if required and not value:
-            raise self.fail(row, column, "empty value")
-        return value
-
-    def integer(self, row: int, cells: dict[str, str], column: str, minimum: int = 0) -> int:
-        value = self.text(row, cells, column)
-        try:
-            number = int(value)
-        except ValueError:
-            raise self.fail(row, column, f"not an integer: '{value}'") from None
-        if number < minimum:
-            raise self.fail(row, column, f"must be at least {minimum}: '{value}'")
-        return number
-
-    def date(self, row: int, cells: dict[str, str], column: str) -> dt.date:
-        value = self.text(row, cells, column)
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            raise self.fail(row, column, f"not a date YYYY-MM-DD: '{value}'") from None
-
-    def optional_date(self, row: int, cells: dict[str, str], column: str) -> dt.date | None:
-        return self.date(row, cells, column) if cells.get(column, "") else None
-
-    def datetime(self, row: int, cells: dict[str, str], column: str) -> dt.datetime:
-        return self.parse_datetime(row, column, self.text(row, cells, column))
-
-    def parse_datetime(self, row: int, column: str, value: str) -> dt.datetime:
-        try:
-            moment = dt.datetime.fromisoformat(value)
-        except ValueError:
-            raise self.fail(row, column, f"not an ISO 8601 datetime: '{value}'") from None
-        if moment.tzinfo is None or moment.utcoffset() is None:
-            raise self.fail(row, column, f"datetime without a UTC offset: '{value}'")
-        return moment
-
-    def boolean(self, row: int, cells: dict[str, str], column: str) -> bool:
-        value = self.text(row, cells, column).lower()
-        if value in ("true", "1", "yes"):
-            return True
-        if value in ("false", "0", "no"):
-            return False
-        raise self.fail(row, column, f"not true/false: '{value}'")
-
-    def choice(self, row: int, cells: dict[str, str], column: str, allowed: tuple[str, ...]) -> str:
-        value = self.text(row, cells, column)
-        if value not in allowed:
-            raise self.fail(row, column, f"'{value}' is not one of {', '.join(allowed)}")
-        return value
-
-    def subset(
-        self, row: int, cells: dict[str, str], column: str, allowed: tuple[str, ...]
-    ) -> frozenset[str]:
-        items = split_list(cells.get(column, ""))
-        for item in items:
-            if item not in allowed:
-                raise self.fail(row, column, f"'{item}' is not one of {', '.join(allowed)}")
-        return frozenset(items)
-
-
-def split_list(value: str) -> tuple[str, ...]:
-    """A ';'-separated cell as a tuple of non-empty stripped items."""
-    return tuple(item.strip() for item in value.split(";") if item.strip())
-
-
-def read_table(path: Path, columns: tuple[str, ...]) -> _Cells:
-    """Read a CSV as strings; every column in ``columns`` must be in the header."""
-    if not path.is_file():
-        raise InputError(f"{path.name}: file not found ({path})")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{path.name}: cannot be read as CSV: {first}") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    for column in columns:
-        if column not in frame.columns:
-            raise InputError(f"{path.name}: row 1, column {column}: missing column")
-    return _Cells(path, frame)
-
-
-def _unique(cells: _Cells, row: int, column: str, key: str, seen: dict[str, Any]) -> None:
-    if key in seen:
-        raise cells.fail(row, column, f"duplicate id '{key}'")
-
-
 # Snapshot -----------------------------------------------------------------------
 
 
-def read_rules(path: Path) -> Rules:
-    """Rule parameters from ``scenario.yaml`` (``{"scenario": {...}, ...}``); defaults if absent."""
-    if not path.is_file():
-        return Rules()
+def parse_rules(label: str, text: str) -> Rules:
+    """Rule parameters from the text of ``scenario.yaml`` (``{"scenario": {...}, ...}``)."""
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
-        raise InputError(f"{path.name}: not valid YAML: {str(exc).splitlines()[0]}") from None
+        raise InputError(f"{label}: not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(data, dict):
-        raise InputError(f"{path.name}: must be a mapping")
+        raise InputError(f"{label}: must be a mapping")
     scenario = data.get("scenario", data)
     if not isinstance(scenario, dict):
-        raise InputError(f"{path.name}: 'scenario' must be a mapping")
+        raise InputError(f"{label}: 'scenario' must be a mapping")
     values: dict[str, int] = {}
     for section in ("hours", "interview"):
         part = scenario.get(section) or {}
         if not isinstance(part, dict):
-            raise InputError(f"{path.name}: scenario.{section} must be a mapping")
+            raise InputError(f"{label}: scenario.{section} must be a mapping")
         for key, value in part.items():
             if key in Rules.__dataclass_fields__:
                 values[key] = value
@@ -283,22 +179,80 @@ def read_rules(path: Path) -> Rules:
         values["onboarding_lead_days"] = scenario["onboarding_lead_days"]
     for key, value in values.items():
         if not isinstance(value, int) or isinstance(value, bool):
-            raise InputError(f"{path.name}: {key} must be an integer, got {value!r}")
-    return Rules(**values)
+            raise InputError(f"{label}: {key} must be an integer, got {value!r}")
+        low, high = _RULE_RANGES.get(key, (0, 10_000))
+        if not low <= value <= high:
+            raise InputError(f"{label}: {key} must be {low} to {high}, got {value}")
+    rules = Rules(**values)
+    if rules.start_hour >= rules.end_hour:
+        raise InputError(f"{label}: start_hour {rules.start_hour} is not before end_hour")
+    return rules
 
 
-def read_snapshot(snapshot_dir: Path, need_windows: bool) -> SnapshotRec:
-    """All snapshot tables of ``snapshot_dir``; start windows only required with offers."""
-    rules = read_rules(snapshot_dir / "scenario.yaml")
+_RULE_RANGES = {
+    "start_hour": (0, 23),
+    "end_hour": (1, 24),
+    "slot_minutes": (1, 24 * 60),
+    "candidate_local_start_hour": (0, 24),
+    "candidate_local_end_hour": (0, 24),
+}
+"""Bounds of the rule parameters (others: 0 to 10,000), so no rule divides by 0 or overflows."""
 
-    cells = read_table(
-        snapshot_dir / "postings.csv",
+
+def read_rules(path: Path) -> Rules:
+    """Rule parameters from ``scenario.yaml``; the defaults if there is none."""
+    if not path.is_file():
+        return Rules()
+    try:
+        return parse_rules(path.name, path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{path.name}: not UTF-8 text") from None
+
+
+class _Source:
+    """Where the snapshot tables come from: a directory of files, or one workbook."""
+
+    def __init__(self, snapshot: Path) -> None:
+        self.snapshot = snapshot
+        self.sheets: dict[str, RawTable] | None = None
+        if snapshot.is_file() and snapshot.suffix.lower() == ".xlsx":
+            self.sheets, scenario = read_workbook(snapshot)
+            label = f"{snapshot.name} sheet scenario"
+            self.rules = Rules() if scenario is None else parse_rules(label, scenario)
+        elif snapshot.is_dir():
+            self.rules = read_rules(snapshot / "scenario.yaml")
+        else:
+            raise InputError(f"{snapshot}: not a snapshot directory or .xlsx workbook")
+
+    def optional(self, name: str, columns: tuple[str, ...]) -> Cells | None:
+        """Table ``name`` with ``columns`` in its header; None when it is absent."""
+        if self.sheets is not None:
+            raw = self.sheets.get(name)
+        else:
+            raw = snapshot_table(self.snapshot, name)
+        return None if raw is None else with_columns(raw, columns)
+
+    def table(self, name: str, columns: tuple[str, ...]) -> Cells:
+        """Table ``name`` with ``columns`` in its header; it must exist."""
+        cells = self.optional(name, columns)
+        if cells is not None:
+            return cells
+        if self.sheets is not None:
+            raise InputError(f"{self.snapshot.name} sheet {name}: missing sheet")
+        raise InputError(f"{name}.csv: file not found (in {self.snapshot})")
+
+
+def read_snapshot(snapshot: Path, need_windows: bool) -> SnapshotRec:
+    """All tables of a snapshot directory or workbook; start windows only needed with offers."""
+    source = _Source(snapshot)
+    cells = source.table(
+        "postings",
         ("posting_id", "team", "area", "office", "headcount", "open_date"),
     )
     postings: dict[str, PostingRec] = {}
     for row, c in cells.rows():
-        pid = cells.text(row, c, "posting_id")
-        _unique(cells, row, "posting_id", pid, postings)
+        pid = cells.ident(row, c, "posting_id")
+        unique(cells, row, "posting_id", pid, postings)
         postings[pid] = PostingRec(
             posting_id=pid,
             team=cells.text(row, c, "team"),
@@ -308,8 +262,8 @@ def read_snapshot(snapshot_dir: Path, need_windows: bool) -> SnapshotRec:
             open_date=cells.date(row, c, "open_date"),
         )
 
-    cells = read_table(
-        snapshot_dir / "candidates.csv",
+    cells = source.table(
+        "candidates",
         (
             "candidate_id",
             "primary_area",
@@ -324,8 +278,9 @@ def read_snapshot(snapshot_dir: Path, need_windows: bool) -> SnapshotRec:
     candidates: dict[str, CandidateRec] = {}
     zones: dict[str, ZoneInfo] = {}
     for row, c in cells.rows():
-        cid = cells.text(row, c, "candidate_id")
-        _unique(cells, row, "candidate_id", cid, candidates)
+        cid = cells.ident(row, c, "candidate_id")
+        unique(cells, row, "candidate_id", cid, candidates)
+        cells.ident(row, c, "posting_id", required=False)
         areas = {cells.choice(row, c, "primary_area", AREAS)}
         if c.get("secondary_area", ""):
             areas.add(cells.choice(row, c, "secondary_area", AREAS))
@@ -334,7 +289,8 @@ def read_snapshot(snapshot_dir: Path, need_windows: bool) -> SnapshotRec:
             try:
                 zones[tz_name] = ZoneInfo(tz_name)
             except (ZoneInfoNotFoundError, ValueError):
-                raise cells.fail(row, "timezone", f"unknown IANA time zone '{tz_name}'") from None
+                message = f"unknown IANA time zone {show(tz_name)}"
+                raise cells.fail(row, "timezone", message) from None
         candidates[cid] = CandidateRec(
             candidate_id=cid,
             areas=frozenset(areas),
@@ -346,14 +302,14 @@ def read_snapshot(snapshot_dir: Path, need_windows: bool) -> SnapshotRec:
             last_interview_date=cells.optional_date(row, c, "last_interview_date"),
         )
 
-    cells = read_table(
-        snapshot_dir / "interviewers.csv",
+    cells = source.table(
+        "interviewers",
         ("interviewer_id", "team", "office", "areas", "roles", "max_per_day", "max_per_week"),
     )
     interviewers: dict[str, InterviewerRec] = {}
     for row, c in cells.rows():
-        iid = cells.text(row, c, "interviewer_id")
-        _unique(cells, row, "interviewer_id", iid, interviewers)
+        iid = cells.ident(row, c, "interviewer_id")
+        unique(cells, row, "interviewer_id", iid, interviewers)
         interviewers[iid] = InterviewerRec(
             interviewer_id=iid,
             team=cells.text(row, c, "team"),
@@ -364,11 +320,11 @@ def read_snapshot(snapshot_dir: Path, need_windows: bool) -> SnapshotRec:
             max_per_week=cells.integer(row, c, "max_per_week"),
         )
 
-    cells = read_table(snapshot_dir / "rooms.csv", ("room_id", "office", "capacity", "accessible"))
+    cells = source.table("rooms", ("room_id", "office", "capacity", "accessible"))
     rooms: dict[str, RoomRec] = {}
     for row, c in cells.rows():
-        rid = cells.text(row, c, "room_id")
-        _unique(cells, row, "room_id", rid, rooms)
+        rid = cells.ident(row, c, "room_id")
+        unique(cells, row, "room_id", rid, rooms)
         rooms[rid] = RoomRec(
             room_id=rid,
             office=cells.choice(row, c, "office", OFFICES),
@@ -377,26 +333,31 @@ def read_snapshot(snapshot_dir: Path, need_windows: bool) -> SnapshotRec:
         )
 
     windows: dict[tuple[str, dt.date], int] | None = None
-    path = snapshot_dir / "start_windows.csv"
-    if need_windows or path.is_file():
-        cells = read_table(path, ("window_id", "office", "start_date", "capacity"))
-        windows = {}
+    columns = ("window_id", "office", "start_date", "capacity")
+    found = (
+        source.table("start_windows", columns)
+        if need_windows
+        else source.optional("start_windows", columns)
+    )
+    if found is not None:
+        cells, windows = found, {}
         for row, c in cells.rows():
+            cells.ident(row, c, "window_id")
             key = (cells.choice(row, c, "office", OFFICES), cells.date(row, c, "start_date"))
             windows[key] = windows.get(key, 0) + cells.integer(row, c, "capacity")
 
     busy: dict[str, list[tuple[int, int]]] = {}
-    path = snapshot_dir / "busy.csv"
-    if path.is_file():
-        cells = read_table(path, ("person_id", "start", "end"))
+    found = source.optional("busy", ("person_id", "start", "end"))
+    if found is not None:
+        cells = found
         for row, c in cells.rows():
-            person = cells.text(row, c, "person_id")
+            person = cells.ident(row, c, "person_id")
             start = cells.datetime(row, c, "start")
             end = cells.datetime(row, c, "end")
             if end <= start:
                 raise cells.fail(row, "end", "busy block ends before it starts")
             busy.setdefault(person, []).append((int(start.timestamp()), int(end.timestamp())))
-    return SnapshotRec(rules, postings, candidates, interviewers, rooms, windows, busy)
+    return SnapshotRec(source.rules, postings, candidates, interviewers, rooms, windows, busy)
 
 
 # Schedule and offers ----------------------------------------------------------------
@@ -422,11 +383,13 @@ def read_schedule(path: Path) -> list[InterviewRec]:
     interviews: list[InterviewRec] = []
     seen: dict[str, int] = {}
     for row, c in cells.rows():
-        interview_id = cells.text(row, c, "interview_id")
-        _unique(cells, row, "interview_id", interview_id, seen)
+        interview_id = cells.ident(row, c, "interview_id")
+        unique(cells, row, "interview_id", interview_id, seen)
         seen[interview_id] = row
         stage = cells.choice(row, c, "stage", STAGES)
         interviewer_ids = split_list(cells.text(row, c, "interviewer_ids"))
+        for person in interviewer_ids:
+            cells.check_id(row, "interviewer_ids", person)
         if not interviewer_ids:
             raise cells.fail(row, "interviewer_ids", "no interviewer named")
         start = cells.datetime(row, c, "start")
@@ -435,7 +398,7 @@ def read_schedule(path: Path) -> list[InterviewRec]:
             raise cells.fail(row, "end", f"end {c['end']} is not after start {c['start']}")
         status = c.get("status", "")
         if status and status not in STATUSES:
-            raise cells.fail(row, "status", f"'{status}' is not one of {', '.join(STATUSES)}")
+            raise cells.fail(row, "status", f"{show(status)} is not one of {', '.join(STATUSES)}")
         sessions: tuple[dt.datetime, ...] = ()
         raw_sessions = split_list(c.get("session_starts", ""))
         if raw_sessions and stage == "loop":
@@ -450,14 +413,14 @@ def read_schedule(path: Path) -> list[InterviewRec]:
             InterviewRec(
                 row=row,
                 interview_id=interview_id,
-                candidate_id=cells.text(row, c, "candidate_id"),
-                posting_id=c.get("posting_id", ""),
+                candidate_id=cells.ident(row, c, "candidate_id"),
+                posting_id=cells.ident(row, c, "posting_id", required=False),
                 stage=stage,
                 interviewer_ids=interviewer_ids,
                 start=start,
                 end=end,
                 office=cells.choice(row, c, "office", (*OFFICES, VIRTUAL_OFFICE)),
-                room_id=c.get("room_id", ""),
+                room_id=cells.ident(row, c, "room_id", required=False),
                 status=status or "proposed",
                 session_starts=sessions,
             )
@@ -473,8 +436,8 @@ def read_offers(path: Path) -> list[OfferRec]:
         offers.append(
             OfferRec(
                 row=row,
-                candidate_id=cells.text(row, c, "candidate_id"),
-                posting_id=cells.text(row, c, "posting_id"),
+                candidate_id=cells.ident(row, c, "candidate_id"),
+                posting_id=cells.ident(row, c, "posting_id"),
                 offer_date=cells.date(row, c, "offer_date"),
                 start_date=cells.date(row, c, "start_date"),
                 accepted=cells.boolean(row, c, "accepted"),

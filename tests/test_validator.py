@@ -454,7 +454,7 @@ def test_bad_datetime_raises_input_error(tmp_path: Path, data: dict[str, Rows]) 
 
 def test_datetime_without_offset_raises_input_error(tmp_path: Path, data: dict[str, Rows]) -> None:
     data["schedule"][0]["end"] = "2027-02-15T10:30:00"
-    with pytest.raises(InputError, match=r"schedule.csv: row 2, column end"):
+    with pytest.raises(InputError, match=r"schedule.csv row 2, column end"):
         check(tmp_path, data)
 
 
@@ -493,3 +493,179 @@ def test_large_schedule(tmp_path: Path, data: dict[str, Rows]) -> None:
     paths = write(tmp_path, data)
     found = check_schedule(*paths)
     assert kinds(found) <= {"candidate_double_booked", "unknown_id", "stage_order"}
+
+
+# Bad input: one InputError naming file, row and column -------------------------------------
+
+
+def raises(tmp_path: Path, data: dict[str, Rows], *words: str) -> str:
+    """``check`` raises a one-line ``InputError`` containing every word; its message."""
+    with pytest.raises(InputError) as error:
+        check(tmp_path, data)
+    message = str(error.value)
+    assert "\n" not in message
+    for word in words:
+        assert word in message, (word, message)
+    return message
+
+
+@pytest.mark.parametrize(
+    ("table", "index", "column", "value", "where"),
+    [
+        ("busy", 0, "start", "0001-01-01T00:00:00+00:00", "busy.csv row 2, column start"),
+        ("busy", 1, "end", "9999-12-31T23:59:00+00:00", "busy.csv row 3, column end"),
+        ("schedule", 0, "start", "9999-12-31T09:00:00-08:00", "schedule.csv row 2, column start"),
+        ("schedule", 2, "end", "2101-01-01T00:00:00+00:00", "schedule.csv row 4, column end"),
+        ("schedule", 1, "session_starts", "1969-12-31T23:00:00-08:00",
+         "schedule.csv row 3, column session_starts"),
+        ("postings", 1, "open_date", "0001-01-01", "postings.csv row 3, column open_date"),
+        ("candidates", 0, "available_until", "9999-12-31",
+         "candidates.csv row 2, column available_until"),
+        ("start_windows", 0, "start_date", "2101-01-01", "start_windows.csv row 2, column"),
+        ("offers", 0, "offer_date", "1969-12-31", "offers.csv row 2, column offer_date"),
+        ("offers", 2, "start_date", "9999-12-31", "offers.csv row 4, column start_date"),
+    ],
+)  # fmt: skip
+def test_date_outside_1970_to_2100_is_bad_input(
+    tmp_path: Path, data: dict[str, Rows], table: str, index: int, column: str, value: str,
+    where: str,
+) -> None:  # fmt: skip
+    data[table][index][column] = value
+    raises(tmp_path, data, where, value, "outside the years 1970-2100")
+
+
+def test_dates_at_the_edges_of_the_years_are_read(tmp_path: Path, data: dict[str, Rows]) -> None:
+    data["busy"][0].update(start="1970-01-01T00:00:00+00:00", end="2100-12-31T23:59:00-12:00")
+    data["postings"][0]["open_date"] = "1970-01-01"
+    found = check(tmp_path, data)
+    assert "busy_conflict" in kinds(found)  # the long block covers L1's loop session
+
+
+def test_interview_before_the_epoch_gives_no_phantom_clash(
+    tmp_path: Path, data: dict[str, Rows]
+) -> None:
+    """1970-01-01T00:00+01:00 is in range but before epoch 0: no sentinel leaks into a clash."""
+    screen = row(data["schedule"], "interview_id", "S-C6")
+    screen.update(start="1970-01-01T00:00:00+01:00", end="1970-01-01T01:00:00+01:00")
+    found = check(tmp_path, data)
+    assert kinds(found) == {"form_incomplete"}  # held on 1969-12-31, before the form
+    assert all(all(ids) for ids in (v.ids for v in found)), found
+    assert not kinds(found) & {"candidate_double_booked", "interviewer_double_booked"}
+
+
+def test_sweep_reports_only_real_overlaps() -> None:
+    from scheduler.validator import _sweep
+
+    assert _sweep([(-7200, -3600, "A"), (-3600, -1800, "B")]) == []
+    assert _sweep([(-7200, -3000, "A"), (-3600, -1800, "B")]) == [("A", "B", -3600)]
+
+
+@pytest.mark.parametrize("value", ["=HYPERLINK(1)", "../x", "-x", "a b", "a/b", "+1", "@x"])
+@pytest.mark.parametrize(
+    ("column", "where"),
+    [
+        ("interview_id", "column interview_id"),
+        ("candidate_id", "column candidate_id"),
+        ("posting_id", "column posting_id"),
+        ("interviewer_ids", "column interviewer_ids"),
+        ("room_id", "column room_id"),
+    ],
+)
+def test_bad_id_in_schedule_is_bad_input(
+    tmp_path: Path, data: dict[str, Rows], column: str, where: str, value: str
+) -> None:
+    target = data["schedule"][1]  # L-C1, a loop with a room
+    target[column] = f"H1;{value};L2;L3" if column == "interviewer_ids" else value
+    raises(tmp_path, data, "schedule.csv row 3", where, "bad id", repr(value))
+
+
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [
+        ("postings", "posting_id"),
+        ("candidates", "candidate_id"),
+        ("interviewers", "interviewer_id"),
+        ("rooms", "room_id"),
+        ("start_windows", "window_id"),
+        ("busy", "person_id"),
+        ("offers", "candidate_id"),
+        ("offers", "posting_id"),
+    ],
+)
+def test_bad_id_in_snapshot_or_offers_is_bad_input(
+    tmp_path: Path, data: dict[str, Rows], table: str, column: str
+) -> None:
+    data[table][1][column] = "=HYPERLINK(1)"
+    raises(tmp_path, data, f"{table}.csv row 3, column {column}", "bad id")
+
+
+def append_to_line(path: Path, line: int, text: str) -> None:
+    """Append ``text`` to line ``line`` (1 = header) of a CSV file."""
+    lines = path.read_text().splitlines()
+    lines[line - 1] += text
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("name", ["schedule", "busy", "rooms", "offers"])
+@pytest.mark.parametrize("extra", [",x,y", ","])
+def test_more_values_than_the_header_is_named(
+    tmp_path: Path, data: dict[str, Rows], name: str, extra: str
+) -> None:
+    paths = write(tmp_path, data)
+    path = paths[0] / f"{name}.csv" if name in ("busy", "rooms") else tmp_path / f"{name}.csv"
+    append_to_line(path, 2, extra)
+    with pytest.raises(InputError) as error:
+        check_schedule(*paths)
+    assert str(error.value).startswith(
+        f"{name}.csv row 2: more values than the header has columns"
+    ), error.value
+
+
+def test_too_few_values_are_named_as_missing(tmp_path: Path, data: dict[str, Rows]) -> None:
+    paths = write(tmp_path, data)
+    lines = paths[1].read_text().splitlines()
+    lines[2] = ",".join(lines[2].split(",")[:3])
+    paths[1].write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError, match=r"^schedule.csv row 3, column stage: no value: the row"):
+        check_schedule(*paths)
+
+
+def test_short_row_with_only_optional_cells_missing_is_read(
+    tmp_path: Path, data: dict[str, Rows]
+) -> None:
+    paths = write(tmp_path, data)
+    lines = paths[1].read_text().splitlines()
+    assert lines[0].endswith(",status,session_starts") and lines[1].endswith(",")
+    lines[1] = lines[1][:-1]  # S-C1 without its empty session_starts cell
+    paths[1].write_text("\n".join(lines) + "\n")
+    assert check_schedule(*paths) == []
+
+
+def test_blank_line_keeps_the_row_numbers(tmp_path: Path, data: dict[str, Rows]) -> None:
+    data["schedule"][1]["start"] = "nine o'clock"
+    paths = write(tmp_path, data)
+    lines = paths[1].read_text().splitlines()
+    paths[1].write_text("\n".join([lines[0], lines[1], "", *lines[2:]]) + "\n")
+    with pytest.raises(InputError, match=r"^schedule.csv row 4, column start"):
+        check_schedule(*paths)
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "words"),
+    [
+        ("hours", "slot_minutes", 0, "slot_minutes must be 1 to 1440, got 0"),
+        ("hours", "start_hour", 25, "start_hour must be 0 to 23"),
+        ("hours", "start_hour", 17, "start_hour 17 is not before end_hour"),
+        ("interview", "session_slots", 10**12, "session_slots must be 0 to 10000"),
+    ],
+)
+def test_scenario_rule_out_of_range_is_bad_input(
+    tmp_path: Path, data: dict[str, Rows], section: str, key: str, value: int, words: str
+) -> None:
+    """A rule no check could apply (slots of 0 minutes divide by zero) is bad input."""
+    scenario = copy.deepcopy(SCENARIO)
+    scenario["scenario"][section][key] = value  # type: ignore[index]
+    paths = write(tmp_path, data)
+    (paths[0] / "scenario.yaml").write_text(yaml.safe_dump(scenario))
+    with pytest.raises(InputError, match=f"^scenario.yaml: {words}"):
+        check_schedule(*paths)

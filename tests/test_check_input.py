@@ -1,0 +1,233 @@
+"""``isched check`` on real snapshots: every format ``solve`` reads, and bad input as one line.
+
+Snapshots come from ``isched generate --scenario tiny --seed 1`` (CSV and Parquet) and
+``scheduler.workbook.write_workbook`` (a workbook); schedules from ``isched solve``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import shutil
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from cli_runner import isched
+
+from scheduler.validator import InputError, check_schedule
+from scheduler.workbook import write_workbook
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    assert result.returncode == 0, (result.returncode, result.stdout, result.stderr)
+    return result
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], *words: str) -> str:
+    """Exit 2 and one ``error:`` line on stderr (no traceback) holding every word."""
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+    return lines[0]
+
+
+def solved(root: Path, snapshot: Path) -> Path:
+    out = root / f"{snapshot.name}.out"
+    ok(isched("solve", snapshot, "--out", out, "--time-limit", "10", "--workers", "1"))
+    return out / "schedule.csv"
+
+
+@pytest.fixture(scope="module")
+def seasons(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
+    """(snapshot, schedule.csv solved from it) for the csv, parquet and xlsx formats."""
+    root = tmp_path_factory.mktemp("check_input")
+    found = {}
+    for fmt in ("csv", "parquet"):
+        snapshot = root / fmt
+        ok(isched("generate", "--scenario", "tiny", "--seed", "1", "--out", snapshot,
+                  "--format", fmt))  # fmt: skip
+        found[fmt] = (snapshot, solved(root, snapshot))
+    book = root / "snapshot.xlsx"
+    write_workbook(root / "csv", book)
+    found["xlsx"] = (book, solved(root, book))
+    return found
+
+
+def copy(source: Path, tmp_path: Path) -> Path:
+    target = tmp_path / source.name
+    if source.is_dir():
+        shutil.copytree(source, target)
+    else:
+        shutil.copy(source, target)
+    return target
+
+
+def edit_csv(path: Path, row: int, column: str, value: str) -> None:
+    """Set one cell (``row`` as a spreadsheet counts: header = 1) of a CSV file."""
+    with path.open(newline="") as handle:
+        records = list(csv.reader(handle))
+    records[row - 1][records[0].index(column)] = value
+    with path.open("w", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(records)
+
+
+# Formats -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "xlsx"])
+def test_solved_schedule_checks_clean_in_every_format(
+    seasons: dict[str, tuple[Path, Path]], fmt: str
+) -> None:
+    snapshot, schedule = seasons[fmt]
+    assert len(pd.read_csv(schedule)) > 0
+    assert check_schedule(snapshot, schedule) == []
+    result = ok(isched("check", snapshot, schedule))
+    assert result.stdout.strip() == "no hard violations"
+
+
+def test_parquet_and_csv_snapshots_give_the_same_findings(
+    seasons: dict[str, tuple[Path, Path]], tmp_path: Path
+) -> None:
+    """The schedule solved from the CSV snapshot, with a clash planted, checked against both."""
+    schedule = copy(seasons["csv"][1], tmp_path)
+    frame = pd.read_csv(schedule, dtype=str, keep_default_na=False)
+    twin = frame.iloc[[0]].assign(interview_id="IV-twin")  # same people, same time
+    pd.concat([frame, twin]).to_csv(schedule, index=False)
+    from_csv = check_schedule(seasons["csv"][0], schedule)
+    assert "candidate_double_booked" in {v.kind for v in from_csv}
+    assert check_schedule(seasons["parquet"][0], schedule) == from_csv
+    assert check_schedule(seasons["xlsx"][0], schedule) == from_csv
+
+
+def test_broken_parquet_cell_is_one_line(
+    seasons: dict[str, tuple[Path, Path]], tmp_path: Path
+) -> None:
+    snapshot = copy(seasons["parquet"][0], tmp_path)
+    frame = pd.read_parquet(snapshot / "interviewers.parquet")
+    frame.loc[1, "max_per_day"] = "lots"  # data row 2 = spreadsheet row 3
+    frame.to_parquet(snapshot / "interviewers.parquet", index=False)
+    one_line_error(
+        isched("check", snapshot, seasons["parquet"][1]),
+        "interviewers.parquet row 3, column max_per_day", "'lots'",
+    )  # fmt: skip
+
+
+def test_typed_parquet_columns_are_read(
+    seasons: dict[str, tuple[Path, Path]], tmp_path: Path
+) -> None:
+    """Dates, aware timestamps and integers written by other tools read as their text."""
+    snapshot = copy(seasons["parquet"][0], tmp_path)
+    busy = pd.read_parquet(snapshot / "busy.parquet")
+    for column in ("start", "end"):
+        busy[column] = pd.to_datetime(busy[column], utc=True)
+    busy.to_parquet(snapshot / "busy.parquet", index=False)
+    postings = pd.read_parquet(snapshot / "postings.parquet")
+    postings["open_date"] = [dt.date.fromisoformat(d) for d in postings["open_date"]]
+    postings["headcount"] = postings["headcount"].astype(int)
+    postings.to_parquet(snapshot / "postings.parquet", index=False)
+    assert check_schedule(snapshot, seasons["parquet"][1]) == []
+    busy.loc[0, "start"] = pd.Timestamp("2150-01-01T00:00:00Z")
+    busy.to_parquet(snapshot / "busy.parquet", index=False)
+    with pytest.raises(InputError, match=r"^busy.parquet row 2, column start: .* 1970-2100"):
+        check_schedule(snapshot, seasons["parquet"][1])
+
+
+def test_broken_workbook_cell_is_one_line(
+    seasons: dict[str, tuple[Path, Path]], tmp_path: Path
+) -> None:
+    book = copy(seasons["xlsx"][0], tmp_path)
+    workbook = openpyxl.load_workbook(book)
+    workbook["busy"]["B3"] = "0001-01-01T00:00:00+00:00"
+    workbook.save(book)
+    one_line_error(
+        isched("check", book, seasons["xlsx"][1]),
+        "snapshot.xlsx sheet busy row 3, column start", "outside the years 1970-2100",
+    )  # fmt: skip
+
+
+def test_workbook_typed_cells_and_missing_sheet(
+    seasons: dict[str, tuple[Path, Path]], tmp_path: Path
+) -> None:
+    book = copy(seasons["xlsx"][0], tmp_path)
+    workbook = openpyxl.load_workbook(book)
+    sheet = workbook["postings"]
+    header = [cell.value for cell in sheet[1]]
+    sheet.cell(2, header.index("open_date") + 1).value = dt.datetime(2027, 1, 4)  # a date cell
+    sheet.cell(2, header.index("headcount") + 1).value = 2  # a number cell
+    workbook.save(book)
+    assert check_schedule(book, seasons["xlsx"][1]) == []
+    del workbook["rooms"]
+    workbook.save(book)
+    one_line_error(isched("check", book, seasons["xlsx"][1]), "snapshot.xlsx sheet rooms")
+
+
+def test_not_a_workbook(seasons: dict[str, tuple[Path, Path]], tmp_path: Path) -> None:
+    book = tmp_path / "snapshot.xlsx"
+    book.write_text("not a zip")
+    one_line_error(isched("check", book, seasons["xlsx"][1]), "snapshot.xlsx", "Excel")
+
+
+# Bad input that once passed or ended in a traceback ------------------------------------------
+
+
+def test_extreme_busy_block_is_one_line(
+    seasons: dict[str, tuple[Path, Path]], tmp_path: Path
+) -> None:
+    snapshot = copy(seasons["csv"][0], tmp_path)
+    lines = (snapshot / "busy.csv").read_text().splitlines()
+    lines[1] = "I0000,0001-01-01T00:00:00+00:00,9999-12-31T23:59:00+00:00"
+    (snapshot / "busy.csv").write_text("\n".join(lines) + "\n")
+    one_line_error(
+        isched("check", snapshot, seasons["csv"][1]),
+        "busy.csv row 2, column start", "0001-01-01T00:00:00+00:00", "outside the years 1970-2100",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("start", "9999-12-31T09:00:00-08:00"), ("start", "0001-01-01T09:00:00+00:00")],
+)
+def test_extreme_schedule_start_is_one_line(
+    seasons: dict[str, tuple[Path, Path]], tmp_path: Path, column: str, value: str
+) -> None:
+    schedule = copy(seasons["csv"][1], tmp_path)
+    edit_csv(schedule, 2, column, value)
+    edit_csv(schedule, 2, "end", value.replace("T09:", "T10:"))
+    one_line_error(
+        isched("check", seasons["csv"][0], schedule),
+        f"schedule.csv row 2, column {column}", value, "outside the years 1970-2100",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "column", ["interview_id", "candidate_id", "posting_id", "interviewer_ids", "room_id"]
+)
+@pytest.mark.parametrize("value", ["=HYPERLINK(1)", "../x"])
+def test_bad_schedule_id_is_one_line(
+    seasons: dict[str, tuple[Path, Path]], tmp_path: Path, column: str, value: str
+) -> None:
+    schedule = copy(seasons["csv"][1], tmp_path)
+    edit_csv(schedule, 2, column, value)
+    one_line_error(
+        isched("check", seasons["csv"][0], schedule),
+        f"schedule.csv row 2, column {column}", "bad id", repr(value),
+    )  # fmt: skip
+
+
+def test_more_values_than_the_header_is_one_line(
+    seasons: dict[str, tuple[Path, Path]], tmp_path: Path
+) -> None:
+    schedule = copy(seasons["csv"][1], tmp_path)
+    lines = schedule.read_text().splitlines()
+    lines[1] += ",x,y"
+    schedule.write_text("\n".join(lines) + "\n")
+    one_line_error(
+        isched("check", seasons["csv"][0], schedule),
+        "schedule.csv row 2: more values than the header has columns",
+    )
