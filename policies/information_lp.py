@@ -9,7 +9,7 @@ interviewer capacity. Its dual prices are what the bound certifies.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import highspy
@@ -58,6 +58,31 @@ class LpResult:
     prices: Prices
     n_columns: int
     n_rows: int
+    funnel: dict[str, float] = field(default_factory=dict)
+    """What the LP's solution does (``funnel``): expected screens, loops, offers and
+    accepted hires, their posterior means and the objective's parts."""
+
+
+SCREEN, LOOP, OFFER = 1, 2, 3
+"""Kinds of columns, for the funnel (0: any other)."""
+
+
+def funnel(b: Builder, x: np.ndarray) -> dict[str, float]:
+    """Expected held screens, loops, offers and accepted hires of the LP solution ``x``,
+    each with its mean posterior (screens: at arrival, loops: after the screen, offers and
+    hires: after the loop) and each kind's share of the objective (``value_*``)."""
+    kind, mean = np.asarray(b.kind), np.asarray(b.mean)
+    acc, cost = np.asarray(b.weight), np.asarray(b.cost)
+    out: dict[str, float] = {}
+    for name, k in (("screens", SCREEN), ("loops", LOOP), ("offers", OFFER)):
+        mass = x[kind == k]
+        out[name] = float(mass.sum())
+        out[f"mean_{name}"] = float(mass @ mean[kind == k] / mass.sum()) if mass.sum() else 0.0
+        out[f"value_{name}"] = float(mass @ cost[kind == k])
+    hired = x * acc * (kind == OFFER)
+    out["hires"] = float(hired.sum())
+    out["mean_hires"] = float(hired @ mean / hired.sum()) if hired.sum() else 0.0
+    return out
 
 
 def team_capacity(state: SeasonState, capacity: np.ndarray, groups: list[list[int]]) -> np.ndarray:
@@ -81,10 +106,25 @@ class Builder:
         self.n_rows = n_fixed_rows
         self.row_upper: list[float] = []
         self.row_lower: list[float] = []
+        self.kind: list[int] = []
+        self.mean: list[float] = []
+        self.weight: list[float] = []
 
-    def column(self, cost: float, upper: float = highspy.kHighsInf) -> int:
+    def column(
+        self,
+        cost: float,
+        upper: float = highspy.kHighsInf,
+        kind: int = 0,
+        mean: float = 0.0,
+        weight: float = 0.0,
+    ) -> int:
+        """A new column; ``kind``, ``mean`` (posterior) and ``weight`` (acceptance) only
+        describe it for the funnel."""
         self.cost.append(cost)
         self.upper.append(upper)
+        self.kind.append(kind)
+        self.mean.append(mean)
+        self.weight.append(weight)
         return len(self.cost) - 1
 
     def entry(self, row: int, col: int, val: float) -> None:
@@ -120,7 +160,7 @@ def solve_lp(
         }
         accepted: dict[int, list[tuple[int, float]]] = {p: [] for p in multi}
         for m0 in t.mean + t.sds[0] * z0:
-            s = b.column(-t.screen_cost, t.prob / len(z0))
+            s = b.column(-t.screen_cost, t.prob / len(z0), SCREEN, m0)
             b.entry(total_row, s, t.screen_sessions)
             for m1 in m0 + t.sds[1] * z1:
                 flow1 = b.row(-highspy.kHighsInf, 0.0)
@@ -129,7 +169,7 @@ def solve_lp(
                     offers = t.team_offers(team, opts.loop_team_rule)
                     if not offers:
                         continue
-                    loop = b.column(-t.loop_cost)
+                    loop = b.column(-t.loop_cost, kind=LOOP, mean=m1)
                     b.entry(flow1, loop, 1.0)
                     b.entry(member_row + team, loop, t.loop_sessions)
                     b.entry(manager_row + team, loop, t.manager_sessions)
@@ -138,7 +178,8 @@ def solve_lp(
                         flow2 = b.row(-highspy.kHighsInf, 0.0)
                         b.entry(flow2, loop, -1.0 / len(z2))
                         for o in offers:
-                            x = b.column(o.alpha + o.beta * m2)
+                            x = b.column(o.alpha + o.beta * m2, kind=OFFER, mean=m2,
+                                         weight=o.acc)  # fmt: skip
                             b.entry(flow2, x, 1.0)
                             b.entry(seat_row + o.posting, x, o.acc)
                             if o.posting in multi:
@@ -159,9 +200,11 @@ def solve_lp(
     highs.run()
     status = highs.modelStatusToString(highs.getModelStatus())
     objective = float(highs.getInfo().objective_function_value)
-    duals = np.asarray(highs.getSolution().row_dual, float)
+    solution = highs.getSolution()
+    duals = np.asarray(solution.row_dual, float)
     if duals.size != b.n_rows:
         duals = np.zeros(b.n_rows)
+    primal = np.asarray(solution.col_value, float)
     price = np.maximum(0.0, duals[:n_fixed])
     prices = Prices(
         seat=price[seat_row:window_row],
@@ -170,7 +213,8 @@ def solve_lp(
         manager=price[manager_row:total_row],
         total=float(price[total_row]),
     )
-    return LpResult(status, objective, prices, len(b.cost), b.n_rows)
+    found = funnel(b, primal) if primal.size == len(b.cost) else {}
+    return LpResult(status, objective, prices, len(b.cost), b.n_rows, found)
 
 
 def shared_capacity(state: SeasonState, capacity: np.ndarray, interviewers: bool) -> list[float]:
