@@ -160,7 +160,9 @@ def simulate(
 @app.command()
 @one_line_errors
 def check(
-    snapshot_dir: Annotated[Path, typer.Argument(help="Snapshot directory.")],
+    snapshot_dir: Annotated[
+        Path, typer.Argument(help="Snapshot directory (CSV or Parquet tables) or .xlsx workbook.")
+    ],
     schedule: Annotated[Path, typer.Argument(help="schedule.csv to check.")],
     offers: Annotated[Path | None, typer.Option(help="offers.csv to check too.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per violation.")] = False,

@@ -219,7 +219,9 @@ def load_scenario(spec: str | Path | ScenarioConfig) -> ScenarioConfig:
             raise ValueError(f"{text}: no such scenario file")
         raise ValueError(f"unknown scenario '{text}': use one of {', '.join(NAMED)} or a YAML file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if data is None:
+            raise ValueError(f"{path}: empty scenario file (write base: default and the changes)")
     except UnicodeDecodeError:
         raise ValueError(f"{path}: not UTF-8 text") from None
     except yaml.YAMLError as problem:
