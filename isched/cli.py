@@ -293,8 +293,8 @@ def serve(
 
 
 SHIPPED_MODEL = Path("models/default")
-"""The trained model that ships with the repository (loaded by path, from the working
-directory: ``make demo`` runs in the repository root)."""
+"""The trained model that ships with the repository (``rl:models/default`` resolves under
+the project root from any working directory)."""
 
 
 @app.command()
@@ -314,7 +314,9 @@ def demo(
           offers=None, as_json=False)  # fmt: skip
     out.rule("3. Whole seasons per policy, each replayed by the independent validator")
     policies = "random,fifo,urgency,greedy,greedy_fit,cpsat"
-    if (SHIPPED_MODEL / "model.pt").is_file():  # the trained model in the repository
+    from policies.offline.checkpoint import model_dir_of
+
+    if (model_dir_of(SHIPPED_MODEL) / "model.pt").is_file():  # the model in the repository
         policies += f",rl:{SHIPPED_MODEL.as_posix()}"
     simulate(
         scenario="default",

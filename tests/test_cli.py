@@ -67,6 +67,22 @@ def test_help_of_every_command(command: str, tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []  # --help writes nothing
 
 
+def test_demo_plays_the_shipped_model_beside_the_rules_and_cpsat_from_any_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from isched.cli import app
+
+    monkeypatch.chdir(tmp_path)  # not the repository root
+    result = CliRunner().invoke(app, ["demo", "--episodes", "1"])
+    assert result.exit_code == 0, result.output
+    played = pd.read_csv(tmp_path / "out/demo/simulate.csv")["policy"].tolist()
+    assert {"greedy_fit", "cpsat", "rl:models/default"} <= set(played), played
+    assert "no hard violations" in result.output
+    assert (tmp_path / "out/demo/schedule/schedule.ics").is_file()
+
+
 def test_top_level_help_lists_the_commands(tmp_path: Path) -> None:
     result = isched("--help", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
