@@ -78,10 +78,21 @@ def csv_table(path: Path) -> RawTable:
             for values in csv.reader(handle):
                 records.append(values)
     except UnicodeDecodeError:
-        raise InputError(f"{path.name}: not UTF-8 text") from None
+        raise InputError(f"{path.name}{_bad_byte_row(path)}: not UTF-8 text") from None
     except csv.Error as exc:
         raise InputError(f"{path.name} row {len(records) + 1}: unreadable CSV: {exc}") from None
     return raw_table(path.name, records)
+
+
+def _bad_byte_row(path: Path) -> str:
+    """`` row N`` of the file's first byte that is not UTF-8 (the header is row 1)."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        row = data.count(b"\n", 0, exc.start) + 1
+        return f" row {row}"
+    return ""
 
 
 def cell_text(value: Any) -> str:

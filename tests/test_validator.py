@@ -621,6 +621,15 @@ def test_more_values_than_the_header_is_named(
     ), error.value
 
 
+def test_bytes_that_are_not_utf8_name_their_row(tmp_path: Path, data: dict[str, Rows]) -> None:
+    paths = write(tmp_path, data)
+    lines = paths[1].read_bytes().split(b"\n")
+    lines[2] = b"\xff" + lines[2][1:]
+    paths[1].write_bytes(b"\n".join(lines))
+    with pytest.raises(InputError, match=r"^schedule.csv row 3: not UTF-8 text$"):
+        check_schedule(*paths)
+
+
 def test_too_few_values_are_named_as_missing(tmp_path: Path, data: dict[str, Rows]) -> None:
     paths = write(tmp_path, data)
     lines = paths[1].read_text().splitlines()
