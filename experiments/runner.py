@@ -82,8 +82,12 @@ def plan_tasks(config: ExperimentConfig, out_dir: Path) -> list[Task]:
                 prefix, _, path = name.partition(":")
                 if p.model_step is not None:
                     name = f"{prefix}:{(out_dir / 'models' / p.model_step).resolve()}"
-                elif prefix in ("rl", "ppo") and path:  # a model path: the same in every worker
-                    name = f"{prefix}:{Path(path).resolve()}"
+                elif prefix == "rl" and path:  # a model path: the same in every worker
+                    from policies.offline.checkpoint import model_dir_of
+
+                    name = f"rl:{model_dir_of(path).resolve()}"  # models/default from anywhere
+                elif prefix == "ppo" and path:
+                    name = f"ppo:{Path(path).resolve()}"
                 identity = {
                     "scenario": where,
                     "policy": p.name,

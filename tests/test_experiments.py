@@ -278,3 +278,19 @@ def test_rerun_recomputes_the_rows_it_names_and_keeps_the_rest(tmp_path) -> None
     bad = isched("compare", config, "--out", out, "--rerun", "cpsat")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
     assert "--rerun cpsat: not a policy or bound of the config" in bad.stderr
+
+
+def test_the_shipped_model_in_a_config_resolves_from_any_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``rl:models/default`` in a config plays the project's model, not ``./models/default``."""
+    from experiments.runner import plan_tasks
+
+    config = tmp_path / "shipped.yaml"
+    config.write_text("scenarios: [tiny]\npolicies: [fifo, rl:models/default]\n"
+                      "seeds: {start: 500000, count: 1}\n")  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    tasks = plan_tasks(load_config(config), tmp_path / "o")
+    names = {task.label: task.policy_name for task in tasks}
+    shipped = Path(__file__).resolve().parents[1] / "models" / "default"
+    assert names["rl:models/default"] == f"rl:{shipped}"
