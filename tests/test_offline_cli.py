@@ -130,3 +130,33 @@ def test_iql_trains_from_the_cli_and_acts_validly(model_dir: Path, tmp_path: Pat
                     "--episodes", "1", "--seed", "50", "--json")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)[0]["invalid_actions"] == 0
+
+
+def test_a_damaged_model_or_dataset_is_one_line(model_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from isched.cli import app
+
+    damaged = tmp_path / "damaged"
+    shutil.copytree(model_dir, damaged)
+    model = (model_dir / "model.pt").read_bytes()
+    data = tmp_path / "data"
+    shutil.copytree(model_dir.parent / "data", data)
+    arrays = (data / "arrays.npz").read_bytes()
+    cases = [
+        (damaged / "model.pt", b"garbage\n", ["simulate", "--scenario", "tiny", "--policy",
+                                              f"rl:{damaged}", "--episodes", "1"]),
+        (damaged / "model.pt", model[:5000], ["simulate", "--scenario", "tiny", "--policy",
+                                              f"rl:{damaged}", "--episodes", "1"]),
+        (data / "arrays.npz", arrays[:1000], ["train", str(data), "--algo", "bc", "--steps",
+                                              "5", "--out", str(tmp_path / "m")]),
+    ]  # fmt: skip
+    for path, content, args in cases:
+        path.write_bytes(content)
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and path.name in lines[0], lines
+    assert not (tmp_path / "m").exists()

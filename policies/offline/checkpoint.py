@@ -89,7 +89,14 @@ def load_checkpoint(model_dir: str | Path) -> Checkpoint:
     path = model_dir_of(model_dir) / "model.pt"
     if not path.is_file():
         raise ValueError(f"{model_dir}: no model.pt (train one with `isched train`)")
-    payload = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # torch raises many kinds for a damaged file
+        raise ValueError(
+            f"{model_dir}: model.pt cannot be read (damaged, or not written by `isched train`)"
+        ) from None
+    if not isinstance(payload, dict) or "state_dicts" not in payload:
+        raise ValueError(f"{model_dir}: model.pt is not an isched model (see `isched train`)")
     layout = payload.get("layout")
     if layout != LAYOUT_VERSION:
         made_for = "an env layout not recorded" if layout is None else f"env layout {layout}"

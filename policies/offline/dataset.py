@@ -25,6 +25,7 @@ import contextlib
 import datetime as dt
 import json
 import time
+import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -354,7 +355,10 @@ def load_dataset(dataset_dir: str | Path) -> dict[str, np.ndarray]:
 
     root = Path(dataset_dir)
     manifest = load_manifest(root)
-    table = pq.read_table(root / "transitions.parquet")
+    try:
+        table = pq.read_table(root / "transitions.parquet")
+    except Exception as exc:  # pyarrow raises many kinds
+        raise ValueError(f"{root / 'transitions.parquet'}: not a readable table ({exc})") from None
     data: dict[str, np.ndarray] = {}
     for column in SCALAR_COLUMNS:
         chunked = table.column(column)
@@ -364,9 +368,13 @@ def load_dataset(dataset_dir: str | Path) -> dict[str, np.ndarray]:
             data[column] = chunked.to_numpy()
     if LABEL_COLUMN in table.column_names:
         data[LABEL_COLUMN] = table.column(LABEL_COLUMN).to_numpy()
-    with np.load(root / "arrays.npz") as arrays:
-        for column in ARRAY_COLUMNS:
-            data[column] = arrays[column]
+    try:
+        with np.load(root / "arrays.npz") as arrays:
+            for column in ARRAY_COLUMNS:
+                data[column] = arrays[column]
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise ValueError(f"{root / 'arrays.npz'}: not readable arrays ({first})") from None
     if data["action"].size != manifest["transitions"]:
         raise ValueError(f"{dataset_dir}: row count does not match manifest.json")
     return data
