@@ -165,7 +165,13 @@ def learning_curves(model_dirs: dict[str, Path], out_dir: Path) -> list[Path]:
 
 
 def gantt(snapshot_dir: Path, schedule_csv: Path, out_dir: Path) -> list[Path]:
-    """The schedule per interviewer and per office (room or virtual), coloured by stage."""
+    """The schedule per interviewer and per office (room or virtual), coloured by stage.
+
+    The schedule is read by the validator's reader first, so a file that is not a
+    schedule.csv fails in one line naming the file, row and column."""
+    from scheduler.validator_io import read_schedule
+
+    read_schedule(schedule_csv)
     schedule = pd.read_csv(schedule_csv, dtype=str, keep_default_na=False)
     if schedule.empty:
         raise ValueError(f"{schedule_csv}: no interviews to plot")

@@ -182,6 +182,18 @@ def test_gantt_of_an_exported_season(tmp_path) -> None:
     for name in ("gantt_interviewers", "gantt_offices"):
         for fmt in ("png", "svg"):
             assert (tmp_path / "plots" / f"{name}.{fmt}").stat().st_size > 1000
+    import pandas as pd
+
+    bad = tmp_path / "bad.csv"  # offers.csv is not a schedule; then a bad start
+    dated = pd.read_csv(season / "schedule.csv", dtype=str, keep_default_na=False)
+    dated.loc[0, "start"] = "next week"
+    for text, words in (((season / "offers.csv").read_text(), "column interview_id"),
+                        (dated.to_csv(index=False), "row 2, column start")):  # fmt: skip
+        bad.write_text(text)
+        result = isched("plot", season, bad, "--out", tmp_path / "nothing")
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 2 and len(lines) == 1 and "bad.csv row" in lines[0], lines
+        assert words in lines[0] and not (tmp_path / "nothing").exists()
 
 
 def test_train_steps_build_learned_policies_inside_the_experiment_once(tmp_path) -> None:
