@@ -121,6 +121,9 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
     ``scenario``: ``"tiny"``, ``"default"``, ``"large"``, a YAML path, a
     ``ScenarioConfig`` or a ``Season``; ``render_mode``: ``None`` or ``"ansi"``;
     ``max_actions_per_day``: actions after which a day ends by itself.
+    ``reset(options={"season": SEASON})`` plays that ``Season`` (e.g. one of
+    ``scheduler.generator.generate_season``) once; later seeded resets draw from
+    the env's own scenario again.
 
     ## Version History
     * v0: initial version; offers go only to postings of the team that ran the
@@ -136,9 +139,12 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         max_actions_per_day: int = 200,
     ) -> None:
         self.fixed_season = scenario if isinstance(scenario, Season) else None
-        self.config: ScenarioConfig = (
+        self.scenario_config: ScenarioConfig = (
             scenario.config if isinstance(scenario, Season) else load_scenario(scenario)
         )
+        """The scenario seeded resets draw from (a ``season`` option does not change it)."""
+        self.config: ScenarioConfig = self.scenario_config
+        """The config of the season in play."""
         self.render_mode = render_mode
         self.max_actions_per_day = max_actions_per_day
         self.action_space: spaces.Discrete = spaces.Discrete(N_ACTIONS)  # type: ignore[assignment]
@@ -170,7 +176,7 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
             season = self.fixed_season
         else:
             season = generate_season(
-                self.config, int(self.np_random.integers(2**31 - 1)), calendar_rows=False
+                self.scenario_config, int(self.np_random.integers(2**31 - 1)), calendar_rows=False
             )
         self.state = SeasonState(season)
         self.config = season.config

@@ -58,6 +58,20 @@ def test_same_seed_same_rollout() -> None:
     assert any(not np.array_equal(x[0], y[0]) for x, y in zip(a, c, strict=False))
 
 
+def test_a_season_option_plays_once_and_seeded_resets_keep_the_scenario() -> None:
+    from scheduler.generator import generate_season
+    from scheduler.scenario import load_scenario
+
+    env = make("tiny")
+    first, _ = env.reset(seed=0)
+    other = generate_season(load_scenario("default"), 7, calendar_rows=False)
+    env.reset(options={"season": other})
+    assert env.config.name == "default" and env.season is other
+    again, _ = env.reset(seed=0)
+    assert env.config.name == "tiny"
+    np.testing.assert_array_equal(first, again)
+
+
 def test_pickled_env_continues_identically() -> None:
     env = make()
     random_rollout(env, 5, steps=40)
