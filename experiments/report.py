@@ -165,13 +165,17 @@ def reading(summaries: list[ScenarioSummary]) -> list[str]:
             d, p = line.versus_baseline, line.improvement
             if d is None or p is None:
                 continue
+            if line.paired < 2:
+                out.append(f"{s.scenario}: {line.policy} has {line.paired} season paired with "
+                           f"{s.baseline}: too few to compare.")  # fmt: skip
+                continue
             if d.low > 0 or d.high < 0:
                 verdict = f"{line.policy} {'beats' if d.low > 0 else 'loses to'} {s.baseline}"
             else:
                 verdict = f"{line.policy} and {s.baseline} are not distinguishable"
             out.append(
                 f"{s.scenario}: {verdict}: {_signed(d)} per season (paired over "
-                f"{line.seasons} seasons), probability of improvement {_prob(p)}."
+                f"{line.paired} seasons), probability of improvement {_prob(p)}."
             )
     return out
 

@@ -29,6 +29,8 @@ class PolicyLine:
     gap: Estimate | None
     """Absolute gap to the tightest bound (None without bounds)."""
     kpis: dict[str, float] = field(default_factory=dict)
+    paired: int = 0
+    """Seasons played by both this policy and the baseline (what ``versus_baseline`` uses)."""
 
 
 @dataclass
@@ -110,8 +112,10 @@ def _line(
 ) -> PolicyLine:
     x = table[policy].dropna()
     versus = improvement = gap = None
+    paired = 0
     if policy != base:
         both = table[[policy, base]].dropna()
+        paired = len(both)
         versus = stats.paired_difference(both[policy].to_numpy(), both[base].to_numpy(), seed=seed)
         improvement = stats.probability_of_improvement_ci(
             both[policy].to_numpy(), both[base].to_numpy(), seed=seed
@@ -134,6 +138,7 @@ def _line(
         improvement=improvement,
         gap=gap,
         kpis=kpis,
+        paired=paired,
     )
 
 

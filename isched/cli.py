@@ -145,7 +145,7 @@ def simulate(
 
         table.add_row(
             name,
-            f"{m:.2f} [{lo:.2f}, {hi:.2f}]",
+            f"{m:.2f} [{lo:.2f}, {hi:.2f}]" if len(mine) > 1 else f"{m:.2f} (one season)",
             f"{avg('hires'):.1f}",
             f"{avg('fill_rate'):.2f}",
             f"{avg('mean_hire_quality'):+.2f}",

@@ -353,5 +353,5 @@ def bound(
         table.add_row(str(r["seed"]), f"{r['bound']:.2f}", r["status"], f"{r['seconds']:.1f}")
     out.print(table)
     m, lo, hi = mean_ci(r["bound"] for r in rows)
-    out.print(f"mean {kind} bound {m:.2f} [95% CI {lo:.2f}, {hi:.2f}] over {seasons}",
-              markup=False, highlight=False)  # fmt: skip
+    ci = f" [95% CI {lo:.2f}, {hi:.2f}]" if episodes > 1 else " (one season: no CI)"
+    out.print(f"mean {kind} bound {m:.2f}{ci} over {seasons}", markup=False, highlight=False)

@@ -306,3 +306,23 @@ def test_the_shipped_model_in_a_config_resolves_from_any_directory(
     names = {task.label: task.policy_name for task in tasks}
     shipped = Path(__file__).resolve().parents[1] / "models" / "default"
     assert names["rl:models/default"] == f"rl:{shipped}"
+
+
+def test_the_reading_gives_no_verdict_on_one_paired_season() -> None:
+    from experiments.report import reading
+    from experiments.stats import Estimate
+    from experiments.summary import PolicyLine, ScenarioSummary
+
+    one = Estimate(1.5, 1.5, 1.5)  # one season: a zero-width interval
+    many = Estimate(1.5, 0.5, 2.5)
+
+    def line(policy: str, versus: Estimate | None, paired: int) -> PolicyLine:
+        return PolicyLine(policy, 3, one, one, versus, None if versus is None else one, None,
+                          paired=paired)  # fmt: skip
+
+    lines = [line("fifo", None, 0), line("a", one, 1), line("b", many, 3)]
+    summary = ScenarioSummary("tiny", "fifo", lines, {}, 0.0, 1.0)
+    text = "\n".join(reading([summary]))
+    assert "a has 1 season paired with fifo: too few to compare" in text
+    assert "a beats" not in text
+    assert "b beats fifo: +1.50 [+0.50, +2.50] per season (paired over 3 seasons)" in text
