@@ -9,6 +9,7 @@ offers. ``envs.observation`` writes what the agent sees (layout:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import gymnasium as gym
@@ -115,7 +116,9 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
     ``action_mask`` every step; ``kpis`` (hires, fill rate, mean hire quality,
     time to offer, drop-off rate, interviews per hire, interviewer load balance,
     the interns' pay at the postings' hourly rates (12 weeks full time),
-    invalid actions, reward parts) when the episode ends.
+    invalid actions, reward parts) when the episode ends. Mean hire quality and
+    interviews per hire are NaN in a season without a hire, time to offer in one
+    without an offer (means over seasons skip them).
 
     ## Arguments
     ``scenario``: ``"tiny"``, ``"default"``, ``"large"``, a YAML path, a
@@ -448,10 +451,10 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
             "fill_rate": len(hires) / max(1, s.total_headcount),
             "mean_hire_quality": float(np.mean([s.hidden.quality[c] for c in hires]))
             if hires
-            else 0.0,
-            "time_to_offer_days": float(np.mean(to_offer)) if to_offer else 0.0,
+            else math.nan,
+            "time_to_offer_days": float(np.mean(to_offer)) if to_offer else math.nan,
             "drop_off_rate": s.n_withdrawn / max(1, s.n_completed),
-            "interviews_per_hire": len(held) / max(1, len(hires)),
+            "interviews_per_hire": len(held) / len(hires) if hires else math.nan,
             "interviewer_load_cv": float(load.std() / load.mean()) if load.mean() > 0 else 0.0,
             "offers": float(len(s.offers)),
             "intern_cost_usd": float(

@@ -7,6 +7,7 @@ The research commands (collect, train, compare, train-ppo, bound) are in
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -128,8 +129,8 @@ def simulate(
         tmp = out_csv.with_suffix(out_csv.suffix + ".tmp")
         pd.DataFrame(rows).to_csv(tmp, index=False)
         tmp.replace(out_csv)
-    if as_json:
-        out.print_json(json.dumps(rows))
+    if as_json:  # NaN (a KPI of a season without hires) is not JSON: null
+        out.print_json(json.dumps([{k: None if v != v else v for k, v in r.items()} for r in rows]))
         return
     seasons = "1 season" if episodes == 1 else f"{episodes} seasons"
     table = Table(title=f"{rows[0]['scenario']}: {seasons} from seed {seed}")
@@ -141,20 +142,26 @@ def simulate(
         m, lo, hi = mean_ci(r["return"] for r in mine)
 
         def avg(key: str, rows: list[dict[str, Any]] = mine) -> float:
-            return sum(r[key] for r in rows) / len(rows)
+            """The mean over the seasons that have the KPI (NaN: a season without hires)."""
+            found = [r[key] for r in rows if r[key] == r[key]]
+            return sum(found) / len(found) if found else math.nan
 
         table.add_row(
             name,
             f"{m:.2f} [{lo:.2f}, {hi:.2f}]" if len(mine) > 1 else f"{m:.2f} (one season)",
             f"{avg('hires'):.1f}",
             f"{avg('fill_rate'):.2f}",
-            f"{avg('mean_hire_quality'):+.2f}",
-            f"{avg('time_to_offer_days'):.1f}",
+            _or_dash(avg("mean_hire_quality"), "{:+.2f}"),
+            _or_dash(avg("time_to_offer_days"), "{:.1f}"),
             f"{avg('drop_off_rate'):.2f}",
-            f"{avg('interviews_per_hire'):.1f}",
+            _or_dash(avg("interviews_per_hire"), "{:.1f}"),
             f"{sum(r.get('hard_violations', 0) for r in mine)}" if checked else "use --export",
         )
     out.print(table)
+
+
+def _or_dash(value: float, fmt: str) -> str:
+    return "—" if value != value else fmt.format(value)
 
 
 @app.command()

@@ -378,3 +378,37 @@ def test_scenario_number_in_exponent_form_is_a_number(tmp_path: Path) -> None:
     assert load_scenario(path).patience_mean_days == 1e9
     result = isched("simulate", "--scenario", path, "--episodes", "1")
     assert result.returncode == 0, result.stderr
+
+
+def test_a_season_without_hires_has_no_hire_kpis(tmp_path: Path) -> None:
+    """Quality and interviews per hire of a season with no hire are NaN (null in JSON, a dash
+    in the table), not 0, so that means over seasons are not pulled towards 0."""
+    from typer.testing import CliRunner
+
+    from envs.layout import END_DAY
+    from isched.cli import app
+    from policies.base import _REGISTRY, register_policy
+
+    class Idle:
+        """Ends every day at once: no interview, no offer, no hire."""
+
+        def reset(self, env: object) -> None:
+            pass
+
+        def act(self, obs: object, info: object) -> int:
+            return END_DAY
+
+    register_policy("idle_for_test")(lambda seed=0, **_: Idle())
+    try:
+        args = ["simulate", "--scenario", "tiny", "--policy", "idle_for_test,greedy_fit",
+                "--episodes", "2", "--seed", "0"]  # fmt: skip
+        rows = json.loads(CliRunner().invoke(app, [*args, "--json"]).stdout)
+        idle = [r for r in rows if r["policy"] == "idle_for_test"]
+        assert [r["hires"] for r in idle] == [0.0, 0.0]
+        for key in ("mean_hire_quality", "interviews_per_hire", "time_to_offer_days"):
+            assert [r[key] for r in idle] == [None, None], key
+        assert all(isinstance(r["mean_hire_quality"], float) for r in rows if r["hires"] > 0)
+        table = CliRunner().invoke(app, args).stdout
+        assert "—" in next(line for line in table.splitlines() if "idle_for_test" in line)
+    finally:
+        _REGISTRY.pop("idle_for_test")

@@ -3,8 +3,9 @@
 ``tests/data/env_reference.json`` holds, per (scenario, seed), a SHA-256 digest of
 every step of a random-valid season (the reset's observation and mask, then each
 step's observation, mask, reward and end flags) and the final KPIs, recorded
-before the env's performance work. Regenerate only for an intended change of
-behaviour: ``python tests/test_env_reference.py --write``.
+before the env's performance work (the KPIs of seasons without a hire were set to NaN
+later, digests unchanged). Regenerate only for an intended change of behaviour:
+``python tests/test_env_reference.py --write``.
 """
 
 from __future__ import annotations
@@ -57,7 +58,10 @@ def test_env_reproduces_the_recorded_season(scenario: str, seed: int) -> None:
     expected = load()[f"{scenario}/{seed}"]
     got = play(scenario, seed)
     assert got["steps"] == expected["steps"]
-    assert got["kpis"] == expected["kpis"]
+    assert got["kpis"].keys() == expected["kpis"].keys()
+    for key, value in expected["kpis"].items():  # NaN: a KPI of a season without hires
+        found = got["kpis"][key]
+        assert found == value or (value != value and found != found), (key, found, value)
     assert got["digest"] == expected["digest"]
 
 
