@@ -751,3 +751,31 @@ def test_a_moved_interview_names_what_blocks_its_old_place(tiny: Path) -> None:
     assert cause_of_move(old, gone) == f"interviewer {person} is no longer in interviewers.csv"
     no_room = replace(snapshot, rooms=snapshot.rooms[1:], busy=[])
     assert cause_of_move(old, no_room) == f"room {room} is no longer in rooms.csv"
+
+
+def test_a_refused_form_keeps_what_the_coordinator_entered(
+    client: TestClient, home: Path, tiny: Path, tmp_path: Path, done_job: dict[str, object]
+) -> None:
+    """New job: the solver and time limit come back; re-plan: the ticked interviews too."""
+    html = {"Accept": "text/html"}
+    bad = table_files(with_cells(tiny, tmp_path, THREE_BAD))
+    page = client.post("/jobs", files=bad, data={"solver": "greedy", "time_limit": "120"},
+                       headers=html)  # fmt: skip
+    assert page.status_code == 422
+    assert 'name="solver" list="solvers" value="greedy"' in page.text
+    assert 'value="120.0"' in page.text or 'value="120"' in page.text
+    schedule = client.get(f"/jobs/{done_job['id']}/schedule.csv")
+    ids = [line.split(",")[0] for line in schedule.text.splitlines()[1:3]]
+    note = [("files", ("notes.txt", b"hello", "text/plain"))]
+    page = client.post(f"/jobs/{done_job['id']}/replan", files=note, headers=html,
+                       data={"confirmed": ids, "time_limit": "45"})  # fmt: skip
+    assert page.status_code == 422 and 'id="upload-error"' in page.text
+    for iid in ids:
+        assert f'value="{iid}" checked>' in page.text, iid
+    assert 'value="45.0"' in page.text or 'value="45"' in page.text
+
+
+def test_downloads_are_named_by_their_job(client: TestClient, done_job: dict[str, object]) -> None:
+    for name in ("schedule.csv", "schedule.ics", "report.json"):
+        response = client.get(f"/jobs/{done_job['id']}/{name}")
+        assert f'filename="{done_job["id"]}-{name}"' in response.headers["content-disposition"]

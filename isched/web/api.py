@@ -73,9 +73,12 @@ def _accepted(request: Request, job: Job) -> Response:
     return JSONResponse(body, status_code=202, headers={"Location": f"/jobs/{job.id}"})
 
 
-def _refused(request: Request, error: UploadError, parent: Job | None = None) -> Response:
+def _refused(
+    request: Request, error: UploadError, parent: Job | None = None, **entered: Any
+) -> Response:
+    """The refusal: for a browser, the form again with what was entered (``entered``)."""
     if wants_html(request):
-        return pages.upload_error(request, error, parent)
+        return pages.upload_error(request, error, parent, entered)
     return JSONResponse(error.to_dict(), status_code=error.status)
 
 
@@ -101,7 +104,7 @@ def post_job(
     try:
         job = create_job(settings, store, _parts(files), solver, time_limit)
     except UploadError as error:
-        return _refused(request, error)
+        return _refused(request, error, solver=solver, time_limit=time_limit)
     return _accepted(request, job)
 
 
@@ -158,7 +161,8 @@ def get_output(request: Request, job_id: str, name: str) -> Response:
         raise HTTPException(409, f"job is {job.status}: results come when it is done")
     if not path.exists():
         raise HTTPException(404, f"this job has no {name}")  # diff.json: re-plans only
-    return FileResponse(path, media_type=jobfiles.OUTPUTS[name], filename=name)
+    saved_as = f"{job.id}-{name}"  # one name per job: two jobs' downloads do not collide
+    return FileResponse(path, media_type=jobfiles.OUTPUTS[name], filename=saved_as)
 
 
 @router.post(
@@ -187,7 +191,8 @@ def replan(
             confirmed=confirmed,
         )
     except UploadError as error:
-        return _refused(request, error, parent)
+        return _refused(request, error, parent, solver=solver, time_limit=time_limit,
+                        confirmed=confirmed)  # fmt: skip
     return _accepted(request, job)
 
 

@@ -54,22 +54,36 @@ def not_found_page(request: Request, detail: str) -> HTMLResponse:
     return render(request, "not_found.html", 404, detail=detail)
 
 
-def new_page(request: Request, error: UploadError | None = None, status: int = 200) -> HTMLResponse:
-    return render(request, "new.html", status, error=error, known=KNOWN)
+def new_page(
+    request: Request,
+    error: UploadError | None = None,
+    status: int = 200,
+    entered: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    """The new-job form; after a refusal, with the solver and time limit entered."""
+    return render(request, "new.html", status, error=error, known=KNOWN, entered=entered or {})
 
 
-def upload_error(request: Request, error: UploadError, parent: Job | None) -> HTMLResponse:
+def upload_error(
+    request: Request, error: UploadError, parent: Job | None, entered: dict[str, Any]
+) -> HTMLResponse:
+    """The form that was refused, with the error and what was entered (files excepted)."""
     if parent is None:
-        return new_page(request, error, error.status)
-    return job_page(request, parent, error, error.status)
+        return new_page(request, error, error.status, entered)
+    return job_page(request, parent, error, error.status, entered)
 
 
 def job_page(
-    request: Request, job: Job, error: UploadError | None = None, status: int = 200
+    request: Request,
+    job: Job,
+    error: UploadError | None = None,
+    status: int = 200,
+    entered: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     settings: Settings = request.app.state.settings
     folder = settings.jobs_dir / job.id
     context: dict[str, Any] = {"job": job_json(settings, job), "error": error, "reasons": REASONS}
+    context["entered"] = entered or {}
     context["refresh"] = job.status in ("queued", "running")
     context["parents"] = _parents(request, [job])
     if job.status == "done" and (folder / jobfiles.OUT / "schedule.csv").exists():
