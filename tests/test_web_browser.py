@@ -118,6 +118,15 @@ def test_upload_wait_see_the_calendar_and_unplaced_and_download_the_ics(
     download.value.save_as(saved)
     text = saved.read_text()
     assert text.startswith("BEGIN:VCALENDAR") and "BEGIN:VEVENT" in text
+    assert download.value.suggested_filename.endswith("-schedule.ics")  # named by its job
+    job_url = tab.url
+    tab.set_viewport_size({"width": 390, "height": 844})  # a phone: no page-wide sideways scroll
+    try:
+        for url in (job_url, f"{base_url}/", f"{base_url}/jobs/new"):
+            tab.goto(url)
+            assert tab.evaluate("document.documentElement.scrollWidth") <= 390, url
+    finally:
+        tab.set_viewport_size({"width": 1280, "height": 900})
 
 
 def test_the_form_shows_a_bad_tables_file_row_and_column(
