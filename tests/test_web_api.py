@@ -779,3 +779,22 @@ def test_downloads_are_named_by_their_job(client: TestClient, done_job: dict[str
     for name in ("schedule.csv", "schedule.ics", "report.json"):
         response = client.get(f"/jobs/{done_job['id']}/{name}")
         assert f'filename="{done_job["id"]}-{name}"' in response.headers["content-disposition"]
+
+
+def test_a_replan_says_when_the_bad_table_is_the_one_it_kept(
+    client: TestClient, home: Path, tiny: Path, tmp_path: Path, done_job: dict[str, object]
+) -> None:
+    """An interviewer removed from interviewers.csv alone leaves their rows in the kept
+    busy.csv: the refusal says that busy.csv is the previous job's, not the upload's."""
+    busy = pd.read_csv(tiny / "busy.csv", dtype=str, keep_default_na=False)
+    people = pd.read_csv(tiny / "interviewers.csv", dtype=str, keep_default_na=False)
+    gone = next(i for i in people["interviewer_id"] if i in set(busy["person_id"]))
+    fewer = people[people["interviewer_id"] != gone].to_csv(index=False).encode()
+    files = [("files", ("interviewers.csv", fewer, "text/csv"))]
+    before = stored(home)
+    response = client.post(f"/jobs/{done_job['id']}/replan", files=files)
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["file"] == "busy.csv" and f"'{gone}'" in body["detail"]
+    assert f"busy.csv is job {done_job['id']}'s: upload a corrected busy.csv" in body["detail"]
+    assert stored(home) == before

@@ -139,8 +139,12 @@ def create_job(
     try:
         if parent is not None:
             copy_tables(settings.jobs_dir / parent.id / jobfiles.TABLES, tables)
+        kept = {p.name: p.read_bytes() for p in tables.iterdir()}
         uploaded_plan = stage(parts, tables, previous_ok=parent is not None)
-        check_tables(tables, workbook_label(parts))
+        try:
+            check_tables(tables, workbook_label(parts))
+        except UploadError as error:
+            raise _kept_table_named(error, tables, kept, parent) from None
         if parent is not None:
             plan_path = settings.jobs_dir / parent.id / jobfiles.OUT / "schedule.csv"
             plan = uploaded_plan if uploaded_plan is not None else plan_path.read_bytes()
@@ -160,6 +164,23 @@ def create_job(
         shutil.rmtree(settings.jobs_dir / job_id, ignore_errors=True)
         raise
     return job
+
+
+def _kept_table_named(
+    error: UploadError, tables: Path, kept: dict[str, bytes], parent: Job | None
+) -> UploadError:
+    """``error``, saying so when the bad table is the one a re-plan kept from its parent
+    (say, busy blocks of an interviewer the upload removed): the coordinator never sent it."""
+    path = tables / (error.file or "")
+    if (
+        parent is None
+        or not error.file
+        or kept.get(error.file) != (path.read_bytes() if path.is_file() else None)
+    ):
+        return error
+    note = f" ({error.file} is job {parent.id}'s: upload a corrected {error.file} as well)"
+    return UploadError(str(error) + note, error.status, error.file, error.row, error.column,
+                       error.errors)  # fmt: skip
 
 
 def sweep(settings: Settings, store: JobStore, older_than: float = 3600.0) -> int:
