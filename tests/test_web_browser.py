@@ -172,3 +172,21 @@ def test_without_playwright_the_browser_test_fails_under_ci_and_skips_elsewhere(
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert outcome in result.stdout, result.stdout[-2000:]
     assert (result.returncode != 0) == (ci == "true"), result.stdout[-2000:]
+
+
+def test_the_jobs_list_follows_a_running_job_by_itself(
+    page: Page, base_url: str, tmp_path: Path
+) -> None:
+    snap = tmp_path / "default"
+    assert isched("generate", "--scenario", "default", "--seed", "1", "--out", snap).returncode == 0
+    tab = page
+    tab.goto(f"{base_url}/jobs/new")
+    tab.set_input_files("#new-job input[name=files]", sorted(str(p) for p in snap.iterdir()))
+    tab.fill("#new-job input[name=time_limit]", "8")
+    tab.click("#new-job button[type=submit]")
+    tab.wait_for_url(f"{base_url}/jobs/*")
+    job = tab.url.rstrip("/").rsplit("/", 1)[1]
+    tab.goto(f"{base_url}/")
+    row = f'#jobs tr[data-id="{job}"]'
+    assert tab.get_attribute(row, "data-status") in ("queued", "running")
+    tab.wait_for_selector(f'{row}[data-status="done"]', timeout=90_000)  # no reload by hand

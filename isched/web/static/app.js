@@ -26,6 +26,28 @@ function follow(box) {
   window.setTimeout(tick, 1000);
 }
 
+function watch(table) {
+  // the jobs list: reload when a queued or running job changes its status
+  const shown = {};
+  table.querySelectorAll("tr[data-id]").forEach((row) => { shown[row.dataset.id] = row.dataset.status; });
+  const tick = async () => {
+    try {
+      const response = await fetch(table.dataset.watch, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (response.ok) {
+        const jobs = await response.json();
+        if (jobs.some((job) => job.id in shown && shown[job.id] !== job.status)) {
+          window.location.reload();
+          return;
+        }
+      }
+    } catch (error) {
+      // the server may be restarting: try again
+    }
+    window.setTimeout(tick, 2000);
+  };
+  window.setTimeout(tick, 2000);
+}
+
 function deleter(form) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -43,5 +65,6 @@ function deleter(form) {
 
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-poll]").forEach(follow);
+  document.querySelectorAll("[data-watch]").forEach(watch);
   document.querySelectorAll("form[data-delete]").forEach(deleter);
 });
