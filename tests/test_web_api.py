@@ -428,6 +428,11 @@ def test_replan_keeps_confirmed_rows_and_says_what_moved(
         change = next(c for c in diff["changes"] if c["interview_id"] == other["interview_id"])
         if change["change"] == "moved":  # the reason names what blocks the old place
             assert f"{ill} is busy then (busy.csv)" in change["reason"], change
+    page = client.get(f"/jobs/{job['id']}", headers={"Accept": "text/html"}).text
+    section = page[page.index('id="diff"') : page.index('id="calendar"')]
+    assert "interviewer_ids" not in section and "room_id" not in section  # said in words
+    if any(c["change"] == "moved" for c in diff["changes"]):
+        assert "moved (" in section
 
 
 def test_replan_refuses_unknown_or_bad_confirmed_ids(

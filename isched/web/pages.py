@@ -30,6 +30,11 @@ REASONS = {
 """What each blocking constraint of report.json means, for the unplaced table."""
 
 
+FIELD_NAMES = {"start": "time", "end": "time", "interviewer_ids": "interviewers",
+               "room_id": "room", "session_starts": "session times"}  # fmt: skip
+"""What a re-plan's changed schedule.csv columns are called on the page."""
+
+
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     """The page ``name``; every page knows whether its browser is logged in (the menu)."""
     context.setdefault("logged_in", authorized(request))
@@ -84,6 +89,7 @@ def job_page(
     folder = settings.jobs_dir / job.id
     context: dict[str, Any] = {"job": job_json(settings, job), "error": error, "reasons": REASONS}
     context["entered"] = entered or {}
+    context["field_names"] = FIELD_NAMES
     context["refresh"] = job.status in ("queued", "running")
     context["parents"] = _parents(request, [job])
     if job.status == "done" and (folder / jobfiles.OUT / "schedule.csv").exists():
