@@ -786,6 +786,27 @@ def test_downloads_are_named_by_their_job(client: TestClient, done_job: dict[str
         assert f'filename="{done_job["id"]}-{name}"' in response.headers["content-disposition"]
 
 
+def test_names_a_browser_or_a_download_gave_are_read_as_their_tables(
+    client: TestClient, home: Path, tiny: Path, done_job: dict[str, object]
+) -> None:
+    """``busy (1).csv`` (a browser's second download) and ``JOB-schedule.csv`` (this
+    app's download) are the busy table and the previous schedule."""
+    renamed = [("files", (name.replace(".", " (1).").upper(), data, mime))
+               for _, (name, data, mime) in table_files(tiny)]  # fmt: skip
+    response = client.post("/jobs", files=renamed, data={"solver": "greedy"})
+    assert response.status_code == 202, response.text
+    client.delete(f"/jobs/{response.json()['id']}", params={"purge": "true"})
+    plan = plan_with(client, done_job, "room_id", "../x")
+    name = f"{done_job['id']}-schedule (2).csv"
+    response = client.post(f"/jobs/{done_job['id']}/replan",
+                           files=[("files", (name, plan, "text/csv"))])  # fmt: skip
+    assert response.status_code == 422, response.text  # read as the schedule: its bad id
+    assert (response.json()["file"], response.json()["column"]) == ("schedule.csv", "room_id")
+    twice = [*table_files(tiny), ("files", ("busy (1).csv", b"person_id\n", "text/csv"))]
+    body = refused(client, home, twice)
+    assert "the busy table is uploaded twice" in body["detail"]
+
+
 def test_a_replan_says_when_the_bad_table_is_the_one_it_kept(
     client: TestClient, home: Path, tiny: Path, tmp_path: Path, done_job: dict[str, object]
 ) -> None:

@@ -79,9 +79,22 @@ def shown(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_. ()-]", "?", base)[:80] or "(no name)"
 
 
+COPY_MARK = re.compile(r"\s*\(\d+\)(?=\.[a-z]+$)")
+"""What a browser adds to a second download of one name: ``busy (1).csv``."""
+JOB_MARK = re.compile(r"^[0-9a-f]{16}-")
+"""What this app's downloads start with: ``JOB-schedule.csv`` (``api.get_output``)."""
+
+
+def plain(name: str) -> str:
+    """A client's file name without a browser's copy mark or this app's job mark,
+    lower case: ``Busy (1).CSV`` -> ``busy.csv``, ``0123456789abcdef-schedule.csv``
+    -> ``schedule.csv``."""
+    return COPY_MARK.sub("", JOB_MARK.sub("", shown(name).lower()))
+
+
 def table_file(name: str) -> str | None:
-    """The known table file a client's name stands for (``Busy.CSV`` -> ``busy.csv``)."""
-    base = shown(name).lower()
+    """The known table file a client's name stands for (``Busy (1).CSV`` -> ``busy.csv``)."""
+    base = plain(name)
     if base == "scenario.yml":
         base = SCENARIO
     return base if base in TABLE_FILES or base == SCENARIO else None
@@ -131,7 +144,7 @@ def stage(parts: list[Part], dest: Path, *, previous_ok: bool = False) -> bytes 
     seen: set[str] = set()
     for part in parts:
         name = table_file(part.filename)
-        if name is None and previous_ok and shown(part.filename).lower() == "schedule.csv":
+        if name is None and previous_ok and plain(part.filename) == "schedule.csv":
             previous = part.data
             continue
         if name is None:
