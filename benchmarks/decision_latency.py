@@ -21,7 +21,7 @@ from policies.rollout import run_episode
 from scheduler.scenario import load_scenario
 
 OUT = Path("out/bench")
-POLICIES = "random,fifo,urgency,greedy,greedy_fit,cpsat"
+POLICIES = "random,fifo,urgency,greedy,greedy_fit,cpsat,rl:models/default"
 
 
 def measure(scenario: str, policy: str, seed: int) -> dict[str, object]:

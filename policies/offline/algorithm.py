@@ -98,9 +98,13 @@ class OfflineAlgorithm(ABC):
         """A numpy ``act(obs, mask) -> int`` for one observation that picks what
         ``act_batch`` picks (the fast path of the ``rl:MODEL_DIR`` policy)."""
         from policies.offline.networks import masked_argmax_np
-        from policies.offline.numpy_inference import numpy_network
+        from policies.offline.numpy_inference import NumpySlotNet, numpy_network
 
         scores = numpy_network(state_dicts[self.acting_network])
+        if isinstance(scores, NumpySlotNet) and len(scores.head) == 1:
+            from policies.offline.compiled_slotnet import CompiledSlotActor
+
+            return CompiledSlotActor(scores)
 
         def act(obs: np.ndarray, mask: np.ndarray) -> int:
             return masked_argmax_np(scores(obs), mask)
