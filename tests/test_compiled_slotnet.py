@@ -78,10 +78,13 @@ def test_a_changed_slot_is_recomputed_even_when_one_feature_moves() -> None:
     assert actor(obs[0], mask) == first == masked_argmax_np(net(obs[0]), mask)
 
 
-def test_no_valid_action_gives_zero_as_numpy_does_and_a_bad_shape_fails() -> None:
+def test_no_valid_action_gives_zero_as_numpy_does_one_gives_it_and_a_bad_shape_fails() -> None:
     actor = CompiledSlotActor(random_net(5))
     obs = np.zeros(OBS, dtype=np.float32)
     assert actor(obs, np.zeros(N_ACT, dtype=np.int8)) == 0
+    only = np.zeros(N_ACT, dtype=np.int8)
+    only[37] = 1
+    assert actor(obs, only) == 37
     with pytest.raises(ValueError, match="observation of shape"):
         actor(np.zeros(OBS - 1, dtype=np.float32), np.ones(N_ACT, dtype=np.int8))
 

@@ -50,13 +50,21 @@ def _decide(
     projected: np.ndarray,
     fresh: np.ndarray,
 ) -> int:
-    """The valid action of highest score; ``seen``/``encoded``/``projected`` are the
-    per-slot caches and ``fresh[0] == 0`` marks them empty."""
+    """The valid action of highest score (the only one, without scoring, when one is
+    valid); ``seen``/``encoded``/``projected`` are the per-slot caches and
+    ``fresh[0] == 0`` marks them empty."""
     slot_w, slot_b, global_w, global_b, head_w, head_b = weights[:6]
     context_w, end_b, verb_w, verb_b, end_w = weights[6:]
     n_global, width = global_w.shape
     n_slots, n_features = seen.shape
     n_verbs = verb_w.shape[0]
+    valid_count, only = 0, 0
+    for a in range(mask.shape[0]):
+        if mask[a] != 0:
+            valid_count += 1
+            only = a
+    if valid_count == 1:  # no choice to make: the caches stay as they are
+        return only
     zero = np.float32(0.0)
     context = np.empty(3 * width, np.float32)
     _affine(obs[:n_global], global_w, global_b, context[:width], True)
