@@ -140,7 +140,7 @@ def get_tables_zip(request: Request, job_id: str) -> Response:
             archive.write(path, path.name)
         if (folder / jobfiles.PREVIOUS).exists():
             archive.write(folder / jobfiles.PREVIOUS, jobfiles.PREVIOUS)
-    disposition = f'attachment; filename="{job.id}-tables.zip"'
+    disposition = f'attachment; filename="{jobfiles.saved_as(job.id, "tables.zip")}"'
     headers = {"Content-Disposition": disposition}
     return Response(buffer.getvalue(), media_type="application/zip", headers=headers)
 
@@ -161,7 +161,7 @@ def get_output(request: Request, job_id: str, name: str) -> Response:
         raise HTTPException(409, f"job is {job.status}: results come when it is done")
     if not path.exists():
         raise HTTPException(404, f"this job has no {name}")  # diff.json: re-plans only
-    saved_as = f"{job.id}-{name}"  # one name per job: two jobs' downloads do not collide
+    saved_as = jobfiles.saved_as(job.id, name)  # two jobs' downloads do not collide
     return FileResponse(path, media_type=jobfiles.OUTPUTS[name], filename=saved_as)
 
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
 
+JOB_ID = re.compile(r"[0-9a-f]{16}")
+"""A job's id (``new_id``), which names its folder."""
 TABLES = "tables"
 OUT = "out"
 PREVIOUS = "previous.csv"
@@ -27,6 +30,17 @@ OUTPUTS = {
     "report.json": "application/json",
     "diff.json": "application/json",
 }
+
+
+def new_id() -> str:
+    """A fresh job id (it matches ``JOB_ID``)."""
+    return secrets.token_hex(8)
+
+
+def saved_as(job_id: str, name: str) -> str:
+    """The name a job's download is saved as, one per job (``JOB-schedule.csv``); an
+    upload reads it back as ``name`` (``uploads.plain``)."""
+    return f"{job_id}-{name}"
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:

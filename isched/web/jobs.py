@@ -11,7 +11,6 @@ import datetime as dt
 import importlib.util
 import io
 import re
-import secrets
 import shutil
 import tempfile
 import time
@@ -26,7 +25,7 @@ from isched.web.store import FINISHED, Job, JobStore
 from isched.web.uploads import Part, UploadError, check_tables, copy_tables, stage, workbook_label
 from scheduler.table_schema import IDENTIFIER, TableError
 
-JOB_ID = re.compile(r"[0-9a-f]{16}")
+JOB_ID = jobfiles.JOB_ID
 MAX_TIME_LIMIT = 3600.0
 BUILT_IN = ("cpsat", "greedy")
 
@@ -132,7 +131,7 @@ def create_job(
     ids = _confirmed_ids(confirmed or [])
     if parent is None and not any(p.filename or p.data for p in parts):
         raise UploadError("no files: upload the snapshot tables, one .zip or one .xlsx")
-    job_id = secrets.token_hex(8)
+    job_id = jobfiles.new_id()
     staging = settings.files / "staging" / job_id
     tables = staging / jobfiles.TABLES
     tables.mkdir(parents=True)

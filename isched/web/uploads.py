@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from isched.web.jobfiles import JOB_ID
 from scheduler.table_schema import TABLES, TableError
 from scheduler.workbook import MAX_UNPACKED_BYTES, relabel, unpack_workbook
 
@@ -81,8 +82,8 @@ def shown(name: str) -> str:
 
 COPY_MARK = re.compile(r"\s*\(\d+\)(?=\.[a-z]+$)")
 """What a browser adds to a second download of one name: ``busy (1).csv``."""
-JOB_MARK = re.compile(r"^[0-9a-f]{16}-")
-"""What this app's downloads start with: ``JOB-schedule.csv`` (``api.get_output``)."""
+JOB_MARK = re.compile(rf"^{JOB_ID.pattern}-")
+"""What this app's downloads start with: ``JOB-schedule.csv`` (``jobfiles.saved_as``)."""
 
 
 def plain(name: str) -> str:
