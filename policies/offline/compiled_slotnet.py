@@ -141,7 +141,7 @@ class CompiledSlotActor:
             f32(net.global_w),
             f32(net.global_b),
             f32(head_w),
-            f32(np.zeros(width) if head_b is None else head_b),
+            f32(head_b),
             f32(np.concatenate([context_w, end_w0], axis=1)),
             f32(end_b0),
             f32(verb_w.T),
