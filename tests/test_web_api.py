@@ -824,3 +824,86 @@ def test_a_replan_says_when_the_bad_table_is_the_one_it_kept(
     assert body["file"] == "busy.csv" and f"'{gone}'" in body["detail"]
     assert f"busy.csv is job {done_job['id']}'s: upload a corrected busy.csv" in body["detail"]
     assert stored(home) == before
+
+
+# Run again -----------------------------------------------------------------------------------
+
+
+def tables_of(jobs_dir: Path, job_id: str) -> dict[str, bytes]:
+    folder = jobs_dir / job_id / "tables"
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def kept(client: TestClient, files: Path) -> tuple[list[str], list[str]]:
+    """The jobs the service lists, and the job folders on disk (staging included)."""
+    folders = [p.name for sub in ("jobs", "staging") if (files / sub).exists()
+               for p in (files / sub).iterdir()]  # fmt: skip
+    return sorted(j["id"] for j in client.get("/jobs").json()), sorted(folders)
+
+
+def test_a_cancelled_or_failed_job_runs_again_on_its_tables(
+    tmp_path: Path, tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ISCHED_TOKEN", TOKEN)
+    settings, _ = make_settings(str(tmp_path / "again.db"))
+    with TestClient(create_app(settings, run_jobs=False)) as idle:  # nothing runs here
+        idle.headers["Authorization"] = f"Bearer {TOKEN}"
+        cancelled = idle.post("/jobs", files=table_files(tiny), data={"time_limit": "7"}).json()
+        queued = idle.post("/jobs", files=table_files(tiny)).json()["id"]
+        response = idle.post(f"/jobs/{queued}/rerun")
+        assert response.status_code == 409 and "once it has finished" in response.json()["detail"]
+        assert idle.delete(f"/jobs/{cancelled['id']}").json()["status"] == "cancelled"
+        store: JobStore = idle.app.state.store  # type: ignore[attr-defined]
+        failed = store.claim("test-owner", 60.0)
+        assert failed is not None and failed.id == queued
+        assert store.finish(failed.id, "test-owner", "failed", error="timed out (limit 30 s)")
+        html = {"Accept": "text/html"}
+        page = idle.get(f"/jobs/{queued}", headers=html).text
+        assert f'action="/jobs/{queued}/rerun"' in page and "Run again" in page
+        done_page = idle.get(f"/jobs/{cancelled['id']}", headers=html).text
+        assert f'action="/jobs/{cancelled["id"]}/rerun"' in done_page
+        before = kept(idle, settings.files)
+        bad = idle.post(f"/jobs/{queued}/rerun", data={"solver": "nonsense"})
+        assert bad.status_code == 422 and "unknown solver" in bad.json()["detail"]
+        refused_page = idle.post(f"/jobs/{queued}/rerun", data={"time_limit": "0"}, headers=html)
+        assert refused_page.status_code == 422 and "Not run again" in refused_page.text
+        assert kept(idle, settings.files) == before
+    with TestClient(create_app(settings)) as busy:  # a server that runs jobs, same database
+        busy.headers["Authorization"] = f"Bearer {TOKEN}"
+        first = busy.post(f"/jobs/{cancelled['id']}/rerun")
+        assert first.status_code == 202, first.text
+        second = busy.post(f"/jobs/{queued}/rerun", data={"solver": "greedy"},
+                           headers={"Accept": "text/html"}, follow_redirects=False)  # fmt: skip
+        assert second.status_code == 303
+        again = [first.json()["id"], second.headers["location"].rsplit("/", 1)[1]]
+        jobs = [wait_for(busy, job_id) for job_id in again]
+        assert [j["status"] for j in jobs] == ["done", "done"], jobs
+        assert (jobs[0]["solver"], jobs[0]["time_limit"]) == ("cpsat", 7.0)
+        assert (jobs[1]["solver"], jobs[1]["time_limit"]) == ("greedy", 30.0)
+        for source, job in zip((cancelled["id"], queued), jobs, strict=True):
+            assert tables_of(settings.jobs_dir, job["id"]) == tables_of(settings.jobs_dir, source)
+            assert job["parent_id"] is None and job["downloads"]["schedule.csv"]
+        assert busy.get(f"/jobs/{queued}").json()["status"] == "failed"  # the old job stays
+
+
+def test_a_replan_runs_again_from_the_same_plan_and_parent(
+    client: TestClient, done_job: dict, home: Path
+) -> None:
+    plan = client.get(f"/jobs/{done_job['id']}/schedule.csv").text.splitlines()
+    first = plan[1].split(",")[0]
+    data = {"confirmed": first, "solver": "greedy", "time_limit": "10"}
+    child = client.post(f"/jobs/{done_job['id']}/replan", data=data).json()
+    assert wait_for(client, child["id"])["status"] == "done"
+    response = client.post(f"/jobs/{child['id']}/rerun", data={"time_limit": "12"})
+    assert response.status_code == 202, response.text
+    job = wait_for(client, response.json()["id"])
+    assert job["status"] == "done" and job["parent_id"] == done_job["id"], job
+    assert (job["solver"], job["time_limit"]) == ("greedy", 12.0)
+    jobs_dir = home / "jobs.db.files" / "jobs"
+    previous = [(jobs_dir / j / "previous.csv").read_bytes() for j in (child["id"], job["id"])]
+    assert previous[0] == previous[1] and first.encode() in previous[1]
+    assert client.get(f"/jobs/{job['id']}/diff.json").status_code == 200
+    assert (
+        client.get(f"/jobs/{job['id']}/schedule.csv").text
+        == client.get(f"/jobs/{child['id']}/schedule.csv").text
+    )  # the same tables, plan and solver: the same schedule

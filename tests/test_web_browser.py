@@ -190,3 +190,28 @@ def test_the_jobs_list_follows_a_running_job_by_itself(
     row = f'#jobs tr[data-id="{job}"]'
     assert tab.get_attribute(row, "data-status") in ("queued", "running")
     tab.wait_for_selector(f'{row}[data-status="done"]', timeout=90_000)  # no reload by hand
+
+
+def test_a_failed_job_runs_again_with_another_solver(
+    page: Page, base_url: str, tiny: Path, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "model.pt").write_bytes(b"")  # a model folder whose model cannot be read
+    tab = page
+    tab.goto(f"{base_url}/jobs/new")
+    tab.set_input_files("#new-job input[name=files]", sorted(str(p) for p in tiny.iterdir()))
+    tab.fill("#new-job input[name=solver]", f"rl:{broken}")
+    tab.click("#new-job button[type=submit]")
+    tab.wait_for_url(f"{base_url}/jobs/*")
+    failed = tab.url
+    tab.wait_for_selector("#rerun button[type=submit]")  # the page follows the job to its end
+    assert tab.inner_text("#job-status") == "failed"
+    assert "cannot be read" in tab.inner_text("#job-error")
+    assert tab.input_value("#rerun input[name=solver]") == f"rl:{broken}"
+    tab.fill("#rerun input[name=solver]", "greedy")
+    tab.click("#rerun button[type=submit]")
+    tab.wait_for_url(lambda url: url.startswith(f"{base_url}/jobs/") and url != failed)
+    tab.wait_for_selector("#calendar .box")
+    assert tab.inner_text("#job-status") == "done"
+    assert "greedy" in tab.inner_text("main")

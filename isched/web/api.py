@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 
 from isched.web import jobfiles, pages
 from isched.web.auth import require_token, wants_html
-from isched.web.jobs import JOB_ID, create_job, delete_job, job_json
+from isched.web.jobs import JOB_ID, create_job, delete_job, job_json, rerun_job
 from isched.web.schema import TableDoc, table_docs, tables_markdown
 from isched.web.settings import Settings
 from isched.web.store import Job, JobStore
@@ -74,11 +74,15 @@ def _accepted(request: Request, job: Job) -> Response:
 
 
 def _refused(
-    request: Request, error: UploadError, parent: Job | None = None, **entered: Any
+    request: Request,
+    error: UploadError,
+    parent: Job | None = None,
+    heading: str | None = None,
+    **entered: Any,
 ) -> Response:
     """The refusal: for a browser, the form again with what was entered (``entered``)."""
     if wants_html(request):
-        return pages.upload_error(request, error, parent, entered)
+        return pages.upload_error(request, error, parent, entered, heading)
     return JSONResponse(error.to_dict(), status_code=error.status)
 
 
@@ -193,6 +197,31 @@ def replan(
     except UploadError as error:
         return _refused(request, error, parent, solver=solver, time_limit=time_limit,
                         confirmed=confirmed)  # fmt: skip
+    return _accepted(request, job)
+
+
+@router.post(
+    "/jobs/{job_id}/rerun",
+    status_code=202,
+    summary="Run a finished job again",
+    description="A new queued job on this one's tables (and, for a re-plan, the same plan and "
+    "confirmed rows): for a job that failed or was cancelled, or to try another solver or "
+    "time limit. `solver` and `time_limit` default to the job's. 409 while the job is queued "
+    "or running.",
+)
+def rerun(
+    request: Request,
+    job_id: str,
+    solver: Annotated[str | None, Form(description="default: the job's")] = None,
+    time_limit: Annotated[float | None, Form(description="default: the job's")] = None,
+) -> Response:
+    source = _job(request, job_id)
+    settings, store = _ctx(request)
+    try:
+        job = rerun_job(settings, store, source, solver or None, time_limit)
+    except UploadError as error:
+        heading = "Not run again; nothing was stored."
+        return _refused(request, error, source, heading, solver=solver, time_limit=time_limit)
     return _accepted(request, job)
 
 

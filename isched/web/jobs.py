@@ -149,6 +149,51 @@ def create_job(
             plan = uploaded_plan if uploaded_plan is not None else plan_path.read_bytes()
             previous = _previous_plan(plan, ids)
             jobfiles.write_atomic(staging / jobfiles.PREVIOUS, previous)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return _enter(settings, store, staging, solver, time_limit, parent.id if parent else None)
+
+
+def rerun_job(
+    settings: Settings, store: JobStore, job: Job, solver: str | None, time_limit: float | None
+) -> Job:
+    """A finished job run again (say, failed for want of time, or cancelled by mistake): a new
+    queued job on the same tables, and for a re-plan the same plan and parent; ``solver`` and
+    ``time_limit`` default to the job's. ``UploadError`` (409) while ``job`` is unfinished."""
+    if job.status not in FINISHED:
+        raise UploadError(f"job {job.id} is {job.status}: run it again once it has finished", 409)
+    solver = check_solver(solver or job.solver)
+    time_limit = check_time_limit(time_limit if time_limit is not None else job.time_limit)
+    source = settings.jobs_dir / job.id
+    staging = settings.files / "staging" / jobfiles.new_id()
+    try:
+        (staging / jobfiles.TABLES).mkdir(parents=True)
+        copy_tables(source / jobfiles.TABLES, staging / jobfiles.TABLES)
+        if (source / jobfiles.PREVIOUS).is_file():
+            shutil.copyfile(source / jobfiles.PREVIOUS, staging / jobfiles.PREVIOUS)
+        if not any((staging / jobfiles.TABLES).iterdir()):
+            raise FileNotFoundError(source)
+    except FileNotFoundError:  # deleted meanwhile
+        shutil.rmtree(staging, ignore_errors=True)
+        raise UploadError(f"job {job.id} no longer has its tables", 404) from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return _enter(settings, store, staging, solver, time_limit, job.parent_id)
+
+
+def _enter(
+    settings: Settings,
+    store: JobStore,
+    staging: Path,
+    solver: str,
+    time_limit: float,
+    parent_id: str | None,
+) -> Job:
+    """Move a staged, checked job folder into place (one rename) and queue it."""
+    job_id = staging.name
+    try:
         settings.jobs_dir.mkdir(parents=True, exist_ok=True)
         staging.rename(settings.jobs_dir / job_id)
     except BaseException:
@@ -156,7 +201,7 @@ def create_job(
         raise
     names = sorted(p.name for p in (settings.jobs_dir / job_id / jobfiles.TABLES).iterdir())
     job = Job(job_id, "queued", solver, time_limit, time.time(), tables=names,
-              parent_id=parent.id if parent else None)  # fmt: skip
+              parent_id=parent_id)  # fmt: skip
     try:
         store.add(job)
     except BaseException:

@@ -70,12 +70,16 @@ def new_page(
 
 
 def upload_error(
-    request: Request, error: UploadError, parent: Job | None, entered: dict[str, Any]
+    request: Request,
+    error: UploadError,
+    parent: Job | None,
+    entered: dict[str, Any],
+    heading: str | None = None,
 ) -> HTMLResponse:
     """The form that was refused, with the error and what was entered (files excepted)."""
     if parent is None:
         return new_page(request, error, error.status, entered)
-    return job_page(request, parent, error, error.status, entered)
+    return job_page(request, parent, error, error.status, entered, heading)
 
 
 def job_page(
@@ -84,10 +88,14 @@ def job_page(
     error: UploadError | None = None,
     status: int = 200,
     entered: dict[str, Any] | None = None,
+    heading: str | None = None,
 ) -> HTMLResponse:
+    """A job's page; after a refused re-plan or run, with the error (under ``heading``)."""
     settings: Settings = request.app.state.settings
     folder = settings.jobs_dir / job.id
     context: dict[str, Any] = {"job": job_json(settings, job), "error": error, "reasons": REASONS}
+    if heading:
+        context["error_heading"] = heading
     context["entered"] = entered or {}
     context["field_names"] = FIELD_NAMES
     context["refresh"] = job.status in ("queued", "running")
