@@ -267,12 +267,10 @@ def read_snapshot(snapshot: Path, need_windows: bool) -> SnapshotRec:
         (
             "candidate_id",
             "primary_area",
-            "secondary_area",
             "timezone",
             "form_completed_date",
             "available_from",
             "available_until",
-            "accommodation",
         ),
     )
     candidates: dict[str, CandidateRec] = {}

@@ -231,3 +231,47 @@ def test_more_values_than_the_header_is_one_line(
         isched("check", seasons["csv"][0], schedule),
         "schedule.csv row 2: more values than the header has columns",
     )
+
+
+def rewrite_candidates(snapshot: Path, columns: tuple[str, ...], how: str) -> None:
+    """Drop ``columns`` from candidates.csv (``how="drop"``) or empty their cells."""
+    path = snapshot / "candidates.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if how == "drop":
+        frame = frame.drop(columns=list(columns))
+    else:
+        frame[list(columns)] = ""
+    frame.to_csv(path, index=False)
+
+
+def test_optional_candidate_columns_read_alike_in_solve_and_check(
+    seasons: dict[str, tuple[Path, Path]], tmp_path: Path
+) -> None:
+    """A candidates.csv without the columns ``solve`` may go without is read by ``check`` too.
+
+    Each missing column reads as its empty cells: the same findings either way.
+    """
+    optional = ("secondary_area", "office_preference", "accommodation")
+    stripped = copy(seasons["csv"][0], tmp_path / "stripped")
+    rewrite_candidates(stripped, optional, "drop")
+    blank = copy(seasons["csv"][0], tmp_path / "blank")
+    rewrite_candidates(blank, optional, "empty")
+    schedule = solved(tmp_path, stripped)
+    assert ok(isched("check", stripped, schedule)).stdout.strip() == "no hard violations"
+    frame = pd.read_csv(schedule, dtype=str, keep_default_na=False)
+    twin = frame.iloc[[0]].assign(interview_id="IV-twin")
+    pd.concat([frame, twin]).to_csv(schedule, index=False)
+    findings = check_schedule(stripped, schedule)
+    assert "candidate_double_booked" in {v.kind for v in findings}
+    assert findings == check_schedule(blank, schedule)
+
+
+def test_a_column_solve_needs_is_needed_by_check(
+    seasons: dict[str, tuple[Path, Path]], tmp_path: Path
+) -> None:
+    stripped = copy(seasons["csv"][0], tmp_path / "stripped")
+    rewrite_candidates(stripped, ("timezone",), "drop")
+    for command in (("solve", stripped, "--out", tmp_path / "out"),
+                    ("check", stripped, seasons["csv"][1])):  # fmt: skip
+        one_line_error(isched(*command), "candidates.csv", "column timezone", "missing")
+    assert not (tmp_path / "out").exists()
