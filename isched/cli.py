@@ -255,6 +255,15 @@ def solve(
         markup=False,
         highlight=False,
     )
+    for d in r.get("dropped_previous", []):
+        if d.get("status") == "confirmed":  # its calendar entry must be cancelled by hand
+            err.print(f"warning: confirmed {d['interview_id']} ({d['candidate_id']}, {d['stage']}) "
+                      f"dropped: {d['reason']}", markup=False, highlight=False,
+                      soft_wrap=True)  # fmt: skip
+    if r.get("previous_rows") and r.get("previous_matched") == 0:
+        err.print(f"warning: none of the {r['previous_rows']} rows of --previous is an interview "
+                  "of this snapshot (a schedule of another snapshot?)", markup=False,
+                  highlight=False, soft_wrap=True)  # fmt: skip
     for m in r.get("moved_confirmed", []):  # a coordinator must tell the candidate
         where = f"now {m['new_start']}" if m.get("new_start") else "not placed again"
         err.print(f"warning: confirmed {m['interview_id']} ({m['candidate_id']}, {m['stage']}) "

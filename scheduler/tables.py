@@ -109,7 +109,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _load_columns(path: Path) -> dict[str, list[str]]:
+def load_columns(path: Path) -> dict[str, list[str]]:
     """Stripped cell text per column (Parquet cells converted to CSV text)."""
     label = path.name
     if path.suffix == ".parquet":
@@ -133,7 +133,12 @@ def _load_columns(path: Path) -> dict[str, list[str]]:
             expected, line, saw = match.groups()
             message = f"{saw} values but the header has {expected} columns"
             raise TableError(label, int(line), None, message) from None
-        raise TableError(label, None, None, f"unreadable CSV: {exc}") from None
+        unclosed = re.search(r"EOF inside string starting at row (\d+)", str(exc))
+        if unclosed:  # pandas counts from 0 at the header
+            message = 'a quoted value is not closed (a " without its closing one)'
+            raise TableError(label, int(unclosed.group(1)) + 1, None, message) from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise TableError(label, None, None, f"unreadable CSV: {first}") from None
     except UnicodeDecodeError:
         raise TableError(label, _bad_utf8_row(path), None, "not UTF-8 text") from None
     if not isinstance(frame.index, pd.RangeIndex):
@@ -158,7 +163,8 @@ def _bad_utf8_row(path: Path) -> int | None:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return data.count(b"\n", 0, exc.start) + 1
+        before = data[: exc.start].decode("utf-8-sig")  # valid up to the bad byte
+        return sum(1 for _ in csv.reader(io.StringIO(before + "x")))  # rows, not lines
     return None
 
 
@@ -179,7 +185,7 @@ def _read_table(root: Path, table: Table) -> tuple[str, Rows] | None:
     if path is None:
         return None
     label = path.name
-    columns = _load_columns(path)
+    columns = load_columns(path)
     for col in table.columns:
         if col.name not in columns and (col.required or col.name in table.required_columns):
             raise TableError(label, None, col.name, "missing required column")

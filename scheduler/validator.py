@@ -9,7 +9,10 @@ violation here. Each broken rule gives one ``Violation``; ``kind`` is one of
 
 Overlaps are found by sorting and sweeping per person / room, busy blocks by
 binary search per person, so a large season (thousands of candidates, tens of
-thousands of busy blocks and interviews) checks in a few seconds.
+thousands of busy blocks and interviews) checks in a few seconds. A busy block
+that is exactly a ``confirmed`` interview's session of that person (or the
+candidate's whole interview) is the interview itself, as a calendar exported
+after confirming shows it; ``isched solve --previous`` reads it so too.
 """
 
 from __future__ import annotations
@@ -157,7 +160,8 @@ class _Checker:
         if cand is not None:
             self.candidate_rules(rec, cand)
         for person, s, e in sessions:
-            block = self.busy[person].find(s, e) if person in self.busy else None
+            confirmed = rec.status == "confirmed"
+            block = self.busy[person].find(s, e, confirmed) if person in self.busy else None
             if block is not None:
                 self.add(
                     "busy_conflict",
@@ -375,7 +379,9 @@ class _Checker:
                 f"interview on {day} before the form was completed on {form}",
             )
         block = (
-            self.busy[cand.candidate_id].find(_ts(rec.start), _ts(rec.end))
+            self.busy[cand.candidate_id].find(
+                _ts(rec.start), _ts(rec.end), rec.status == "confirmed"
+            )
             if (cand.candidate_id in self.busy)
             else None
         )
@@ -448,7 +454,9 @@ class _Checker:
         candidate's held loops as (date, team of its hiring manager).
 
         A screen held before the snapshot counts (candidates.csv ``last_interview_date``);
-        an interview marked ``no_show`` took its slot but is not held.
+        a ``screened`` candidate without that date has held one on a day the tables do
+        not give, so only the gap to a screen in the schedule is checked for them; an
+        interview marked ``no_show`` took its slot but is not held.
         """
         first_screen: dict[str, dt.date] = {
             cid: cand.last_interview_date
@@ -484,6 +492,9 @@ class _Checker:
             gaps[with_screen] = np.busday_count(begin, finish)
         need = self.rules.min_gap_days
         for iv, screen, gap in zip(loops, screens, gaps, strict=True):
+            cand = self.snap.candidates.get(iv.rec.candidate_id)
+            if screen is None and cand is not None and cand.screened:
+                continue  # screened before the snapshot, on a day not given
             if screen is None:
                 detail = "loop without a held screen of the candidate"
             elif gap < need:
@@ -612,14 +623,20 @@ class _BusyIndex:
         self.ends = [e for _, e in blocks]
         self.max_end = list(np.maximum.accumulate(np.array(self.ends, dtype=np.int64)))
 
-    def find(self, start: int, end: int) -> tuple[int, int] | None:
-        """A block overlapping [start, end), or None."""
+    def find(self, start: int, end: int, itself: bool = False) -> tuple[int, int] | None:
+        """A block overlapping [start, end), or None.
+
+        ``itself``: a block exactly [start, end) is the interview itself (a confirmed
+        one, in a calendar exported after confirming) and does not count.
+        """
         i = bisect_left(self.starts, end) - 1
-        if i < 0 or self.max_end[i] <= start:
-            return None
-        while self.ends[i] <= start:
+        while i >= 0 and self.max_end[i] > start:
+            if self.ends[i] > start and not (
+                itself and (self.starts[i], self.ends[i]) == (start, end)
+            ):
+                return self.starts[i], self.ends[i]
             i -= 1
-        return self.starts[i], self.ends[i]
+        return None
 
 
 def _sweep(intervals: list[tuple[int, int, str]]) -> list[tuple[str, str, int]]:

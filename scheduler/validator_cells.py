@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
 import zipfile
 from dataclasses import dataclass
@@ -81,6 +82,8 @@ def csv_table(path: Path) -> RawTable:
         raise InputError(f"{path.name}{_bad_byte_row(path)}: not UTF-8 text") from None
     except csv.Error as exc:
         raise InputError(f"{path.name} row {len(records) + 1}: unreadable CSV: {exc}") from None
+    if records and records[0]:
+        records[0][0] = records[0][0].lstrip("\ufeff")  # a second byte-order mark
     return raw_table(path.name, records)
 
 
@@ -90,7 +93,8 @@ def _bad_byte_row(path: Path) -> str:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        row = data.count(b"\n", 0, exc.start) + 1
+        before = data[: exc.start].decode("utf-8-sig")  # valid up to the bad byte
+        row = sum(1 for _ in csv.reader(io.StringIO(before + "x")))  # rows, not lines
         return f" row {row}"
     return ""
 

@@ -91,6 +91,9 @@ class CandidateRec:
     accommodation: frozenset[str]
     last_interview_date: dt.date | None = None
     """Date of the screen already held before the snapshot (optional column)."""
+    screened: bool = False
+    """Stage ``screened``: a screen was held before the snapshot, on
+    ``last_interview_date`` when that is given."""
 
 
 @dataclass(frozen=True)
@@ -298,6 +301,7 @@ def read_snapshot(snapshot: Path, need_windows: bool) -> SnapshotRec:
             available_until=cells.date(row, c, "available_until"),
             accommodation=cells.subset(row, c, "accommodation", ACCOMMODATIONS),
             last_interview_date=cells.optional_date(row, c, "last_interview_date"),
+            screened=c.get("stage", "") == "screened",
         )
 
     cells = source.table(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -275,3 +276,63 @@ def test_a_column_solve_needs_is_needed_by_check(
                     ("check", stripped, seasons["csv"][1])):  # fmt: skip
         one_line_error(isched(*command), "candidates.csv", "column timezone", "missing")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture(scope="module")
+def with_loops(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A `tiny` snapshot with screened candidates whose loops ``solve`` plans."""
+    snapshot = tmp_path_factory.mktemp("loops") / "snap"
+    ok(isched("generate", "--scenario", "tiny", "--seed", "5", "--out", snapshot))
+    return snapshot
+
+
+def loops_of(schedule: Path) -> pd.DataFrame:
+    frame = pd.read_csv(schedule, dtype=str, keep_default_na=False)
+    return frame[frame["stage"] == "loop"]
+
+
+def test_a_screened_candidate_reads_alike_in_solve_and_check(
+    with_loops: Path, tmp_path: Path
+) -> None:
+    """Without ``last_interview_date`` a ``screened`` candidate has held a screen on a day the
+    tables do not give (``solve`` plans the loop, ``check`` accepts it); without a form date
+    nobody is interviewed (``solve`` plans no loop and says why)."""
+    undated = copy(with_loops, tmp_path / "undated")
+    rewrite_candidates(undated, ("last_interview_date",), "drop")
+    schedule = solved(tmp_path, undated)
+    assert len(loops_of(schedule)) > 0
+    assert ok(isched("check", undated, schedule)).stdout.strip() == "no hard violations"
+    looped = loops_of(solved(tmp_path, with_loops))["candidate_id"].iloc[0]
+    formless = copy(with_loops, tmp_path / "formless")
+    frame = pd.read_csv(formless / "candidates.csv", dtype=str, keep_default_na=False)
+    frame.loc[frame["candidate_id"] == looped, "form_completed_date"] = ""
+    frame.to_csv(formless / "candidates.csv", index=False)
+    schedule = solved(tmp_path, formless)
+    assert looped not in set(loops_of(schedule)["candidate_id"])
+    unscheduled = json.loads((schedule.parent / "report.json").read_text())["unscheduled"]
+    assert {"candidate_id": looped, "stage": "loop", "reason": "form_incomplete"} in unscheduled
+    assert ok(isched("check", formless, schedule)).stdout.strip() == "no hard violations"
+
+
+def test_csv_faults_are_named_alike_by_solve_and_check(with_loops: Path, tmp_path: Path) -> None:
+    """An unclosed quote and a byte that is not UTF-8 (after a cell spanning three lines) are
+    named at the spreadsheet row by both; a doubled byte-order mark is read by both."""
+    schedule = solved(tmp_path, with_loops)
+    text = (with_loops / "candidates.csv").read_bytes()
+    header, *rows = text.split(b"\n")
+    unclosed = [header, rows[0], rows[1], b'"' + rows[2], *rows[3:]]
+    notes = [header + b",notes", rows[0] + b',"a\nb\nc"', rows[1] + b",", rows[2] + b",Zo\xeb"]
+    notes += [r + b"," for r in rows[3:] if r]
+    cases = [(unclosed, "row 4", "not closed"), (notes, "row 4", "not UTF-8")]
+    for lines, where, what in cases:
+        broken = copy(with_loops, tmp_path / what.replace(" ", "_"))
+        (broken / "candidates.csv").write_bytes(b"\n".join(lines))
+        for command in (("solve", broken, "--out", tmp_path / "out"), ("check", broken, schedule)):
+            line = one_line_error(isched(*command), f"candidates.csv {where}")
+            assert what in line or command[0] == "check", line
+        assert not (tmp_path / "out").exists()
+    doubled = copy(with_loops, tmp_path / "bom")
+    (doubled / "candidates.csv").write_bytes(b"\xef\xbb\xbf\xef\xbb\xbf" + text)
+    assert ok(isched("check", doubled, solved(tmp_path, doubled))).stdout.strip() == (
+        "no hard violations"
+    )

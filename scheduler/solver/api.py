@@ -16,13 +16,21 @@ from typing import Any
 
 import pandas as pd
 
+from scheduler.domain import Snapshot
+from scheduler.scenario import ScenarioConfig
 from scheduler.solver.config import SolveOptions
 from scheduler.solver.engine import Job, Outcome
 from scheduler.solver.options import blocking_reason, make_pools
 from scheduler.solver.output import interviewer_load, schedule_rows
 from scheduler.solver.problem import Problem, build_problem
 from scheduler.solver.registry import get_solver
-from scheduler.solver.replan import Replan, apply_previous, ignored_blocks, read_previous
+from scheduler.solver.replan import (
+    PreviousRow,
+    Replan,
+    apply_previous,
+    ignored_blocks,
+    read_previous,
+)
 from scheduler.solver.state import State
 from scheduler.tables import read_snapshot
 
@@ -62,6 +70,29 @@ def _unscheduled(problem: Problem, state: State, placed: set[int]) -> list[dict[
     return sorted(found, key=lambda u: (u["candidate_id"], u["stage"]))
 
 
+def _match_previous(
+    snapshot: Snapshot, config: ScenarioConfig, meta: dict[str, Any], rows: list[PreviousRow]
+) -> tuple[Problem, State, Replan]:
+    """The problem, with the previous plan matched and its kept confirmed rows booked.
+
+    A busy block that exactly matches a confirmed row is that interview only while the
+    row stays where it is (``isched check`` reads it so); the blocks of a confirmed row
+    that moves or is dropped count as busy, so the problem is built again until the
+    kept rows are the ones whose blocks were ignored (once, nearly always; at most once
+    per row).
+    """
+    ignore = ignored_blocks(rows, snapshot, config)
+    for _ in range(len(rows) + 1):
+        problem = build_problem(snapshot, config, meta, ignore)
+        state = State(problem)
+        plan = apply_previous(problem, state, rows)
+        kept = ignore & ignored_blocks([plan.rows[p.request] for p in plan.fixed], snapshot, config)
+        if kept == ignore:
+            break
+        ignore = kept
+    return problem, state, plan
+
+
 def solve_snapshot(
     snapshot_dir: Path | str,
     options: SolveOptions | None = None,
@@ -73,9 +104,7 @@ def solve_snapshot(
     solver, arg = get_solver(options.solver)
     snapshot, config, meta = read_snapshot(snapshot_dir)
     rows = read_previous(Path(previous)) if previous is not None else []
-    problem = build_problem(snapshot, config, meta, ignored_blocks(rows, snapshot, config))
-    state = State(problem)
-    plan: Replan = apply_previous(problem, state, rows)
+    problem, state, plan = _match_previous(snapshot, config, meta, rows)
     fixed = {p.request for p in plan.fixed}
     todo = [r.index for r in problem.requests if r.index not in fixed]
     deadline = began + options.time_limit
@@ -128,6 +157,8 @@ def solve_snapshot(
             for r, reason in sorted(plan.moved_confirmed.items())
         ],
         "dropped_previous": plan.dropped,
+        "previous_rows": len(rows),
+        "previous_matched": len(plan.rows),
         "parts": outcome.parts,
         "undecomposed_variables": outcome.undecomposed_variables,
     }

@@ -6,7 +6,8 @@ qualify. Each goes to its earliest feasible day and start; a screen to the
 free screener of the primary area with the lightest load so far; a loop to
 the least-loaded team members with a hiring manager, in a standard room when
 the candidate needs no accessible one (accessible rooms are kept for those who
-do). A placement from the previous plan is kept first when it is still free.
+do). A placement from the previous plan is kept first when it is still free, and
+otherwise its time with other interviewers (or room) when those are free.
 It books into a copy of the state, so it never breaks a hard constraint.
 """
 
@@ -29,17 +30,24 @@ def request_order(problem: Problem, requests: Iterable[int]) -> list[int]:
     return sorted(requests, key=key)
 
 
-def fits(problem: Problem, state: State, placement: Placement) -> bool:
-    """Whether ``placement`` can be booked into ``state`` (interviewers, caps, room, hours)."""
-    req = problem.requests[placement.request]
-    day, start = placement.day, placement.start
+def time_fits(problem: Problem, req: Request, day: int, start: int) -> bool:
+    """Whether ``req`` may start at ``start`` on ``day``: in the horizon, after its earliest
+    day, inside the working day and the candidate's hours."""
     if not (0 <= day < len(problem.horizon.days)) or day < req.earliest_day:
         return False
     if start < 0 or start + req.span > problem.horizon.slots:
         return False
     span = block(start, req.span)
-    if req.allowed[day] & span != span:
+    return req.allowed[day] & span == span
+
+
+def fits(problem: Problem, state: State, placement: Placement) -> bool:
+    """Whether ``placement`` can be booked into ``state`` (interviewers, caps, room, hours)."""
+    req = problem.requests[placement.request]
+    day, start = placement.day, placement.start
+    if not time_fits(problem, req, day, start):
         return False
+    span = block(start, req.span)
     if len(set(placement.interviewers)) != req.sessions:
         return False
     qualified = set(req.qualified)
@@ -129,6 +137,56 @@ def _loop(problem: Problem, state: State, req: Request, days: Iterable[int]) -> 
     return None
 
 
+def at_same_time(problem: Problem, state: State, prev: Placement) -> Placement | None:
+    """``prev``'s day and start with other interviewers or room, when its own no longer fit.
+
+    The previous people keep their sessions where they still can; the rest are the
+    least-loaded qualified interviewers free then (a loop keeps a hiring manager).
+    """
+    req = problem.requests[prev.request]
+    day, start = prev.day, prev.start
+    if not time_fits(problem, req, day, start):
+        return None
+    span = block(start, req.span)
+
+    def order(k: int) -> list[int]:
+        was = prev.interviewers[k] if k < len(prev.interviewers) else -1
+        at = start + req.offsets[k]
+        free = [i for i in req.qualified if state.fits(i, day, at, req.session_length)]
+        return sorted(
+            free,
+            key=lambda i: (
+                i != was,
+                i not in prev.interviewers,
+                i not in req.preferred,
+                state.load[i],
+                i,
+            ),
+        )
+
+    eligible = [order(k) for k in range(req.sessions)]
+    if req.stage == "screen":
+        chosen: tuple[int, ...] | None = (eligible[0][0],) if eligible[0] else None
+    else:
+        managers = sorted(
+            req.preferred, key=lambda i: (i not in prev.interviewers, state.load[i], i)
+        )
+        chosen = assign_sessions(eligible, managers)
+    if chosen is None:
+        return None
+    room = -1
+    if req.stage == "loop" and req.onsite:
+        rooms = sorted(
+            problem.usable_rooms(req.office, req.accessible),
+            key=lambda r: (r != prev.room, problem.rooms[r].accessible, r),
+        )
+        room = next((r for r in rooms if state.room_free[r][day] & span == span), -1)
+        if room < 0:
+            return None
+    found = Placement(req.index, day, start, chosen, room)
+    return found if fits(problem, state, found) else None
+
+
 def keep_previous(
     problem: Problem,
     state: State,
@@ -137,13 +195,22 @@ def keep_previous(
     previous: Mapping[int, Placement],
 ) -> list[Placement]:
     """Book into ``state`` (mutated) each request's previous placement that still fits, in
-    the order of ``requests``; returns those placements."""
+    the order of ``requests``, then, for the others, the same time with other people or
+    room where that fits (``at_same_time``); returns those placements."""
     kept: list[Placement] = []
+    moved: list[Placement] = []
     for r in requests:
         keep = previous.get(r)
         if keep is not None and keep.day in days and fits(problem, state, keep):
             state.book(problem.requests[r], keep)
             kept.append(keep)
+        elif keep is not None and keep.day in days:
+            moved.append(keep)
+    for keep in moved:
+        found = at_same_time(problem, state, keep)
+        if found is not None:
+            state.book(problem.requests[keep.request], found)
+            kept.append(found)
     return kept
 
 

@@ -4,7 +4,10 @@ Schedule columns are those of CLI.md plus ``session_starts`` (loops: one start
 per interviewer, in ``interviewer_ids`` order) and ``sequence`` (0 for a new
 row; the previous sequence + 1 when a re-plan changed its time, people or
 place; the previous sequence when unchanged). ``interview_id`` is the previous
-row's id for the same candidate and stage, else ``IV-{candidate_id}-{stage}``.
+row's id for the same candidate and stage, else ``IV-{candidate_id}-{stage}``;
+when that id is a dropped previous row's of the same candidate and stage (a loop
+whose posting changed), the row takes it over with that row's sequence + 1, so a
+calendar updates the entry instead of keeping both.
 """
 
 from __future__ import annotations
@@ -37,18 +40,26 @@ def schedule_rows(
     horizon = problem.horizon
     fixed = {p.request for p in plan.fixed}
     used = {row.interview_id for row in plan.rows.values()}
+    dropped = {row.interview_id: row for row in plan.dropped_rows}
     names = [who.interviewer_id for who in problem.interviewers]
     rows: list[dict[str, Any]] = []
     moved = 0
     for p in sorted(placements, key=lambda p: (p.day, p.start, p.request)):
         req = problem.requests[p.request]
         prev = plan.rows.get(p.request)
+        interview_id = base = f"IV-{req.candidate.candidate_id}-{req.stage}"
+        was = dropped.get(base)
+        takes_over = (
+            prev is None
+            and was is not None
+            and base not in used
+            and (was.candidate_id, was.stage) == (req.candidate.candidate_id, req.stage)
+        )
         if prev is not None:
             interview_id = prev.interview_id
-        else:
-            interview_id = base = f"IV-{req.candidate.candidate_id}-{req.stage}"
+        elif not takes_over:
             n = 1
-            while interview_id in used:
+            while interview_id in used or interview_id in dropped:
                 n += 1
                 interview_id = f"{base}-{n}"
         used.add(interview_id)
@@ -73,6 +84,8 @@ def schedule_rows(
             same = plan.previous.get(p.request) == p
             row["sequence"] = prev.sequence if same else prev.sequence + 1
             moved += not same
+        elif takes_over and was is not None:
+            row["sequence"] = was.sequence + 1  # the dropped row's calendar entry, revised
         rows.append(row)
     return pd.DataFrame(rows, columns=list(SCHEDULE_COLUMNS)), moved
 

@@ -19,8 +19,9 @@ Requests, one per candidate still to schedule:
   not ``virtual_only``, else virtual; at least ``min_gap_days`` working days
   after the screen (``last_interview_date``; the snapshot date when missing).
 
-``applied`` candidates (form incomplete) and ``screened`` ones without a target
-get no request; they are reported as ``form_incomplete`` / ``no_open_posting``.
+``applied`` candidates (form incomplete), ``screened`` ones whose form date is
+empty and ``screened`` ones without a target get no request; they are reported as
+``form_incomplete`` / ``no_open_posting``.
 Calendars become bitmasks: bit ``s`` of ``busy[i][d]`` is set when interviewer
 ``i`` is busy in slot ``s`` of horizon day ``d``; ``Request.allowed[d]`` holds
 the slots inside the candidate's local hours and outside their busy blocks.
@@ -305,6 +306,9 @@ def build_problem(
         cid = cand.candidate_id
         if cand.stage == "applied" or (cand.stage == "new" and not cand.complete):
             skipped.append(Skipped(cid, "screen", "form_incomplete"))
+            continue
+        if cand.stage == "screened" and not cand.complete:  # no interview without the form
+            skipped.append(Skipped(cid, "loop", "form_incomplete"))
             continue
         if cand.stage not in ("new", "screened"):
             continue  # looped, offered, ...: nothing to schedule here

@@ -23,14 +23,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
 from scheduler.domain import OFFICE_TZ, VIRTUAL, Snapshot
 from scheduler.scenario import ScenarioConfig
 from scheduler.solver.greedy import fits
 from scheduler.solver.problem import Problem, Request
 from scheduler.solver.state import Placement, State, block
 from scheduler.table_schema import TableError, identifier
+from scheduler.tables import load_columns
 
 COLUMNS = ("interview_id", "candidate_id", "stage", "interviewer_ids", "start", "end", "status")
 """Columns a previous schedule must have (posting_id, office, room_id, session_starts,
@@ -82,24 +81,24 @@ def _check_ids(label: str, row: int, cells: dict[str, str]) -> tuple[str, ...]:
 
 
 def read_previous(path: Path) -> list[PreviousRow]:
-    """The rows of a previous ``schedule.csv``; bad cells (ids too) raise ``TableError``."""
+    """The rows of a previous ``schedule.csv``; bad cells (ids too) raise ``TableError``.
+
+    It is read as the snapshot's tables are (``load_columns``): a row with more values
+    than the header is named, not shifted into the next column. Two ``confirmed`` rows
+    for the same candidate and stage contradict each other and are refused.
+    """
     label = Path(path).name
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except pd.errors.EmptyDataError:
-        raise TableError(label, None, None, "empty file (no header)") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise TableError(label, None, None, f"unreadable CSV: {first}") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
+    columns = load_columns(Path(path))
     for column in COLUMNS:
-        if column not in frame.columns:
+        if column not in columns:
             raise TableError(label, None, column, "missing required column")
+    names = list(columns)
     rows: list[PreviousRow] = []
     seen: dict[str, int] = {}
-    for n, cells in enumerate(frame.to_dict("records")):
+    confirmed: dict[tuple[str, str], int] = {}
+    for n, values in enumerate(zip(*columns.values(), strict=True)):
         row = n + 2
-        c = {k: str(v).strip() for k, v in cells.items()}
+        c = dict(zip(names, values, strict=True))
         if not any(c.values()):
             continue
         for column in COLUMNS:
@@ -114,6 +113,15 @@ def read_previous(path: Path) -> list[PreviousRow]:
             raise TableError(label, row, "stage", f"unknown stage {c['stage']!r} (screen, loop)")
         if c["status"] not in ("confirmed", "proposed"):
             raise TableError(label, row, "status", f"unknown status {c['status']!r}")
+        if c["status"] == "confirmed":
+            key = (c["candidate_id"], c["stage"])
+            if key in confirmed:
+                message = (
+                    f"a second confirmed {c['stage']} for {c['candidate_id']} "
+                    f"(first in row {confirmed[key]})"
+                )
+                raise TableError(label, row, "candidate_id", message)
+            confirmed[key] = row
         start = _when(label, row, "start", c["start"])
         end = _when(label, row, "end", c["end"])
         if end <= start:
@@ -183,6 +191,8 @@ class Replan:
     moved_confirmed: dict[int, str] = field(default_factory=dict)
     """Request -> why its confirmed row could not stay."""
     dropped: list[dict[str, str]] = field(default_factory=list)
+    """Previous rows that match no request now: ids, stage, status and why."""
+    dropped_rows: list[PreviousRow] = field(default_factory=list)
 
 
 def to_placement(problem: Problem, row: PreviousRow, req: Request) -> Placement | str:
@@ -266,7 +276,8 @@ def apply_previous(problem: Problem, state: State, rows: list[PreviousRow]) -> R
             reason = f"the loop is now for posting {req.posting.posting_id}"
         if req is None or reason:
             ids = {"interview_id": row.interview_id, "candidate_id": row.candidate_id}
-            plan.dropped.append({**ids, "stage": row.stage, "reason": reason})
+            plan.dropped.append({**ids, "stage": row.stage, "status": row.status, "reason": reason})
+            plan.dropped_rows.append(row)
             continue
         plan.rows[req.index] = row
         found = to_placement(problem, row, req)

@@ -1,0 +1,199 @@
+"""``isched solve --previous`` at the edges a coordinator meets: a calendar exported after
+confirming, confirmed rows that no longer apply, a loop whose posting changed, a confirmed
+interview whose interviewer fell ill. Every re-plan here is checked by the validator."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from test_solve import assert_valid, read, snapshot, solve
+from typer.testing import CliRunner
+
+from isched.cli import app
+from scheduler.validator import check_schedule
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
+    """A `default` snapshot and its greedy schedule."""
+    root = tmp_path_factory.mktemp("replan")
+    snap = snapshot(root, "default", 3)
+    solve(snap, root / "first", solver="greedy")
+    return snap, read(root / "first" / "schedule.csv")
+
+
+def copy(snap: Path, tmp_path: Path) -> Path:
+    shutil.copytree(snap, tmp_path / "snap")
+    return tmp_path / "snap"
+
+
+def add_busy(snap: Path, person: str, start: str, end: str) -> None:
+    busy = read(snap / "busy.csv")
+    busy.loc[len(busy)] = [person, start, end]
+    busy.to_csv(snap / "busy.csv", index=False)
+
+
+def write(rows: pd.DataFrame, path: Path) -> Path:
+    rows.to_csv(path, index=False)
+    return path
+
+
+def test_a_busy_block_that_is_a_kept_confirmed_interview_is_that_interview_for_check_too(
+    planned: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    """A calendar exported after confirming shows the interview as its people's busy block:
+    the re-plan keeps the row, and `isched check` reads the block as the interview too."""
+    base, schedule = planned
+    snap = copy(base, tmp_path)
+    rows = schedule[schedule["stage"] == "screen"].head(1).assign(status="confirmed")
+    row = rows.iloc[0]
+    add_busy(snap, row["interviewer_ids"], row["start"], row["end"])
+    assert [v.kind for v in check_schedule(snap, write(rows, tmp_path / "as_is.csv"))] == []
+    proposed = write(rows.assign(status="proposed"), tmp_path / "proposed.csv")
+    assert [v.kind for v in check_schedule(snap, proposed)] == ["busy_conflict"]
+    report = solve(snap, tmp_path / "out", write(rows, tmp_path / "prev.csv"), solver="greedy")
+    after = read(tmp_path / "out" / "schedule.csv").set_index("interview_id")
+    kept = after.loc[row["interview_id"]]
+    assert (kept["start"], kept["interviewer_ids"], kept["status"]) == (
+        row["start"], row["interviewer_ids"], "confirmed",
+    )  # fmt: skip
+    assert report["kept_confirmed"] == 1 and report["moved_confirmed"] == []
+    assert_valid(snap, tmp_path / "out")
+
+
+def test_the_blocks_of_a_dropped_confirmed_row_stay_busy_and_the_drop_is_warned(
+    planned: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    """A confirmed row of a candidate who needs no interview now is dropped; its people's
+    matching busy block is then a real one, which another interview must not sit on."""
+    base, schedule = planned
+    snap = copy(base, tmp_path)
+    cands = read(snap / "candidates.csv")
+    applied = cands.loc[cands["stage"] == "applied", "candidate_id"].iloc[0]
+    row = schedule[schedule["stage"] == "screen"].iloc[0]
+    add_busy(snap, row["interviewer_ids"], row["start"], row["end"])
+    stale = row.copy()
+    stale[["interview_id", "candidate_id", "status"]] = [
+        f"IV-{applied}-screen",
+        applied,
+        "confirmed",
+    ]
+    previous = write(pd.DataFrame([row, stale]), tmp_path / "prev.csv")
+    report = solve(snap, tmp_path / "out", previous, solver="greedy")
+    assert_valid(snap, tmp_path / "out")
+    after = read(tmp_path / "out" / "schedule.csv").set_index("interview_id")
+    moved = after.loc[row["interview_id"]]
+    assert (moved["start"], moved["interviewer_ids"]) != (row["start"], row["interviewer_ids"])
+    assert [(d["interview_id"], d["status"]) for d in report["dropped_previous"]] == [
+        (stale["interview_id"], "confirmed")
+    ]
+    args = ["solve", str(snap), "--out", str(tmp_path / "cli"), "--previous", str(previous)]
+    result = CliRunner().invoke(app, [*args, "--solver", "greedy"])
+    assert result.exit_code == 0, result.output
+    assert f"warning: confirmed {stale['interview_id']} ({applied}, screen) dropped" in (
+        result.stderr
+    )
+
+
+def test_a_previous_schedule_of_another_snapshot_is_warned(
+    planned: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    base, schedule = planned
+    other = schedule.head(3).assign(candidate_id=["X1", "X2", "X3"], status="proposed")
+    previous = write(other, tmp_path / "other.csv")
+    args = ["solve", str(base), "--out", str(tmp_path / "out"), "--previous", str(previous)]
+    result = CliRunner().invoke(app, [*args, "--solver", "greedy"])
+    assert result.exit_code == 0, result.output
+    assert "none of the 3 rows of --previous is an interview of this snapshot" in result.stderr
+
+
+def test_contradicting_or_overlong_previous_rows_exit_2_naming_the_row(
+    planned: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    base, schedule = planned
+    row = schedule[schedule["stage"] == "screen"].iloc[0]
+    twin = row.copy()
+    twin["interview_id"] += "-b"
+    twice = write(pd.DataFrame([row, twin]).assign(status="confirmed"), tmp_path / "twice.csv")
+    header, *lines = (tmp_path / "twice.csv").read_text().splitlines()
+    long = tmp_path / "long.csv"
+    long.write_text("\n".join([header, lines[0] + ",", ""]))
+    cases = [
+        (twice, f"twice.csv row 3, column candidate_id: a second confirmed screen for "
+                f"{row['candidate_id']} (first in row 2)"),
+        (long, "long.csv row 2: 13 values but the header has 12 columns"),
+    ]  # fmt: skip
+    for previous, message in cases:
+        out = tmp_path / previous.stem
+        args = ["solve", str(base), "--out", str(out), "--previous", str(previous)]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert result.stderr.strip() == f"error: {message}"
+        assert not out.exists()
+
+
+def test_a_loop_whose_posting_changed_updates_its_calendar_entry(
+    planned: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    """The re-added loop takes over the dropped row's id with a higher SEQUENCE, so a
+    calendar moves the entry instead of keeping the old one beside a new one."""
+    base, schedule = planned
+    snap = copy(base, tmp_path)
+    postings = read(snap / "postings.csv")
+    loops = schedule[schedule["stage"] == "loop"].merge(
+        postings[["posting_id", "team"]], on="posting_id"
+    )
+    team_size = postings.groupby("team")["posting_id"].transform("size")
+    shared = set(postings.loc[team_size > 1, "team"])
+    loop = loops[loops["team"].isin(shared)].iloc[0]
+    other = postings[
+        (postings["team"] == loop["team"]) & (postings["posting_id"] != loop["posting_id"])
+    ]
+    cands = read(snap / "candidates.csv")
+    cands.loc[cands["candidate_id"] == loop["candidate_id"], "posting_id"] = other[
+        "posting_id"
+    ].iloc[0]
+    cands.to_csv(snap / "candidates.csv", index=False)
+    previous = write(
+        schedule[schedule["interview_id"] == loop["interview_id"]].assign(status="confirmed"),
+        tmp_path / "prev.csv",
+    )
+    report = solve(snap, tmp_path / "out", previous, solver="greedy")
+    assert_valid(snap, tmp_path / "out")
+    assert [d["interview_id"] for d in report["dropped_previous"]] == [loop["interview_id"]]
+    after = read(tmp_path / "out" / "schedule.csv")
+    again = after[after["candidate_id"] == loop["candidate_id"]]
+    assert list(again["interview_id"]) == [loop["interview_id"]]
+    assert list(again["sequence"]) == [str(int(loop["sequence"]) + 1)]
+    assert list(again["posting_id"]) == [other["posting_id"].iloc[0]]
+
+
+def test_greedy_keeps_a_confirmed_time_when_only_its_interviewer_fell_ill(
+    planned: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    """A busy block over part of a confirmed screen: the screen keeps its time with another
+    free screener (as CP-SAT does), rather than moving to the first free slot."""
+    base, schedule = planned
+    snap = copy(base, tmp_path)
+    row = schedule[schedule["stage"] == "screen"].iloc[-1]
+    start, end = pd.Timestamp(row["start"]), pd.Timestamp(row["end"])
+    add_busy(snap, row["interviewer_ids"], (start + pd.Timedelta(minutes=30)).isoformat(),
+             (end + pd.Timedelta(minutes=30)).isoformat())  # fmt: skip
+    previous = write(
+        schedule[schedule["interview_id"] == row["interview_id"]].assign(status="confirmed"),
+        tmp_path / "prev.csv",
+    )
+    by = {}
+    for solver in ("greedy", "cpsat"):
+        report = solve(snap, tmp_path / solver, previous, solver=solver, time_limit=10)
+        assert_valid(snap, tmp_path / solver)
+        assert [m["interview_id"] for m in report["moved_confirmed"]] == [row["interview_id"]]
+        after = read(tmp_path / solver / "schedule.csv").set_index("interview_id")
+        by[solver] = after.loc[row["interview_id"]]
+    assert by["cpsat"]["start"] == row["start"]  # another screener was free then
+    assert by["greedy"]["start"] == row["start"]
+    assert by["greedy"]["interviewer_ids"] != row["interviewer_ids"]
+    assert by["greedy"]["sequence"] == str(int(row["sequence"]) + 1)
