@@ -254,7 +254,10 @@ def scenario_spec(item: str, base: Path, context: str) -> ScenarioSpec:
         label = load_scenario(str(found)).name  # the file's stem unless it names itself
     except (ValueError, TypeError, OSError, yaml.YAMLError) as problem:
         first = str(problem).splitlines()[0] if str(problem) else type(problem).__name__
-        raise ConfigError(f"{context}: {item}: {first}") from None
+        named = first.startswith((f"{item}", f"{found}"))  # the message names the file
+        raise ConfigError(
+            f"{context}: {first}" if named else f"{context}: {item}: {first}"
+        ) from None
     return ScenarioSpec(label=label, source=str(found.resolve()), text=found.read_text())
 
 

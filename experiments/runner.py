@@ -191,12 +191,23 @@ class RowStore:
         self.dir = out_dir / "rows"
 
     def done(self) -> set[str]:
-        """Ids of the finished tasks (and away with temporary files a killed run left)."""
+        """Ids of the finished tasks (and away with temporary files a killed run left, and
+        with row files damaged outside the run, whose tasks then run again)."""
         if not self.dir.is_dir():
             return set()
         for stale in self.dir.glob(".*.tmp"):
             stale.unlink(missing_ok=True)
-        return {p.stem for p in self.dir.glob("*.json")}
+        finished = set()
+        for path in self.dir.glob("*.json"):
+            try:
+                row = json.loads(path.read_text(encoding="utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                row = None
+            if isinstance(row, dict) and row.get("task_id") == path.stem:
+                finished.add(path.stem)
+            else:
+                path.unlink()
+        return finished
 
     def forget(self, task_id: str) -> None:
         """Drop a finished row, so that its task runs again."""

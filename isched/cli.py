@@ -153,7 +153,7 @@ def simulate(
             f"{avg('fill_rate'):.2f}",
             _or_dash(avg("mean_hire_quality"), "{:+.2f}"),
             _or_dash(avg("time_to_offer_days"), "{:.1f}"),
-            f"{avg('drop_off_rate'):.2f}",
+            _or_dash(avg("drop_off_rate"), "{:.2f}"),
             _or_dash(avg("interviews_per_hire"), "{:.1f}"),
             f"{sum(r.get('hard_violations', 0) for r in mine)}" if checked else "use --export",
         )

@@ -18,8 +18,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-out = Console(width=None if sys.stdout.isatty() else 150)
-err = Console(stderr=True)
+out = Console(width=None if sys.stdout.isatty() else 150, emoji=False)
+err = Console(stderr=True, emoji=False)  # paths print as given (no :smile:)
 F = TypeVar("F", bound=Callable[..., Any])
 
 

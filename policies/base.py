@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -46,6 +47,31 @@ def make_policy(name: str, seed: int = 0, **kwargs: Any) -> Policy:
     factory = _REGISTRY.get(key)
     if factory is None:
         raise ValueError(f"unknown policy '{name}': choose from {', '.join(policy_names())}")
+    _check_call(factory, key, name, arg, seed, kwargs)
     if arg:
         return factory(arg, seed=seed, **kwargs)
     return factory(seed=seed, **kwargs)
+
+
+def _check_call(
+    factory: Any, key: str, name: str, arg: str, seed: int, kwargs: dict[str, Any]
+) -> None:
+    """One clear line when ``name``'s ``:ARG`` or options do not suit the factory."""
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):  # a builtin: nothing to check
+        return
+    positional = [
+        p
+        for p in signature.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name != "seed"
+    ]
+    if arg and not positional:
+        raise ValueError(f"policy '{name}': {key} takes no ':' argument; use '{key}'")
+    if not arg and positional and positional[0].default is inspect.Parameter.empty:
+        what = positional[0].name.upper()
+        raise ValueError(f"policy '{name}': {key} needs an argument, {key}:{what}")
+    try:
+        signature.bind(*([arg] if arg else []), seed=seed, **kwargs)
+    except TypeError as problem:
+        raise ValueError(f"policy '{name}': {problem}") from None

@@ -17,6 +17,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -168,17 +169,52 @@ def _merge(obj: Any, overrides: dict[str, Any], where: str) -> Any:
         if key not in fields:
             raise ValueError(f"{where}: unknown scenario field '{key}'")
         current = getattr(obj, key)
-        if dataclasses.is_dataclass(current) and isinstance(value, dict):
+        what = f"{where}: {key}"
+        if dataclasses.is_dataclass(current):
+            if not isinstance(value, dict):
+                raise ValueError(f"{what} must be a mapping of its fields, not {value!r}")
             changes[key] = _merge(current, value, f"{where}.{key}")
-        elif isinstance(current, tuple) and isinstance(value, list):
+        elif isinstance(current, tuple):
+            if not isinstance(value, list):
+                raise ValueError(f"{what} must be a list, not {value!r}")
             if current:
-                value = [_scalar(current[0], v, f"{where}: {key}") for v in value]
+                value = [_scalar(current[0], v, what) for v in value]
             changes[key] = tuple(value)
-        elif isinstance(current, dt.date) and isinstance(value, str):
-            changes[key] = dt.date.fromisoformat(value)
+        elif isinstance(current, dt.date):
+            changes[key] = _date(value, what)
+        elif isinstance(current, dict):
+            changes[key] = _weights(value, what)
         else:
-            changes[key] = _scalar(current, value, f"{where}: {key}")
+            changes[key] = _scalar(current, value, what)
     return dataclasses.replace(obj, **changes)
+
+
+def _date(value: Any, what: str) -> dt.date:
+    """A date from YAML (read as a date, or ISO text)."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a date (YYYY-MM-DD), not {value!r}") from None
+
+
+def _weights(value: Any, what: str) -> dict[str, float]:
+    """IANA time zone -> non-negative weight, not all zero."""
+    if not isinstance(value, dict) or not value:
+        raise ValueError(f"{what} must be a mapping of IANA time zones to weights")
+    weights: dict[str, float] = {}
+    for zone, weight in value.items():
+        try:
+            ZoneInfo(str(zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{what}: unknown IANA time zone {zone!r}") from None
+        weights[str(zone)] = _scalar(1.0, weight, f"{what}: {zone}")
+        if weights[str(zone)] < 0:
+            raise ValueError(f"{what}: {zone} must not be negative")
+    if sum(weights.values()) <= 0:
+        raise ValueError(f"{what}: the weights must not all be zero")
+    return weights
 
 
 def _scalar(current: Any, value: Any, what: str) -> Any:
@@ -248,15 +284,29 @@ def validate_scenario(config: ScenarioConfig, where: str) -> ScenarioConfig:
         "rooms_per_office",
         "accessible_rooms_per_office",
         "extra_rooms_per_office",
-        "horizon_days",
+        "onboarding_lead_days",
+        "offer_response_days",
+        "onboarding_share",
+        "publications_mean",
+        "screen_noise_sd",
+        "loop_noise_sd",
     ):
         if getattr(config, name) < 0:
             raise ValueError(f"{where}: {name} must not be negative")
+    if config.horizon_days < 1:
+        raise ValueError(f"{where}: horizon_days must be at least 1")
+    for name, floor in (("patience_mean_days", 2), ("deadline_mean_days", 8)):
+        if getattr(config, name) < floor:
+            raise ValueError(f"{where}: {name} must be at least {floor} (its draw is {floor} + "
+                             "an exponential)")  # fmt: skip
+    offsets = config.start_window_offsets_days
+    if not offsets or min(offsets) < 0:
+        raise ValueError(f"{where}: start_window_offsets_days must list days >= 0")
     if config.headcount_max < config.headcount_min:
         raise ValueError(f"{where}: headcount_max must be at least headcount_min")
     for name in ("max_per_day", "max_per_week", "busy_blocks_per_day"):
-        lo, hi = getattr(config, name)
-        if not 0 <= lo <= hi:
+        pair = getattr(config, name)
+        if len(pair) != 2 or not 0 <= pair[0] <= pair[1]:
             raise ValueError(f"{where}: {name} must be a range [low, high] with 0 <= low <= high")
     probabilities = ("form_never_p", "form_delay_p", "secondary_area_p", "no_show_p", "sick_p",
                      "accommodation_p", "onsite_p", "too_short_availability_p", "accept_base",

@@ -346,7 +346,13 @@ def load_manifest(dataset_dir: str | Path) -> dict[str, Any]:
     path = Path(dataset_dir) / "manifest.json"
     if not path.is_file():
         raise ValueError(f"{dataset_dir}: not a dataset directory (no manifest.json)")
-    return json.loads(path.read_text())
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ValueError(f"{path}: not valid JSON (collect the dataset again)") from None
+    if not isinstance(manifest, dict):
+        raise ValueError(f"{path}: not a dataset manifest (a JSON object)")
+    return manifest
 
 
 def load_dataset(dataset_dir: str | Path) -> dict[str, np.ndarray]:

@@ -1,0 +1,128 @@
+"""Bad input to the research commands is one clear line: scenario files whose fields have
+the wrong shape or values no season can have, policy names with a wrong ``:ARG``, damaged
+dataset manifests and result rows, paths that look like markup."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cli_runner import isched
+
+from experiments.runner import RowStore
+from policies import make_policy
+from policies.offline.dataset import load_manifest
+from scheduler.scenario import load_scenario
+
+
+def one_line_error(result, *words: str) -> str:  # type: ignore[no-untyped-def]
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("hours: 5", "hours must be a mapping"),
+        ("rewards: 3", "rewards must be a mapping"),
+        ("max_per_day: 3", "max_per_day must be a list"),
+        ("max_per_day: [1, 2, 3]", "max_per_day must be a range"),
+        ("timezones: abc", "timezones must be a mapping of IANA time zones"),
+        ("timezones: {}", "timezones must be a mapping of IANA time zones"),
+        ("timezones: {Mars/Base: 1.0}", "unknown IANA time zone 'Mars/Base'"),
+        ("timezones: {America/New_York: 0}", "must not all be zero"),
+        ("season_start: 5", "season_start must be a date"),
+        ('season_start: "2027-13-01"', "season_start must be a date"),
+        ("horizon_days: 0", "horizon_days must be at least 1"),
+        ("patience_mean_days: 1.0", "patience_mean_days must be at least 2"),
+        ("deadline_mean_days: -5", "deadline_mean_days must be at least 8"),
+        ("screen_noise_sd: -1", "screen_noise_sd must not be negative"),
+        ("onboarding_share: -1", "onboarding_share must not be negative"),
+        ("start_window_offsets_days: []", "start_window_offsets_days must list days"),
+    ],
+)
+def test_a_scenario_field_no_season_can_have_is_named(
+    tmp_path: Path, line: str, words: str
+) -> None:
+    path = tmp_path / "odd.yaml"
+    path.write_text(f"base: tiny\n{line}\n")
+    with pytest.raises(ValueError) as found:
+        load_scenario(path)
+    assert str(found.value).startswith(f"{path}: ") and words in str(found.value)
+
+
+def test_dates_and_time_zones_that_a_season_can_have_load(tmp_path: Path) -> None:
+    path = tmp_path / "fine.yaml"
+    path.write_text("base: tiny\nseason_start: 2027-02-08\ntimezones: {Asia/Kolkata: 2}\n")
+    config = load_scenario(path)
+    assert (config.season_start.isoformat(), config.timezones) == (
+        "2027-02-08", {"Asia/Kolkata": 2.0},
+    )  # fmt: skip
+
+
+def test_a_badly_shaped_scenario_is_one_line_from_simulate_and_compare(tmp_path: Path) -> None:
+    """It crashed with a traceback; compare also left an empty folder behind."""
+    bad = tmp_path / "s1.yaml"
+    bad.write_text("base: tiny\nhours: 5\n")
+    one_line_error(isched("simulate", "--scenario", bad, "--episodes", "1"), "s1.yaml", "hours")
+    config = tmp_path / "c.yaml"
+    config.write_text(f"scenarios: [{bad}]\npolicies: [fifo]\nseeds: {{start: 500000, count: 2}}\n")
+    line = one_line_error(isched("compare", config, "--out", tmp_path / "cx"), "hours")
+    assert line.count("s1.yaml") == 1, line
+    assert not (tmp_path / "cx").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("rl", "rl needs an argument, rl:MODEL_DIR"),
+        ("rl:", "rl needs an argument, rl:MODEL_DIR"),
+        ("fifo:3", "fifo takes no ':' argument"),
+        ("hindsight:x", "hindsight takes no ':' argument"),
+    ],
+)
+def test_a_policy_name_with_a_wrong_argument_is_named(name: str, words: str) -> None:
+    with pytest.raises(ValueError) as found:
+        make_policy(name)
+    assert str(found.value) == f"policy '{name}': {words}" + (
+        f"; use '{name.split(':')[0]}'" if "takes no" in words else ""
+    )
+
+
+def test_a_policy_option_it_does_not_take_is_named() -> None:
+    with pytest.raises(ValueError, match="policy 'fifo': .*bogus"):
+        make_policy("fifo", bogus=1)
+
+
+def test_a_policy_argument_error_is_one_line_from_simulate() -> None:
+    one_line_error(
+        isched("simulate", "--scenario", "tiny", "--policy", "rl", "--episodes", "1"),
+        "rl needs an argument",
+    )
+
+
+def test_a_damaged_manifest_names_its_file(tmp_path: Path) -> None:
+    (tmp_path / "manifest.json").write_text("{x")
+    with pytest.raises(ValueError, match=r"manifest\.json: not valid JSON"):
+        load_manifest(tmp_path)
+
+
+def test_a_damaged_result_row_runs_again_instead_of_stopping_the_resume(tmp_path: Path) -> None:
+    store = RowStore(tmp_path)
+    for task_id in ("a1", "b2", "c3"):
+        store.write({"task_id": task_id, "return": 1.0})
+    (store.dir / "b2.json").write_text('{"task_id": "b2", "ret')  # cut short outside the run
+    (store.dir / "c3.json").write_text(json.dumps({"task_id": "other"}))
+    assert store.done() == {"a1"}
+    assert sorted(p.name for p in store.dir.iterdir()) == ["a1.json"]
+
+
+def test_paths_in_error_lines_print_as_given(tmp_path: Path) -> None:
+    """Rich's emoji codes (``:smile:``) are not rendered in a path."""
+    path = tmp_path / "run:smile:.yaml"
+    one_line_error(isched("simulate", "--scenario", path, "--episodes", "1"), f"{path}: no such")
