@@ -159,8 +159,8 @@ class _Checker:
         self.rooms(rec, accommodation)
         if cand is not None:
             self.candidate_rules(rec, cand)
+        confirmed = rec.status == "confirmed"
         for person, s, e in sessions:
-            confirmed = rec.status == "confirmed"
             block = self.busy[person].find(s, e, confirmed) if person in self.busy else None
             if block is not None:
                 self.add(

@@ -156,7 +156,7 @@ def solve_snapshot(
             }
             for r, reason in sorted(plan.moved_confirmed.items())
         ],
-        "dropped_previous": plan.dropped,
+        "dropped_previous": plan.dropped_report(),
         "previous_rows": len(rows),
         "previous_matched": len(plan.rows),
         "parts": outcome.parts,

@@ -40,7 +40,7 @@ def schedule_rows(
     horizon = problem.horizon
     fixed = {p.request for p in plan.fixed}
     used = {row.interview_id for row in plan.rows.values()}
-    dropped = {row.interview_id: row for row in plan.dropped_rows}
+    dropped = {row.interview_id: row for row, _ in plan.dropped}
     names = [who.interviewer_id for who in problem.interviewers]
     rows: list[dict[str, Any]] = []
     moved = 0

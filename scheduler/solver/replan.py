@@ -190,9 +190,16 @@ class Replan:
     """Request -> previous placement (every matched row that can still be expressed)."""
     moved_confirmed: dict[int, str] = field(default_factory=dict)
     """Request -> why its confirmed row could not stay."""
-    dropped: list[dict[str, str]] = field(default_factory=list)
-    """Previous rows that match no request now: ids, stage, status and why."""
-    dropped_rows: list[PreviousRow] = field(default_factory=list)
+    dropped: list[tuple[PreviousRow, str]] = field(default_factory=list)
+    """Previous rows that match no request now, each with why."""
+
+    def dropped_report(self) -> list[dict[str, str]]:
+        """The dropped rows as ``report.json`` lists them."""
+        return [
+            {"interview_id": row.interview_id, "candidate_id": row.candidate_id,
+             "stage": row.stage, "status": row.status, "reason": reason}
+            for row, reason in self.dropped
+        ]  # fmt: skip
 
 
 def to_placement(problem: Problem, row: PreviousRow, req: Request) -> Placement | str:
@@ -275,9 +282,7 @@ def apply_previous(problem: Problem, state: State, rows: list[PreviousRow]) -> R
         elif req.posting is not None and row.posting_id != req.posting.posting_id:
             reason = f"the loop is now for posting {req.posting.posting_id}"
         if req is None or reason:
-            ids = {"interview_id": row.interview_id, "candidate_id": row.candidate_id}
-            plan.dropped.append({**ids, "stage": row.stage, "status": row.status, "reason": reason})
-            plan.dropped_rows.append(row)
+            plan.dropped.append((row, reason))
             continue
         plan.rows[req.index] = row
         found = to_placement(problem, row, req)
