@@ -1,5 +1,5 @@
 """``python -m isched``: the command line."""
 
-from isched.cli import app
+from isched.cli import main
 
-app()
+main()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +23,7 @@ from isched.cli_common import (
     one_line_errors,
     out,
     progress,
+    run_app,
     seed_option,
     writable_dir,
 )
@@ -371,8 +373,9 @@ def plot(
 from isched import cli_research  # noqa: E402, F401  (registers the research commands after these)
 
 
-def main() -> None:
-    app()
+def main(args: list[str] | None = None) -> None:
+    """The ``isched`` command: a usage error is one line on stderr, exit 2."""
+    sys.exit(run_app(app, args))
 
 
 if __name__ == "__main__":

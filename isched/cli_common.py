@@ -46,6 +46,35 @@ def one_line_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _click_error_class() -> type[Exception]:
+    """Click's base error class, found from typer's public ``BadParameter`` (typer vendors click)."""
+    return next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+def run_app(command: typer.Typer, args: list[str] | None = None) -> int:
+    """Run ``command`` and return its exit code; a usage error is one line on stderr (exit 2)."""
+    click_error = _click_error_class()
+    try:
+        code = command(args=args, prog_name="isched", standalone_mode=False)
+    except click_error as problem:
+        if type(problem).__name__ == "NoArgsIsHelpError":  # the help is already printed
+            return 2
+        err.print(usage_line(problem), markup=False, highlight=False, soft_wrap=True)
+        return int(getattr(problem, "exit_code", 2))
+    except typer.Abort:
+        err.print("aborted", markup=False, highlight=False)
+        return 1
+    return code if isinstance(code, int) else 0
+
+
+def usage_line(problem: Exception) -> str:
+    """``error: MESSAGE; see 'isched COMMAND --help'``, the message on one line."""
+    message = " ".join(str(getattr(problem, "format_message", problem.__str__)()).split())
+    ctx = getattr(problem, "ctx", None)
+    hint = f"; see '{ctx.command_path} --help'" if ctx is not None else ""
+    return f"error: {message.rstrip('.')}{hint}"
+
+
 def comma_list(text: str) -> list[str]:
     """The non-empty, stripped items of a comma-separated option."""
     return [item.strip() for item in text.split(",") if item.strip()]

@@ -90,6 +90,32 @@ def test_top_level_help_lists_the_commands(tmp_path: Path) -> None:
         assert command in result.stdout
 
 
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("simulate", "--bogus"), ("--bogus", "isched simulate --help")),
+        (("simulate", "--episodes", "abc"), ("--episodes", "integer", "isched simulate --help")),
+        (("nosuch",), ("nosuch", "isched --help")),
+        (("solve",), ("Missing argument", "isched solve --help")),
+    ],
+)
+def test_a_usage_error_is_one_line(args: tuple[str, ...], words: tuple[str, ...], tmp_path: Path) -> None:
+    result = isched(*args, cwd=tmp_path)
+    assert_one_line_error(result, *words)
+    assert "╭" not in result.stderr and "Usage:" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_usage_error_is_one_line_from_the_console_script(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "isched"
+    if not script.exists():
+        pytest.skip("the isched console script is not installed next to this interpreter")
+    result = subprocess.run(
+        [str(script), "check", "--bogus"], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert_one_line_error(result, "--bogus", "isched check --help")
+
+
 def test_installed_console_script_runs(tmp_path: Path) -> None:
     script = Path(sys.executable).parent / "isched"
     if not script.exists():
