@@ -47,7 +47,7 @@ def one_line_errors(func: F) -> F:
 
 
 def _click_error_class() -> type[Exception]:
-    """Click's base error class, found from typer's public ``BadParameter`` (typer vendors click)."""
+    """Click's base error class, from typer's public ``BadParameter`` (typer vendors click)."""
     return next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 

@@ -99,7 +99,9 @@ def test_top_level_help_lists_the_commands(tmp_path: Path) -> None:
         (("solve",), ("Missing argument", "isched solve --help")),
     ],
 )
-def test_a_usage_error_is_one_line(args: tuple[str, ...], words: tuple[str, ...], tmp_path: Path) -> None:
+def test_a_usage_error_is_one_line(
+    args: tuple[str, ...], words: tuple[str, ...], tmp_path: Path
+) -> None:
     result = isched(*args, cwd=tmp_path)
     assert_one_line_error(result, *words)
     assert "╭" not in result.stderr and "Usage:" not in result.stderr
