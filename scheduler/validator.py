@@ -22,7 +22,6 @@ from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -32,13 +31,13 @@ from scheduler.validator_io import (
     CandidateRec,
     InputError,
     InterviewRec,
-    OfferRec,
     Rules,
     SnapshotRec,
     read_offers,
     read_schedule,
     read_snapshot,
 )
+from scheduler.validator_offers import Violation, few, offer_violations
 
 __all__ = ["KINDS", "InputError", "Violation", "check_schedule"]
 
@@ -72,25 +71,7 @@ KINDS: tuple[str, ...] = (
 )
 """Every violation kind the validator reports."""
 
-MIN_OPEN_DAYS = 7
-INTERNSHIP_DAYS = 12 * 7
 MIN_ROOM_CAPACITY = 2
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One broken hard rule: its kind, the ids involved and a one-line explanation."""
-
-    kind: str
-    ids: tuple[str, ...]
-    detail: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form: ``{"kind", "ids", "detail"}``."""
-        return {"kind": self.kind, "ids": list(self.ids), "detail": self.detail}
-
-    def __str__(self) -> str:
-        return f"{self.kind} {','.join(self.ids)}: {self.detail}"
 
 
 @dataclass
@@ -119,7 +100,7 @@ def _hm(ts: int) -> str:
 
 
 class _Checker:
-    """Collects violations while walking the schedule and offers once."""
+    """Collects violations while walking the schedule once (offers: ``validator_offers``)."""
 
     def __init__(self, snap: SnapshotRec) -> None:
         self.snap = snap
@@ -438,7 +419,7 @@ class _Checker:
                 self.add(
                     "daily_cap",
                     (person, day.isoformat()),
-                    f"{len(ids)} interviews on {day}, cap {who.max_per_day}: {_few(ids)}",
+                    f"{len(ids)} interviews on {day}, cap {who.max_per_day}: {few(ids)}",
                 )
         for (person, label), ids in weekly.items():
             who = interviewers.get(person)
@@ -446,7 +427,7 @@ class _Checker:
                 self.add(
                     "weekly_cap",
                     (person, label),
-                    f"{len(ids)} interviews in {label}, cap {who.max_per_week}: {_few(ids)}",
+                    f"{len(ids)} interviews in {label}, cap {who.max_per_week}: {few(ids)}",
                 )
 
     def stage_order(self, interviews: list[_Interview]) -> dict[str, list[tuple[dt.date, str]]]:
@@ -507,112 +488,6 @@ class _Checker:
             self.add("stage_order", (iv.rec.interview_id, iv.rec.candidate_id), detail)
         return held_loops
 
-    # Offers ---------------------------------------------------------------------------
-
-    def offers(
-        self, offers: list[OfferRec], held_loops: dict[str, list[tuple[dt.date, str]]]
-    ) -> None:
-        """Offers: after a held loop, to a posting of the loop's team, in the candidate's
-        areas, past the open period, in a start window they fit; headcount and
-        onboarding capacity hold for accepted offers."""
-        snap, rules = self.snap, self.rules
-        windows = snap.windows or {}
-        accepted_by_posting: dict[str, list[str]] = defaultdict(list)
-        accepted_by_window: dict[tuple[str, dt.date], list[str]] = defaultdict(list)
-        accepted_by_candidate: dict[str, list[str]] = defaultdict(list)
-        for offer in offers:
-            cid, pid = offer.candidate_id, offer.posting_id
-            ids = (cid, pid)
-            cand, posting = snap.candidates.get(cid), snap.postings.get(pid)
-            if cand is None:
-                self.add("unknown_id", ids, f"offers.csv row {offer.row}: unknown candidate")
-            if posting is None:
-                self.add("unknown_id", ids, f"offers.csv row {offer.row}: unknown posting")
-            loop_teams = {team for day, team in held_loops.get(cid, []) if day < offer.offer_date}
-            if not loop_teams:
-                self.add(
-                    "stage_order", ids, f"offer on {offer.offer_date} without an earlier held loop"
-                )
-            elif posting is not None and posting.team not in loop_teams:
-                self.add(
-                    "offer_team",
-                    ids,
-                    f"posting of team {posting.team}, the candidate's loop was held by "
-                    f"{', '.join(sorted(t or '(no hiring manager)' for t in loop_teams))}",
-                )
-            if offer.accepted:
-                accepted_by_candidate[cid].append(pid)
-            if cand is not None:
-                form = cand.form_completed_date
-                if form is None or offer.offer_date < form:
-                    self.add(
-                        "form_incomplete",
-                        ids,
-                        "offer to a candidate with an incomplete form"
-                        if form is None
-                        else f"offer on {offer.offer_date} before the form ({form})",
-                    )
-            if posting is None:
-                continue
-            earliest = posting.open_date + dt.timedelta(days=MIN_OPEN_DAYS)
-            if offer.offer_date < earliest:
-                self.add(
-                    "posting_open_period",
-                    ids,
-                    f"offer on {offer.offer_date}, posting opened {posting.open_date}: "
-                    f"no offer before {earliest}",
-                )
-            if cand is not None and posting.area not in cand.areas:
-                self.add(
-                    "area_mismatch",
-                    ids,
-                    f"posting area {posting.area} not in candidate areas {sorted(cand.areas)}",
-                )
-            start = offer.start_date
-            window = (posting.office, start)
-            if window not in windows:
-                self.add("start_window", ids, f"{start} is not a start window of {posting.office}")
-            lead = offer.offer_date + dt.timedelta(days=rules.onboarding_lead_days)
-            if start < lead:
-                self.add(
-                    "start_window",
-                    ids,
-                    f"start {start} is less than {rules.onboarding_lead_days} days after the "
-                    f"offer ({offer.offer_date})",
-                )
-            if cand is not None and (
-                start < cand.available_from
-                or start + dt.timedelta(days=INTERNSHIP_DAYS) > cand.available_until
-            ):
-                self.add(
-                    "start_window",
-                    ids,
-                    f"12 weeks from {start} do not fit availability {cand.available_from}.."
-                    f"{cand.available_until}",
-                )
-            if offer.accepted:
-                accepted_by_posting[pid].append(cid)
-                accepted_by_window[window].append(cid)
-        for pid, cids in accepted_by_posting.items():
-            headcount = snap.postings[pid].headcount
-            if len(cids) > headcount:
-                self.add(
-                    "headcount",
-                    (pid,),
-                    f"{len(cids)} accepted offers, headcount {headcount}: {_few(cids)}",
-                )
-        for (office, start), cids in accepted_by_window.items():
-            capacity = windows.get((office, start))
-            if capacity is not None and len(cids) > capacity:
-                self.add(
-                    "onboarding_capacity",
-                    (office, start.isoformat()),
-                    f"{len(cids)} accepted offers start {start} in {office}, capacity {capacity}",
-                )
-        for cid, pids in accepted_by_candidate.items():
-            if len(pids) > 1:
-                self.add("multiple_accepts", (cid,), f"accepted {len(pids)} offers: {_few(pids)}")
-
 
 class _BusyIndex:
     """Busy blocks of one person, sorted by start, with a running maximum of their ends."""
@@ -652,11 +527,6 @@ def _sweep(intervals: list[tuple[int, int, str]]) -> list[tuple[str, str, int]]:
     return [(a, b, at) for (a, b), at in found.items()]
 
 
-def _few(ids: list[str], limit: int = 6) -> str:
-    shown = ", ".join(ids[:limit])
-    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
-
-
 def check_schedule(
     snapshot_dir: Path, schedule_csv: Path, offers_csv: Path | None = None
 ) -> list[Violation]:
@@ -680,5 +550,5 @@ def check_schedule(
     checker.overlaps(interviews)
     checker.caps(interviews)
     held_loops = checker.stage_order(interviews)
-    checker.offers(offers, held_loops)
+    checker.out.extend(offer_violations(snap, offers, held_loops))
     return sorted(set(checker.out), key=lambda v: (v.kind, v.ids, v.detail))
