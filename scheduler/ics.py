@@ -7,6 +7,12 @@ One ``VCALENDAR`` (``METHOD:PUBLISH``) with a ``VTIMEZONE`` for the office zone
   calendar entry; ``SEQUENCE`` counts its significant revisions (see ``sequence_for``);
 - ``DTSTART``/``DTEND`` are in Pacific time with ``TZID=America/Los_Angeles``;
 - ``STATUS`` is ``CONFIRMED`` for confirmed rows and ``TENTATIVE`` for proposed ones;
+- after a re-plan, an interview of the previous schedule that the new one no
+  longer has (its candidate withdrew or was rejected, or it was a duplicate) is
+  kept as ``STATUS:CANCELLED`` with its ``UID`` and ``SEQUENCE`` + 1, so that a
+  calendar that imported the previous file takes it off the interviewers'
+  calendars; one that has begun by ``DTSTAMP``, or that the candidate's stage
+  says was held, is left out instead (see ``cancelled_rows``);
 - the snapshot tables carry no e-mail addresses, so attendees get placeholder
   addresses: ``mailto:{candidate_id}@candidates.isched.example`` and
   ``mailto:{interviewer_id}@interviewers.isched.example`` (``CN`` is the id).
@@ -36,6 +42,7 @@ __all__ = [
     "DEFAULT_ORGANIZER",
     "INTERVIEWER_DOMAIN",
     "PRODID",
+    "cancelled_rows",
     "event_uid",
     "sequence_for",
     "write_ics",
@@ -47,7 +54,12 @@ DEFAULT_ORGANIZER = "mailto:recruiting@isched.example"
 CANDIDATE_DOMAIN = "candidates.isched.example"
 INTERVIEWER_DOMAIN = "interviewers.isched.example"
 OFFICE_NAMES = {"los_gatos": "Los Gatos office", "los_angeles": "Los Angeles office"}
-STATUS = {"confirmed": "CONFIRMED", "proposed": "TENTATIVE"}
+STATUS = {"confirmed": "CONFIRMED", "proposed": "TENTATIVE", "cancelled": "CANCELLED"}
+HELD_BY_STAGE = {
+    "screen": frozenset({"screened", "looped", "offered", "hired", "declined"}),
+    "loop": frozenset({"looped", "offered", "hired", "declined"}),
+}
+"""Candidate stages that say an interview of that stage was held."""
 CHANGE_FIELDS = ("start", "end", "interviewer_ids", "room_id", "office", "session_starts")
 """Fields whose change is a significant revision (bumps ``SEQUENCE``)."""
 
@@ -112,6 +124,36 @@ def sequence_for(row: Mapping[str, Any], previous: Mapping[str, Mapping[str, Any
         return 0
     base = _int(before.get("sequence")) or 0
     return base if _signature(before) == _signature(row) else base + 1
+
+
+def cancelled_rows(
+    rows: list[dict[str, Any]],
+    previous: list[dict[str, Any]],
+    candidates: Mapping[str, Candidate],
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
+    """The previous rows the new schedule dropped, as rows to export as cancelled.
+
+    A previous interview absent from ``rows`` (by ``interview_id``) is cancelled
+    unless it has begun by ``now`` or its candidate is at a stage past it (it was
+    held: ``HELD_BY_STAGE``). Each gets status ``cancelled`` and its previous
+    ``sequence`` + 1. A previous file none of whose candidates is in the snapshot
+    is of another snapshot (``isched solve`` warns): nothing of it is cancelled.
+    """
+    if not any(_text(r["candidate_id"]) in candidates for r in previous):
+        return []
+    kept = {_text(r["interview_id"]) for r in rows}
+    out: list[dict[str, Any]] = []
+    for row in previous:
+        if _text(row["interview_id"]) in kept or _when(row["start"]) <= now:
+            continue
+        candidate = candidates.get(_text(row["candidate_id"]))
+        stage = candidate.stage if candidate is not None else ""
+        if stage in HELD_BY_STAGE.get(_text(row.get("stage")), frozenset()):
+            continue
+        sequence = (_int(row.get("sequence")) or 0) + 1
+        out.append({**row, "status": "cancelled", "sequence": str(sequence)})
+    return out
 
 
 # Calendar parts --------------------------------------------------------------------------
@@ -263,16 +305,19 @@ def write_ics(
 ) -> None:
     """Write ``schedule`` (``schedule.csv`` columns) to ``path`` as one iCalendar file.
 
-    ``previous`` is the schedule before a re-plan (it sets ``SEQUENCE`` where the
-    rows have no ``sequence`` column); ``stamp`` is the ``DTSTAMP`` (default: now, UTC).
+    ``previous`` is the schedule before a re-plan: it sets ``SEQUENCE`` where the
+    rows have no ``sequence`` column, and its interviews the new schedule dropped
+    are exported as cancelled (``cancelled_rows``); ``stamp`` is the ``DTSTAMP``
+    (default: now, UTC).
     """
     stamp = dt.datetime.now(dt.UTC) if stamp is None else stamp
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=dt.UTC)
     stamp = stamp.astimezone(dt.UTC)
-    rows = _records(schedule)
-    before = {_text(r["interview_id"]): r for r in _records(previous)}
     candidates = {c.candidate_id: c for c in snapshot.candidates}
+    rows = _records(schedule)
+    rows += cancelled_rows(rows, _records(previous), candidates, stamp)
+    before = {_text(r["interview_id"]): r for r in _records(previous)}
 
     calendar = Calendar()
     calendar.add("prodid", PRODID)

@@ -214,3 +214,42 @@ def test_overwrites_atomically(tmp_path: Path, snapshot: Snapshot) -> None:
     write_ics(frame(), snapshot, path, stamp=STAMP)
     assert path.read_text().startswith("BEGIN:VCALENDAR")
     assert [p.name for p in tmp_path.iterdir()] == ["schedule.ics"]
+
+
+def test_a_dropped_interview_is_exported_as_cancelled(tmp_path: Path, snapshot: Snapshot) -> None:
+    """After a re-plan, a future interview the new plan dropped stays, as CANCELLED."""
+    cid = snapshot.candidates[0].candidate_id
+    rows = [{**row, "candidate_id": cid} for row in ROWS]
+    previous = frame(rows).assign(sequence=["1", "0", "2"])
+    current = previous[previous["interview_id"] == "S-C00000"]
+    _, events = export(tmp_path, snapshot, current, previous=previous)
+    assert set(events) == {"S-C00000@isched", "S-C00001@isched", "L-C00003@isched"}
+    for uid, seq in (("S-C00001@isched", 1), ("L-C00003@isched", 3)):
+        assert str(events[uid]["STATUS"]) == "CANCELLED"
+        assert sequence(events[uid]) == seq
+    assert str(events["S-C00000@isched"]["STATUS"]) == "CONFIRMED"
+
+    # one that has begun by the export is history, not a cancellation
+    late = dt.datetime(2027, 2, 24, tzinfo=dt.UTC)
+    path = tmp_path / "late.ics"
+    write_ics(current, snapshot, path, previous=previous, stamp=late)
+    uids = {str(e["UID"]) for e in icalendar.Calendar.from_ical(path.read_bytes()).walk("VEVENT")}
+    assert uids == {"S-C00000@isched", "L-C00003@isched"}
+
+
+def test_a_held_interview_or_another_snapshots_plan_is_not_cancelled(
+    tmp_path: Path, snapshot: Snapshot
+) -> None:
+    screened = next((c for c in snapshot.candidates if c.stage == "screened"), None)
+    if screened is None:  # make one: the tiny season's first candidate, screened since
+        import dataclasses
+
+        first = dataclasses.replace(snapshot.candidates[0], stage="screened")
+        snapshot = dataclasses.replace(snapshot, candidates=[first, *snapshot.candidates[1:]])
+        screened = first
+    rows = [{**ROWS[1], "candidate_id": screened.candidate_id}]
+    _, events = export(tmp_path, snapshot, frame(ROWS[:1]), previous=frame(rows))
+    assert set(events) == {"S-C00000@isched"}  # the screen was held: no cancellation
+    stranger = [{**ROWS[1], "candidate_id": "C99999"}]
+    _, events = export(tmp_path, snapshot, frame(ROWS[:1]), previous=frame(stranger))
+    assert set(events) == {"S-C00000@isched"}  # another snapshot's plan

@@ -197,3 +197,30 @@ def test_greedy_keeps_a_confirmed_time_when_only_its_interviewer_fell_ill(
     assert by["greedy"]["start"] == row["start"]
     assert by["greedy"]["interviewer_ids"] != row["interviewer_ids"]
     assert by["greedy"]["sequence"] == str(int(row["sequence"]) + 1)
+
+
+def test_a_withdrawn_candidates_interview_is_cancelled_in_the_new_calendar(
+    planned: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    """The candidate of a planned interview withdraws (their row leaves candidates.csv): the
+    re-plan's schedule.ics keeps the event as CANCELLED, so calendars take it off."""
+    import icalendar
+
+    base, schedule = planned
+    snap = copy(base, tmp_path)
+    row = schedule.iloc[0]
+    cands = read(snap / "candidates.csv")
+    cands[cands["candidate_id"] != row["candidate_id"]].to_csv(snap / "candidates.csv", index=False)
+    solve(snap, tmp_path / "out", write(schedule, tmp_path / "prev.csv"), solver="greedy")
+    after = read(tmp_path / "out" / "schedule.csv")
+    assert row["interview_id"] not in set(after["interview_id"])
+    calendar = icalendar.Calendar.from_ical((tmp_path / "out" / "schedule.ics").read_bytes())
+    events = {str(e["UID"]): e for e in calendar.walk("VEVENT")}
+    gone = events[f"{row['interview_id']}@isched"]
+    assert str(gone["STATUS"]) == "CANCELLED"
+    assert gone.decoded("SEQUENCE") == int(row.get("sequence", 0) or 0) + 1
+    assert {str(e["STATUS"]) for u, e in events.items() if u != str(gone["UID"])} <= {
+        "CONFIRMED", "TENTATIVE",
+    }  # fmt: skip
+    assert len(events) == len(after) + 1
+    assert_valid(snap, tmp_path / "out")

@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from scheduler.domain import Snapshot
+from scheduler.ics import write_ics
 from scheduler.solver.problem import Problem
 from scheduler.solver.replan import Replan
 from scheduler.solver.state import Placement
@@ -119,8 +120,8 @@ def write_outputs(
         schedule.to_csv(tmp / "schedule.csv", index=False, lineterminator="\n")
         (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         names = ["schedule.csv", "report.json"]
-        if _write_ics(schedule, snapshot, tmp / "schedule.ics", previous):
-            names.append("schedule.ics")
+        write_ics(schedule, snapshot, tmp / "schedule.ics", previous=previous)
+        names.append("schedule.ics")
         if not out.exists():
             tmp.rename(out)
             return names
@@ -129,15 +130,3 @@ def write_outputs(
         return names
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _write_ics(
-    schedule: pd.DataFrame, snapshot: Snapshot, path: Path, previous: pd.DataFrame | None
-) -> bool:
-    """``scheduler.ics.write_ics`` when that module is there (written by another engineer)."""
-    try:
-        from scheduler.ics import write_ics
-    except ImportError:  # TODO(ics): scheduler/ics.py provides write_ics; nothing to do until then
-        return False
-    write_ics(schedule, snapshot, path, previous=previous)
-    return True
