@@ -383,6 +383,20 @@ def test_an_upload_over_the_limit_gives_413_saying_the_limit(
         response = small.post("/jobs", files=table_files(tiny))
         assert response.status_code == 413
         assert response.json()["detail"] == "upload too large: the limit is 4096 bytes"
+
+        def streamed() -> Iterator[bytes]:  # no Content-Length: the body is counted as it comes
+            head = b'--b\r\nContent-Disposition: form-data; name="files"; filename="busy.csv"'
+            yield head + b"\r\nContent-Type: text/csv\r\n\r\nperson_id,start,end\r\n"
+            for _ in range(100):
+                yield b"I0000,2027-02-01T09:00:00-08:00,2027-02-01T10:00:00-08:00\r\n"
+            yield b"--b--\r\n"
+
+        response = small.post(
+            "/jobs", content=streamed(),
+            headers={"Content-Type": "multipart/form-data; boundary=b"},
+        )  # fmt: skip
+        assert response.status_code == 413, response.text
+        assert response.json()["detail"] == "upload too large: the limit is 4096 bytes"
         assert small.get("/jobs").json() == []
 
 
@@ -824,6 +838,97 @@ def test_a_replan_says_when_the_bad_table_is_the_one_it_kept(
     assert body["file"] == "busy.csv" and f"'{gone}'" in body["detail"]
     assert f"busy.csv is job {done_job['id']}'s: upload a corrected busy.csv" in body["detail"]
     assert stored(home) == before
+
+
+def one_sheet_workbook(frame: pd.DataFrame, sheet: str, path: Path) -> bytes:
+    """An .xlsx with one sheet holding ``frame`` (every cell as text)."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.title = sheet
+    ws.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        ws.append(list(row))
+    book.save(path)
+    return path.read_bytes()
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def test_a_workbook_replan_names_its_own_sheets_and_the_kept_tables_apart(
+    client: TestClient, home: Path, tiny: Path, tmp_path: Path, done_job: dict[str, object]
+) -> None:
+    """A re-plan from a one-sheet workbook: a bad cell of the sheet names the sheet and is
+    not blamed on the parent; a bad row of a table kept from the parent names that file
+    (not a sheet the workbook lacks), says whose it is, and the note is in every error."""
+    people = pd.read_csv(tiny / "interviewers.csv", dtype=str, keep_default_na=False)
+    bad = people.copy()
+    bad.loc[1, "max_per_day"] = "two"
+    book = one_sheet_workbook(bad, "interviewers", tmp_path / "bad.xlsx")
+    before = stored(home)
+    response = client.post(f"/jobs/{done_job['id']}/replan",
+                           files=[("files", ("bad.xlsx", book, XLSX))])  # fmt: skip
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["file"] == "bad.xlsx sheet interviewers"
+    assert (body["row"], body["column"]) == (3, "max_per_day")
+    assert "is job" not in body["detail"]
+
+    busy = pd.read_csv(tiny / "busy.csv", dtype=str, keep_default_na=False)
+    gone = next(i for i in people["interviewer_id"] if i in set(busy["person_id"]))
+    fewer = people[people["interviewer_id"] != gone]
+    book = one_sheet_workbook(fewer, "interviewers", tmp_path / "fewer.xlsx")
+    response = client.post(f"/jobs/{done_job['id']}/replan",
+                           files=[("files", ("fewer.xlsx", book, XLSX))])  # fmt: skip
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["file"] == "busy.csv" and f"'{gone}'" in body["detail"]
+    note = f"busy.csv is job {done_job['id']}'s: upload a corrected busy.csv"
+    assert note in body["detail"]
+    assert all(note in e["detail"] for e in body["errors"] if e["file"] == "busy.csv")
+    assert stored(home) == before
+
+
+def test_an_unreadable_parquet_table_is_named_without_the_servers_folders(
+    client: TestClient, home: Path, tiny: Path
+) -> None:
+    files = [f for f in table_files(tiny) if f[1][0] != "rooms.csv"]
+    files.append(("files", ("rooms.parquet", b"PAR1x", "application/octet-stream")))
+    body = refused(client, home, files)
+    assert body["file"] == "rooms.parquet"
+    assert "staging" not in body["detail"] and str(home) not in body["detail"], body["detail"]
+    assert all("staging" not in e["detail"] for e in body["errors"])
+
+
+def test_a_workbook_replans_a_job_whose_tables_were_parquet(
+    client: TestClient, tiny: Path, tmp_path: Path
+) -> None:
+    """A sheet replaces the parent's table in the other format (busy.parquet -> busy.csv)."""
+    files = []
+    for path in sorted(tiny.iterdir()):
+        if path.suffix == ".csv":
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+            data = io.BytesIO()
+            frame.to_parquet(data, index=False)
+            files.append(
+                ("files", (f"{path.stem}.parquet", data.getvalue(), "application/octet-stream"))
+            )
+        else:
+            files.append(("files", (path.name, path.read_bytes(), "text/plain")))
+    first = client.post("/jobs", files=files, data={"solver": "greedy", "time_limit": "10"})
+    assert first.status_code == 202, first.text
+    parent = wait_for(client, first.json()["id"])
+    assert parent["status"] == "done", parent
+    busy = pd.read_csv(tiny / "busy.csv", dtype=str, keep_default_na=False)
+    book = one_sheet_workbook(busy.head(len(busy) // 2), "busy", tmp_path / "busy.xlsx")
+    response = client.post(f"/jobs/{parent['id']}/replan",
+                           files=[("files", ("busy.xlsx", book, XLSX))],
+                           data={"solver": "greedy", "time_limit": "10"})  # fmt: skip
+    assert response.status_code == 202, response.text
+    assert wait_for(client, response.json()["id"])["status"] == "done"
 
 
 # Run again -----------------------------------------------------------------------------------

@@ -44,10 +44,6 @@ STATIC = Path(__file__).with_name("static")
 PAGE_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
 
 
-class TooLarge(Exception):
-    pass
-
-
 class BodyLimit:
     """Refuse a request body over ``limit`` bytes with 413, saying the limit."""
 
@@ -70,26 +66,35 @@ class BodyLimit:
             await self._refusal()(scope, receive, send)
             return
         seen = 0
-        started = False
+        started = over = False
 
         async def counted() -> Message:
-            nonlocal seen
+            # Past the limit the app is told the client left: whatever it answers to
+            # the cut-off body (a form parser's 400, say) is replaced by the 413.
+            nonlocal seen, over
+            if over:
+                return {"type": "http.disconnect"}
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.limit:
-                raise TooLarge
+                over = True
+                return {"type": "http.disconnect"}
             return message
 
         async def watched(message: Message) -> None:
             nonlocal started
+            if over and not started:
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
             await self.app(scope, counted, watched)
-        except TooLarge:
-            if not started:
-                await self._refusal()(scope, receive, send)
+        except Exception:
+            if not over:
+                raise
+        if over and not started:
+            await self._refusal()(scope, receive, send)
 
 
 class SecurityHeaders:

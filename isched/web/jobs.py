@@ -22,7 +22,7 @@ import pandas as pd
 from isched.web import jobfiles, snapshots
 from isched.web.settings import Settings
 from isched.web.store import FINISHED, Job, JobStore
-from isched.web.uploads import Part, UploadError, check_tables, copy_tables, stage, workbook_label
+from isched.web.uploads import Part, UploadError, check_tables, copy_tables, stage
 from scheduler.table_schema import IDENTIFIER, TableError
 
 JOB_ID = jobfiles.JOB_ID
@@ -139,14 +139,14 @@ def create_job(
         if parent is not None:
             copy_tables(settings.jobs_dir / parent.id / jobfiles.TABLES, tables)
         kept = {p.name: p.read_bytes() for p in tables.iterdir()}
-        uploaded_plan = stage(parts, tables, previous_ok=parent is not None)
+        staged = stage(parts, tables, previous_ok=parent is not None)
         try:
-            check_tables(tables, workbook_label(parts))
+            check_tables(tables, staged)
         except UploadError as error:
             raise _kept_table_named(error, tables, kept, parent) from None
         if parent is not None:
             plan_path = settings.jobs_dir / parent.id / jobfiles.OUT / "schedule.csv"
-            plan = uploaded_plan if uploaded_plan is not None else plan_path.read_bytes()
+            plan = staged.plan if staged.plan is not None else plan_path.read_bytes()
             previous = _previous_plan(plan, ids)
             jobfiles.write_atomic(staging / jobfiles.PREVIOUS, previous)
     except BaseException:
@@ -213,18 +213,25 @@ def _enter(
 def _kept_table_named(
     error: UploadError, tables: Path, kept: dict[str, bytes], parent: Job | None
 ) -> UploadError:
-    """``error``, saying so when the bad table is the one a re-plan kept from its parent
-    (say, busy blocks of an interviewer the upload removed): the coordinator never sent it."""
-    path = tables / (error.file or "")
-    if (
-        parent is None
-        or not error.file
-        or kept.get(error.file) != (path.read_bytes() if path.is_file() else None)
-    ):
+    """``error``, each bad table that a re-plan kept unchanged from its parent (say, busy
+    blocks of an interviewer the upload removed) saying so: the coordinator never sent it."""
+    if parent is None:
         return error
-    note = f" ({error.file} is job {parent.id}'s: upload a corrected {error.file} as well)"
-    return UploadError(str(error) + note, error.status, error.file, error.row, error.column,
-                       error.errors)  # fmt: skip
+
+    def kept_as_is(name: str) -> bool:
+        path = tables / name
+        return name in kept and path.is_file() and kept[name] == path.read_bytes()
+
+    errors = [
+        TableError(e.file, e.row, e.column,
+                   f"{e.message} ({e.file} is job {parent.id}'s: upload a corrected {e.file} "
+                   "as well)")
+        if kept_as_is(e.file) else e
+        for e in error.errors
+    ]  # fmt: skip
+    if errors == error.errors or not errors:
+        return error
+    return UploadError.from_tables(errors)
 
 
 def sweep(settings: Settings, store: JobStore, older_than: float = 3600.0) -> int:

@@ -120,13 +120,31 @@ def _unzip(part: Part) -> list[Part]:
             raise UploadError(f"{label}: damaged or encrypted zip archive", file=label) from None
 
 
-def stage(parts: list[Part], dest: Path, *, previous_ok: bool = False) -> bytes | None:
-    """Write the tables of ``parts`` into ``dest``; the bytes of a ``schedule.csv`` part.
+@dataclass
+class Staged:
+    """What an upload put in the staged folder: a ``schedule.csv`` part's bytes (a
+    re-plan's own plan), and for one workbook its name and the files its sheets became."""
+
+    plan: bytes | None = None
+    workbook: str | None = None
+    sheets: frozenset[str] = frozenset()
+
+
+def _replace_other_format(dest: Path, name: str) -> None:
+    """Before ``name`` is written: remove the same table in either format (say, a
+    re-plan's ``busy.parquet`` kept from its parent when ``busy.csv`` comes)."""
+    if name in TABLE_FILES:
+        for other in ("csv", "parquet"):
+            (dest / f"{TABLE_FILES[name]}.{other}").unlink(missing_ok=True)
+
+
+def stage(parts: list[Part], dest: Path, *, previous_ok: bool = False) -> Staged:
+    """Write the tables of ``parts`` into ``dest``.
 
     One ``.zip`` part is unpacked, one ``.xlsx`` part read sheet by sheet; other
-    parts must be named as tables. ``schedule.csv`` is accepted (and returned)
-    only when ``previous_ok`` (a re-plan). A table replaces the same table in
-    the other format. Raises ``UploadError``.
+    parts must be named as tables. ``schedule.csv`` is accepted (and its bytes
+    returned) only when ``previous_ok`` (a re-plan). A table replaces the same
+    table in the other format. Raises ``UploadError``.
     """
     parts = [p for p in parts if p.filename or p.data]
     if len(parts) == 1 and shown(parts[0].filename).lower().endswith(".zip"):
@@ -136,11 +154,16 @@ def stage(parts: list[Part], dest: Path, *, previous_ok: bool = False) -> bytes 
         with tempfile.TemporaryDirectory(prefix="isched-upload-") as tmp:
             book = Path(tmp) / "snapshot.xlsx"
             book.write_bytes(parts[0].data)
+            unpacked = Path(tmp) / "tables"
+            unpacked.mkdir()
             try:
-                unpack_workbook(book, dest, label)
+                written = unpack_workbook(book, unpacked, label)
             except TableError as error:
                 raise UploadError.from_table(error) from None
-        return None
+            for sheet_file in written:
+                _replace_other_format(dest, sheet_file)
+                shutil.copyfile(unpacked / sheet_file, dest / sheet_file)
+        return Staged(workbook=label, sheets=frozenset(written))
     previous: bytes | None = None
     seen: set[str] = set()
     for part in parts:
@@ -156,11 +179,9 @@ def stage(parts: list[Part], dest: Path, *, previous_ok: bool = False) -> bytes 
         if table in seen:
             raise UploadError(f"{name}: the {table} table is uploaded twice", file=name)
         seen.add(table)
-        if name in TABLE_FILES:
-            for other in ("csv", "parquet"):
-                (dest / f"{TABLE_FILES[name]}.{other}").unlink(missing_ok=True)
+        _replace_other_format(dest, name)
         (dest / name).write_bytes(part.data)
-    return previous
+    return Staged(plan=previous)
 
 
 LEAF_TABLES = ("rooms", "start_windows", "busy")
@@ -225,27 +246,31 @@ def table_errors(dest: Path) -> list[TableError]:
     return [first, *sorted(rest, key=_file_order)]
 
 
-def _shown_error(error: TableError) -> TableError:
-    """``error`` without the server's folder (a missing file names the staging path)."""
+def _shown_error(error: TableError, dest: Path) -> TableError:
+    """``error`` without the server's folders (a missing or unreadable file can name its
+    staging path)."""
     if error.message.startswith("missing file"):
         return TableError(error.file, error.row, error.column, "missing file")
+    message = error.message.replace(str(dest.resolve()) + "/", "").replace(str(dest) + "/", "")
+    if message != error.message:
+        return TableError(error.file, error.row, error.column, message)
     return error
 
 
-def check_tables(dest: Path, label: str | None = None) -> None:
+def check_tables(dest: Path, staged: Staged | None = None) -> None:
     """Read the staged snapshot as ``isched solve`` would (``UploadError`` naming every
-    bad table)."""
-    errors = [_shown_error(e) for e in table_errors(dest)]
-    if errors:
-        raise UploadError.from_tables([relabel(e, label) if label else e for e in errors])
-
-
-def workbook_label(parts: list[Part]) -> str | None:
-    """The workbook's name when the upload is one workbook (to name its sheets in errors)."""
-    named = [p for p in parts if p.filename or p.data]
-    if len(named) == 1 and shown(named[0].filename).lower().endswith(".xlsx"):
-        return shown(named[0].filename)
-    return None
+    bad table). An error in a table that came from the workbook (or one it lacks) names
+    the workbook's sheet; one in a table a re-plan kept keeps its file's name."""
+    errors = [_shown_error(e, dest) for e in table_errors(dest)]
+    if not errors:
+        return
+    if staged is not None and staged.workbook is not None:
+        label, sheets = staged.workbook, staged.sheets
+        errors = [
+            relabel(e, label) if e.file in sheets or not (dest / e.file).exists() else e
+            for e in errors
+        ]
+    raise UploadError.from_tables(errors)
 
 
 def copy_tables(source: Path, dest: Path) -> None:
