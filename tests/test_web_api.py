@@ -144,6 +144,32 @@ def test_a_browser_without_a_session_gets_the_login_form(client: TestClient) -> 
     client.cookies.clear()
 
 
+def test_a_form_sent_without_a_session_goes_to_the_login_form_and_back(
+    client: TestClient,
+) -> None:
+    """Logged out in another tab: a form's POST is the login form (not a JSON 401), which
+    leads back to the page the form was on; a page's query survives the login too."""
+    from urllib.parse import parse_qs, urlsplit
+
+    headers = {"Authorization": "", "Accept": "text/html",
+               "Referer": "http://testserver/jobs/0123456789abcdef"}  # fmt: skip
+    response = client.post("/jobs/0123456789abcdef/rerun", headers=headers,
+                           follow_redirects=False)  # fmt: skip
+    assert response.status_code == 303
+    where = urlsplit(response.headers["location"])
+    assert where.path == "/login"
+    assert parse_qs(where.query)["next"] == ["/jobs/0123456789abcdef"]
+    elsewhere = {**headers, "Referer": "https://example.org/jobs/x"}
+    response = client.post("/jobs", headers=elsewhere, follow_redirects=False)
+    assert parse_qs(urlsplit(response.headers["location"]).query)["next"] == ["/"]
+    response = client.get("/jobs/new?solver=greedy", headers=headers, follow_redirects=False)
+    assert parse_qs(urlsplit(response.headers["location"]).query)["next"] == [
+        "/jobs/new?solver=greedy"
+    ]
+    api = client.post("/jobs", headers={"Authorization": ""})
+    assert api.status_code == 401  # a script still gets JSON
+
+
 def test_a_generated_token_is_stored_beside_the_database_readable_by_its_owner_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -47,6 +48,18 @@ def wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
+def back_to(request: Request) -> str:
+    """Where a browser goes after logging in: the page it asked for (with its query), or
+    for a form sent without a session (say, logged out in another tab) the page the form
+    was on, when that is a page of this server."""
+    if request.method == "GET":
+        query = request.url.query
+        return request.url.path + (f"?{query}" if query else "")
+    referer = urlsplit(request.headers.get("referer", ""))
+    same = referer.netloc == request.url.netloc and referer.path.startswith("/")
+    return referer.path if same and not referer.path.startswith("//") else "/"
+
+
 async def require_token(
     request: Request, _: HTTPAuthorizationCredentials | None = Depends(bearer)
 ) -> None:
@@ -56,8 +69,8 @@ async def require_token(
     """
     if authorized(request):
         return
-    if request.method == "GET" and wants_html(request):
-        raise LoginRequired(request.url.path)
+    if wants_html(request):
+        raise LoginRequired(back_to(request))
     raise HTTPException(
         401, "missing or wrong token (Authorization: Bearer TOKEN)", {"WWW-Authenticate": "Bearer"}
     )
