@@ -126,11 +126,29 @@ def test_greedy_and_decomposed_solves_pass_the_validator(snaps: dict[str, Path],
 
 
 def test_workers_1_is_reproducible(snaps: dict[str, Path], tmp_path: Path) -> None:
+    """One worker stops on deterministic time, before the wall clock (which holds the
+    time limit), so the same snapshot and seed give the same schedule."""
     outs = [tmp_path / "a", tmp_path / "b"]
     for out in outs:
-        solve(snaps["default-0"], out, workers=1, seed=7, time_limit=1)
+        report = solve(snaps["default-0"], out, workers=1, seed=7, time_limit=3)
+        assert not any(part["stopped_by_clock"] for part in report["parts"]), report["parts"]
     first, second = ((o / "schedule.csv").read_bytes() for o in outs)
     assert first == second
+
+
+def test_one_worker_keeps_the_time_limit_on_the_wall_clock() -> None:
+    """--time-limit is the whole solve's seconds with one worker too: CP-SAT's wall-clock
+    limit is the job's time left, its deterministic limit a fraction of the limit."""
+    from ortools.sat.python import cp_model
+
+    from scheduler.solver import cpsat
+
+    solver = cp_model.CpSolver()
+    cpsat.parameters(solver, 60.0, 1, 0, True, wall_limit=57.5)
+    assert solver.parameters.max_time_in_seconds == 57.5
+    assert solver.parameters.max_deterministic_time == 60.0 * cpsat.DETERMINISTIC_PER_SECOND
+    cpsat.parameters(solver, 60.0, 1, 0, True)
+    assert solver.parameters.max_time_in_seconds == 60.0
 
 
 # Re-plan ---------------------------------------------------------------------------------------

@@ -215,10 +215,12 @@ def _solve_part(
     lp, lp_model = _lp(job, state, built.options, built, lp_budget)
     result = cpsat.solve(
         built.model,
-        # One worker: a fixed deterministic budget, so the result does not depend on load.
+        # One worker: a fixed deterministic budget, so the result does not depend on load,
+        # and the job's deadline on the wall clock, so --time-limit holds all the same.
         time_limit=budget
         if job.options.workers == 1
         else max(0.05, budget - (time.perf_counter() - began)),
+        wall_limit=max(0.05, job.left()),
         workers=job.options.workers,
         seed=job.options.seed,
         hint=values,
@@ -237,6 +239,7 @@ def _solve_part(
         "constraints": built.model.n_rows,
         "status": result.status,
         "seconds": round(time.perf_counter() - began, 3),
+        "stopped_by_clock": result.stopped_by_clock,
     }
     return _Part(chosen, report, built, result, lp, lp_model)
 
