@@ -34,7 +34,7 @@ from envs.layout import (
 )
 from policies import make_policy
 from scheduler.rules import quality_prior
-from scheduler.solver.engine import Job, Outcome, schedule_score
+from scheduler.solver.engine import Job, Outcome, schedule_score, with_lp_bound
 from scheduler.solver.greedy import earliest_placement, keep_previous, request_order
 from scheduler.solver.problem import Problem, Request
 from scheduler.solver.registry import register_solver
@@ -124,4 +124,4 @@ def solve_learned(job: Job) -> Outcome:
         if chosen in (Verb.SCREEN, Verb.LOOP) and placement is not None and r is not None:
             state.book(problem.requests[r], placement)
             placed.append(placement)
-    return Outcome(placed, "FEASIBLE", schedule_score(job, placed), source="rl")
+    return with_lp_bound(job, Outcome(placed, "FEASIBLE", schedule_score(job, placed), source="rl"))

@@ -95,6 +95,7 @@ def test_learned_policy_writes_a_coordinator_schedule_that_passes_check(
     assert result.returncode == 0, result.stderr
     report = json.loads((out / "report.json").read_text())
     assert report["status"] == "FEASIBLE"
+    assert report["bound_source"] == "lp" and report["bound"] >= report["objective"]
     assert (out / "schedule.ics").is_file()
     assert check_schedule(snap, out / "schedule.csv") == []
     assert isched("solve", snap, "--out", tmp_path / "x", "--solver", "rl:").returncode == 2

@@ -251,8 +251,15 @@ def solve_greedy(job: Job) -> Outcome:
     """The greedy schedule, with the LP bound of the model when it is small enough."""
     placed = greedy(job.problem, job.state.copy(), job.todo, None, job.previous)
     outcome = Outcome(placed, "FEASIBLE", schedule_score(job, placed), source="greedy")
+    return with_lp_bound(job, outcome)
+
+
+def with_lp_bound(job: Job, outcome: Outcome) -> Outcome:
+    """``outcome`` with the LP bound of the job's model (the full LP when it is small
+    enough, else the day-level relaxation), for a solver that proves none itself."""
     if not job.options.lp_bound:
         return outcome
+    placed = outcome.placements
     options = _options(job, job.state, job.todo, _all_days(job), placed)
     built = None
     if options.n_vars() <= job.options.max_variables:
