@@ -284,6 +284,8 @@ def run_experiment(
             f"--rerun {', '.join(sorted(again - labels))}: not a policy or bound of the "
             f"config (choose from {', '.join(sorted(labels))})"
         )
+    if backend == "ray" and address:
+        check_ray_address(address)
     out_dir.mkdir(parents=True, exist_ok=True)
     build_models(config, out_dir, workers=workers, on_message=on_message)
     tasks = plan_tasks(config, out_dir)
@@ -326,6 +328,22 @@ def _run_local(tasks: list[Task], workers: int) -> Iterator[dict[str, Any]]:
                     pending.add(pool.submit(run_task, following))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def check_ray_address(address: str, timeout: float = 5.0) -> None:
+    """Refuse, before any work, a ``--address HOST:PORT`` where nothing answers (Ray itself
+    retries it for minutes); ``auto``, ``local`` and other forms are left to Ray."""
+    import socket
+
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except OSError as problem:
+        why = problem.strerror or type(problem).__name__
+        raise ValueError(f"--address {address}: no Ray cluster answers there ({why})") from None
 
 
 def _run_ray(tasks: list[Task], workers: int, address: str | None) -> Iterator[dict[str, Any]]:

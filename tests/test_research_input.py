@@ -126,3 +126,19 @@ def test_paths_in_error_lines_print_as_given(tmp_path: Path) -> None:
     """Rich's emoji codes (``:smile:``) are not rendered in a path."""
     path = tmp_path / "run:smile:.yaml"
     one_line_error(isched("simulate", "--scenario", path, "--episodes", "1"), f"{path}: no such")
+
+
+def test_a_ray_address_where_nothing_answers_is_one_line_before_any_work(tmp_path: Path) -> None:
+    """Ray retries an unreachable address for minutes; compare says so at once."""
+    import socket
+
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = tmp_path / "c.yaml"
+    config.write_text("scenarios: [tiny]\npolicies: [fifo]\nseeds: {start: 0, count: 1}\n")
+    out = tmp_path / "out"
+    result = isched("compare", config, "--out", out, "--backend", "ray",
+                    "--address", f"127.0.0.1:{port}")  # fmt: skip
+    one_line_error(result, f"--address 127.0.0.1:{port}", "no Ray cluster answers there")
+    assert not out.exists()
