@@ -26,6 +26,7 @@ from isched.cli_common import (
     run_app,
     seed_option,
     writable_dir,
+    writable_file,
 )
 
 __all__ = ["InputProblem", "app", "comma_list", "main"]
@@ -104,8 +105,8 @@ def simulate(
     seed_option(seed)
     if export is not None:
         writable_dir(export, "--export")
-    if out_csv is not None and out_csv.is_dir():
-        raise InputProblem(f"--out {out_csv}: is a directory, expected a CSV file path")
+    if out_csv is not None:
+        writable_file(out_csv, "--out")
 
     with progress() as bar:
         task = bar.add_task("seasons", total=episodes * len(names))

@@ -98,10 +98,32 @@ def progress() -> Progress:
     )
 
 
-def writable_dir(path: Path, option: str) -> None:
-    """Fail early, before any work, when ``path`` cannot become an output directory."""
+def writable_dir(path: Path, option: str, given: Path | None = None) -> None:
+    """Fail early, before any work, when ``path`` cannot become an output directory
+    (``given``: the path the user gave, when ``path`` is the folder of an output file)."""
+    shown = given or path
     for part in (path, *path.parents):
         if part.exists():
             if not part.is_dir():
-                raise InputProblem(f"{option} {path}: {part} is a file, expected a directory")
+                raise InputProblem(f"{option} {shown}: {part} is a file, expected a directory")
+            _can_write_in(part, shown, option)
             return
+
+
+def writable_file(path: Path, option: str) -> None:
+    """Fail early, before any work, when ``path`` cannot become an output file."""
+    if path.is_dir():
+        raise InputProblem(f"{option} {path}: is a directory, expected a CSV file path")
+    writable_dir(path.parent, option, path)
+
+
+def _can_write_in(folder: Path, path: Path, option: str) -> None:
+    """Whether a file can be made in ``folder`` (the nearest existing folder of ``path``)."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=folder, prefix=".isched-probe-"):
+            pass
+    except OSError as problem:
+        why = problem.strerror or type(problem).__name__
+        raise InputProblem(f"{option} {path}: cannot write in {folder} ({why})") from None

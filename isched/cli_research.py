@@ -20,6 +20,7 @@ from isched.cli_common import (
     progress,
     seed_option,
     writable_dir,
+    writable_file,
 )
 
 
@@ -326,8 +327,8 @@ def bound(
     if episodes < 1:
         raise InputProblem("--episodes must be at least 1")
     seed_option(seed)
-    if out_csv is not None and out_csv.is_dir():
-        raise InputProblem(f"--out {out_csv}: is a directory, expected a CSV file path")
+    if out_csv is not None:
+        writable_file(out_csv, "--out")
     name = load_scenario(scenario).name  # an unknown scenario fails before any work
     rows = []
     with progress() as bar:

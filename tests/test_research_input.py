@@ -142,3 +142,27 @@ def test_a_ray_address_where_nothing_answers_is_one_line_before_any_work(tmp_pat
                     "--address", f"127.0.0.1:{port}")  # fmt: skip
     one_line_error(result, f"--address 127.0.0.1:{port}", "no Ray cluster answers there")
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("simulate", "--scenario", "tiny", "--policy", "fifo", "--episodes", "1", "--out"),
+        ("simulate", "--scenario", "tiny", "--policy", "fifo", "--episodes", "1", "--export"),
+        ("bound", "--scenario", "tiny", "--kind", "hindsight", "--episodes", "1", "--out"),
+    ],
+)
+def test_an_output_path_that_cannot_be_written_is_named_before_any_work(
+    args: tuple[str, ...], tmp_path: Path
+) -> None:
+    """Not a bare library message about a temporary file the user never named."""
+    blocked = tmp_path / "a_file"
+    blocked.write_text("")
+    target = blocked / "x.csv"
+    result = isched(*args, target)
+    line = one_line_error(result, f"{args[-1]} {target}", "is a file, expected a directory")
+    assert ".tmp" not in line and result.stdout == ""
+    if Path("/proc/self").is_dir():  # a folder no file can be made in, even by root
+        result = isched(*args, Path("/proc/isched-x.csv"))
+        one_line_error(result, f"{args[-1]} /proc/isched-x.csv", "cannot write in /proc")
+        assert result.stdout == ""
