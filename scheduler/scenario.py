@@ -243,7 +243,8 @@ def _scalar(current: Any, value: Any, what: str) -> Any:
 
 
 def load_scenario(spec: str | Path | ScenarioConfig) -> ScenarioConfig:
-    """A named scenario, a YAML file (``base:`` plus overrides), or a config as is."""
+    """A named scenario, a YAML file (``base:`` plus overrides, or the ``scenario.yaml``
+    of a snapshot, whose ``scenario:`` holds the whole config), or a config as is."""
     if isinstance(spec, ScenarioConfig):
         return spec
     text = str(spec)
@@ -266,6 +267,8 @@ def load_scenario(spec: str | Path | ScenarioConfig) -> ScenarioConfig:
         raise ValueError(f"{path}{where}: not valid YAML") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path}: a scenario file must be a mapping")
+    if isinstance(data.get("scenario"), dict):  # a snapshot's scenario.yaml (isched generate)
+        data = dict(data["scenario"])
     base = NAMED.get(str(data.pop("base", "default")))
     if base is None:
         raise ValueError(f"{path}: unknown base scenario")

@@ -166,3 +166,19 @@ def test_an_output_path_that_cannot_be_written_is_named_before_any_work(
         result = isched(*args, Path("/proc/isched-x.csv"))
         one_line_error(result, f"{args[-1]} /proc/isched-x.csv", "cannot write in /proc")
         assert result.stdout == ""
+
+
+def test_a_snapshots_scenario_file_is_a_scenario(tmp_path: Path) -> None:
+    """The scenario.yaml that `isched generate` writes beside the tables loads as the
+    scenario it was generated from (simulate --scenario SNAP/scenario.yaml)."""
+    snap = tmp_path / "snap"
+    assert isched("generate", "--scenario", "tiny", "--seed", "4", "--out", snap).returncode == 0
+    assert load_scenario(snap / "scenario.yaml") == load_scenario("tiny")
+    played = [
+        isched("simulate", "--scenario", scenario, "--policy", "fifo", "--episodes", "1", "--json")
+        for scenario in ("tiny", snap / "scenario.yaml")
+    ]
+    assert all(p.returncode == 0 for p in played), [p.stderr for p in played]
+    first, second = (json.loads(p.stdout) for p in played)
+    same = ("return", "hires", "offers", "steps", "drop_off_rate", "mean_hire_quality")
+    assert [{k: r[k] for k in same} for r in first] == [{k: r[k] for k in same} for r in second]
