@@ -255,6 +255,12 @@ def compare(
     )
 
 
+def trained_steps(summary: dict[str, Any], asked: int) -> str:
+    """``N steps``, and that PPO rounds ``--steps`` up to whole rollouts when it did."""
+    done = int(summary.get("trained_steps", asked))
+    return f"{done} steps" if done == asked else f"{done} steps ({asked} asked, whole rollouts)"
+
+
 @app.command("train-ppo")
 @one_line_errors
 def train_ppo(
@@ -288,7 +294,8 @@ def train_ppo(
         PpoSettings(scenario=scenario, steps=steps, seed=seed, eval_every=eval_every), out_dir
     )
     out.print(
-        f"trained MaskablePPO for {steps} steps in {summary['train_seconds']:.1f} s "
+        f"trained MaskablePPO for {trained_steps(summary, steps)} in "
+        f"{summary['train_seconds']:.1f} s "
         f"(return {summary['final_eval_return']:.2f} on tuning seasons); "
         f"wrote {out_dir} (policy ppo:{out_dir})",
         markup=False,

@@ -137,6 +137,7 @@ def train_ppo(settings: PpoSettings, out_dir: str | Path, threads: int = 1) -> d
         **asdict(settings),
         "code_version": code_version(),
         "train_seconds": log[-1]["train_seconds"],
+        "trained_steps": int(model.num_timesteps),
         "final_eval_return": log[-1]["eval_return"],
         "eval_seeds": list(EVAL_SEEDS),
         "training_seasons": list(TRAINING_SEASONS),

@@ -440,3 +440,14 @@ def test_a_season_without_hires_has_no_hire_kpis(tmp_path: Path) -> None:
         assert "—" in next(line for line in table.splitlines() if "idle_for_test" in line)
     finally:
         _REGISTRY.pop("idle_for_test")
+
+
+def test_train_ppo_says_how_many_steps_it_trained(tmp_path: Path) -> None:
+    """PPO trains whole rollouts: the line and config.json say the steps it really took."""
+    out = tmp_path / "ppo"
+    result = isched("train-ppo", "--steps", "100", "--out", out)
+    assert result.returncode == 0, result.stderr
+    trained = json.loads((out / "config.json").read_text())["trained_steps"]
+    assert trained >= 100
+    expected = "100 steps" if trained == 100 else f"{trained} steps (100 asked, whole rollouts)"
+    assert f"trained MaskablePPO for {expected}" in result.stdout
