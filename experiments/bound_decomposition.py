@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ import pandas as pd
 
 from policies.information_bound import InformationOptions, information_bound, season_for
 from policies.rollout import mean_ci, simulate
+from scheduler.processes import process_pool
 
 REVEAL_ACCEPTANCE = InformationOptions(acceptance="realised")
 REVEAL_WITHDRAWALS = InformationOptions(
@@ -135,7 +135,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("out/bound_decomposition.csv"))
     args = parser.parse_args()
     seeds = list(range(args.seed, args.seed + args.episodes))
-    with ProcessPoolExecutor(args.jobs) as pool:
+    with process_pool(args.jobs) as pool:
         played = pool.submit(simulate, args.scenario, [args.policy], args.episodes, args.seed)
         sides = [k < args.side_episodes for k in range(len(seeds))]
         bounds = []

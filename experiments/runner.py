@@ -17,7 +17,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
@@ -28,6 +28,7 @@ import pandas as pd
 
 from experiments.config import ExperimentConfig, ScenarioSpec, short_hash
 from experiments.files import write_atomic
+from scheduler.processes import process_pool
 
 BACKENDS = ("local", "ray")
 PACKAGES = (
@@ -311,7 +312,7 @@ def _run_local(tasks: list[Task], workers: int) -> Iterator[dict[str, Any]]:
     if workers <= 1:
         yield from map(run_task, tasks)
         return
-    pool = ProcessPoolExecutor(workers)
+    pool = process_pool(workers)
     try:
         pending: set[Future[dict[str, Any]]] = set()
         queue = iter(tasks)

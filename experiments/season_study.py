@@ -7,13 +7,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from experiments.files import write_atomic
+from scheduler.processes import process_pool
 
 
 def parser(doc: str, seed: int, policies: str | None = None) -> argparse.ArgumentParser:
@@ -41,7 +41,7 @@ def run(
     table; exit code 2 with one line for a bad scenario or policy."""
     try:
         if jobs > 1:
-            with ProcessPoolExecutor(jobs) as pool:
+            with process_pool(jobs) as pool:
                 parts = list(pool.map(task, *zip(*tasks, strict=True)))
         else:
             parts = [task(*t) for t in tasks]

@@ -27,7 +27,6 @@ import json
 import time
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ from envs.layout import N_ACTIONS, OBS_SIZE
 from policies import Policy, make_policy
 from policies.offline.labels import PlannerLabeller
 from policies.rollout import code_version
+from scheduler.processes import process_pool
 
 ARRAY_COLUMNS = ("obs", "next_obs", "action_mask", "next_action_mask")
 SCALAR_COLUMNS = (
@@ -204,7 +204,7 @@ def collect(
     returns: dict[str, list[float]] = {label: [] for label in labels}
     with contextlib.ExitStack() as stack:
         if jobs > 1:  # seasons come back in task order as they finish
-            pool = stack.enter_context(ProcessPoolExecutor(jobs))
+            pool = stack.enter_context(process_pool(jobs))
             seasons: Iterable[dict[str, np.ndarray]] = pool.map(_collect_season, tasks)
         else:
             seasons = (_season(env, name, s, planner) for _, name, s, planner in tasks)
