@@ -27,6 +27,7 @@ from isched.cli_common import (
     seed_option,
     writable_dir,
     writable_file,
+    write_rows_csv,
 )
 
 __all__ = ["InputProblem", "app", "comma_list", "main"]
@@ -126,12 +127,7 @@ def simulate(
     for row, found in zip(played, checked, strict=False):
         row["hard_violations"] = found
     if out_csv is not None:
-        import pandas as pd
-
-        out_csv.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out_csv.with_suffix(out_csv.suffix + ".tmp")
-        pd.DataFrame(rows).to_csv(tmp, index=False)
-        tmp.replace(out_csv)
+        write_rows_csv(rows, out_csv)
     if as_json:  # NaN (a KPI of a season without hires) is not JSON: null
         out.print_json(json.dumps([{k: None if v != v else v for k, v in r.items()} for r in rows]))
         return

@@ -117,6 +117,16 @@ def writable_file(path: Path, option: str) -> None:
     writable_dir(path.parent, option, path)
 
 
+def write_rows_csv(rows: list[dict[str, Any]], path: Path) -> None:
+    """One CSV row per dict, written atomically (``experiments.files.write_atomic``)."""
+    import pandas as pd
+
+    from experiments.files import write_atomic
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, pd.DataFrame(rows).to_csv(index=False))
+
+
 def _can_write_in(folder: Path, path: Path, option: str) -> None:
     """Whether a file can be made in ``folder`` (the nearest existing folder of ``path``)."""
     import tempfile

@@ -21,6 +21,7 @@ from isched.cli_common import (
     seed_option,
     writable_dir,
     writable_file,
+    write_rows_csv,
 )
 
 
@@ -347,12 +348,7 @@ def bound(
                          "seconds": found["seconds"]})  # fmt: skip
             bar.advance(task)
     if out_csv is not None:
-        import pandas as pd
-
-        out_csv.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out_csv.with_suffix(out_csv.suffix + ".tmp")
-        pd.DataFrame(rows).to_csv(tmp, index=False)
-        tmp.replace(out_csv)
+        write_rows_csv(rows, out_csv)
     seasons = "1 season" if episodes == 1 else f"{episodes} seasons"
     table = Table(title=f"{name}: {kind} bound, {seasons} from seed {seed}")
     for column in ("seed", "bound", "status", "seconds"):

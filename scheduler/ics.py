@@ -315,9 +315,10 @@ def write_ics(
         stamp = stamp.replace(tzinfo=dt.UTC)
     stamp = stamp.astimezone(dt.UTC)
     candidates = {c.candidate_id: c for c in snapshot.candidates}
+    earlier = _records(previous)
     rows = _records(schedule)
-    rows += cancelled_rows(rows, _records(previous), candidates, stamp)
-    before = {_text(r["interview_id"]): r for r in _records(previous)}
+    rows += cancelled_rows(rows, earlier, candidates, stamp)
+    before = {_text(r["interview_id"]): r for r in earlier}
 
     calendar = Calendar()
     calendar.add("prodid", PRODID)

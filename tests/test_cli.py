@@ -116,23 +116,21 @@ def test_a_usage_error_is_one_line(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_usage_error_is_one_line_from_the_console_script(tmp_path: Path) -> None:
+def console_script(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``isched`` console script (skip where it is not installed)."""
     script = Path(sys.executable).parent / "isched"
     if not script.exists():
         pytest.skip("the isched console script is not installed next to this interpreter")
-    result = subprocess.run(
-        [str(script), "check", "--bogus"], capture_output=True, text=True, timeout=60, cwd=tmp_path
-    )
+    return subprocess.run([str(script), *args], capture_output=True, text=True, timeout=60, cwd=cwd)
+
+
+def test_a_usage_error_is_one_line_from_the_console_script(tmp_path: Path) -> None:
+    result = console_script("check", "--bogus", cwd=tmp_path)
     assert_one_line_error(result, "--bogus", "isched check --help")
 
 
 def test_installed_console_script_runs(tmp_path: Path) -> None:
-    script = Path(sys.executable).parent / "isched"
-    if not script.exists():
-        pytest.skip("the isched console script is not installed next to this interpreter")
-    result = subprocess.run(
-        [str(script), "check", "--help"], capture_output=True, text=True, timeout=60, cwd=tmp_path
-    )
+    result = console_script("check", "--help", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Usage" in result.stdout
 

@@ -229,7 +229,7 @@ def _kept_table_named(
         if kept_as_is(e.file) else e
         for e in error.errors
     ]  # fmt: skip
-    if errors == error.errors or not errors:
+    if errors == error.errors:
         return error
     return UploadError.from_tables(errors)
 

@@ -119,9 +119,8 @@ def write_outputs(
     try:
         schedule.to_csv(tmp / "schedule.csv", index=False, lineterminator="\n")
         (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-        names = ["schedule.csv", "report.json"]
         write_ics(schedule, snapshot, tmp / "schedule.ics", previous=previous)
-        names.append("schedule.ics")
+        names = ["schedule.csv", "report.json", "schedule.ics"]
         if not out.exists():
             tmp.rename(out)
             return names
