@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from scheduler.csv_hints import encoding_problem, separator_problem
 from scheduler.domain import (
     ACCOMMODATIONS,
     ROLES,
@@ -122,6 +123,9 @@ def load_columns(path: Path) -> dict[str, list[str]]:
         frame = frame.reset_index(drop=True)
         return {str(c).strip(): [_cell(v).strip() for v in frame[c].tolist()] for c in frame}
     try:
+        wrong_separator = separator_problem(_first_line(path))
+        if wrong_separator:
+            raise TableError(label, 1, None, wrong_separator)
         frame = pd.read_csv(
             path, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding="utf-8-sig"
         )
@@ -140,7 +144,8 @@ def load_columns(path: Path) -> dict[str, list[str]]:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise TableError(label, None, None, f"unreadable CSV: {first}") from None
     except UnicodeDecodeError:
-        raise TableError(label, _bad_utf8_row(path), None, "not UTF-8 text") from None
+        message = encoding_problem(path.read_bytes())
+        raise TableError(label, _bad_utf8_row(path), None, message) from None
     if not isinstance(frame.index, pd.RangeIndex):
         raise TableError(label, *_first_long_row(path))
     header = [str(c).strip() for c in next(csv.reader(io.StringIO(_first_line(path))), [])]

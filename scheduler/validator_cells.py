@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scheduler.csv_hints import encoding_problem, separator_problem
+
 TABLE_NAMES = ("postings", "candidates", "interviewers", "rooms", "start_windows", "busy")
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 """What an id may look like (CLI.md "Snapshot tables"): never a path, never a formula."""
@@ -79,11 +81,15 @@ def csv_table(path: Path) -> RawTable:
             for values in csv.reader(handle):
                 records.append(values)
     except UnicodeDecodeError:
-        raise InputError(f"{path.name}{_bad_byte_row(path)}: not UTF-8 text") from None
+        message = encoding_problem(path.read_bytes())
+        raise InputError(f"{path.name}{_bad_byte_row(path)}: {message}") from None
     except csv.Error as exc:
         raise InputError(f"{path.name} row {len(records) + 1}: unreadable CSV: {exc}") from None
     if records and records[0]:
         records[0][0] = records[0][0].lstrip("\ufeff")  # a second byte-order mark
+        wrong_separator = separator_problem(records[0][0]) if len(records[0]) == 1 else None
+        if wrong_separator:
+            raise InputError(f"{path.name} row 1: {wrong_separator}")
     return raw_table(path.name, records)
 
 

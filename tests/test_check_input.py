@@ -336,3 +336,26 @@ def test_csv_faults_are_named_alike_by_solve_and_check(with_loops: Path, tmp_pat
     assert ok(isched("check", doubled, solved(tmp_path, doubled))).stdout.strip() == (
         "no hard violations"
     )
+
+
+def test_spreadsheet_exports_that_are_not_csv_utf8_are_named_by_solve_and_check(
+    with_loops: Path, tmp_path: Path
+) -> None:
+    """A European Excel's ';'-separated export (with a comma inside a name) and a "Unicode
+    text" (UTF-16) export are each named as such by both, with what to save instead."""
+    schedule = solved(tmp_path, with_loops)
+    text = (with_loops / "candidates.csv").read_text(encoding="utf-8")
+    rows = list(csv.reader(text.splitlines()))
+    rows[1][1] = "Doe, Jane"
+    semicolons = "\n".join(";".join(row) for row in rows) + "\n"
+    cases = [
+        (semicolons.encode("utf-8"), "row 1", "separated by semicolons"),
+        (text.encode("utf-16"), "row 1", "UTF-16 text"),
+    ]
+    for data, where, what in cases:
+        broken = copy(with_loops, tmp_path / what.replace(" ", "_"))
+        (broken / "candidates.csv").write_bytes(data)
+        for command in (("solve", broken, "--out", tmp_path / "out"), ("check", broken, schedule)):
+            line = one_line_error(isched(*command), f"candidates.csv {where}", what)
+            assert "CSV UTF-8" in line, line
+        assert not (tmp_path / "out").exists()
