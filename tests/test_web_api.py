@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -473,6 +474,55 @@ def test_replan_keeps_confirmed_rows_and_says_what_moved(
     assert "interviewer_ids" not in section and "room_id" not in section  # said in words
     if any(c["change"] == "moved" for c in diff["changes"]):
         assert "moved (" in section
+
+
+def test_a_confirmed_interview_can_be_unconfirmed_on_a_replan(
+    client: TestClient, done_job: dict
+) -> None:
+    """Unticked on the page (``release_unlisted``), a row the plan confirmed is proposed
+    again; without it, the plan's confirmed rows stay confirmed."""
+    plan = client.get(f"/jobs/{done_job['id']}/schedule.csv").text
+    first = pd.read_csv(io.StringIO(plan), dtype=str)["interview_id"].iloc[0]
+    data = {"confirmed": first, "solver": "greedy", "time_limit": "10"}
+    started = client.post(f"/jobs/{done_job['id']}/replan", data=data).json()
+    confirmed = wait_for(client, started["id"])
+    page = client.get(f"/jobs/{confirmed['id']}", headers={"Accept": "text/html"}).text
+    box = re.search(rf'<input type="checkbox" name="confirmed" value="{first}"[^>]*>', page)
+    assert box is not None and "checked" in box.group(0) and "disabled" not in box.group(0)
+    assert '<input type="hidden" name="release_unlisted" value="true">' in page
+    note = [("files", ("notes.txt", b"hello", "text/plain"))]  # refused: the form comes back
+    html, released = {"Accept": "text/html"}, {"release_unlisted": "true"}
+    url = f"/jobs/{confirmed['id']}/replan"
+    refused = client.post(url, files=note, data=released, headers=html).text
+    box = re.search(rf'<input type="checkbox" name="confirmed" value="{first}"[^>]*>', refused)
+    assert box is not None and "checked" not in box.group(0)  # still unticked
+
+    def status_after(data: dict[str, str]) -> str:
+        job = client.post(f"/jobs/{confirmed['id']}/replan", data=data).json()
+        job = wait_for(client, job["id"])
+        assert job["status"] == "done", job
+        text = client.get(f"/jobs/{job['id']}/schedule.csv").text
+        rows = pd.read_csv(io.StringIO(text), dtype=str).set_index("interview_id")
+        return str(rows.loc[first, "status"])
+
+    assert status_after({"solver": "greedy"}) == "confirmed"
+    assert status_after({"solver": "greedy", "release_unlisted": "true"}) == "proposed"
+    kept = {"solver": "greedy", "release_unlisted": "true", "confirmed": first}
+    assert status_after(kept) == "confirmed"
+
+
+def test_a_get_on_a_post_only_action_says_so_or_goes_to_its_form(
+    client: TestClient, done_job: dict
+) -> None:
+    """Opening ``/replan`` or ``/rerun`` (a reload, a pasted link) is not "no such result"."""
+    for action in ("replan", "rerun"):
+        url = f"/jobs/{done_job['id']}/{action}"
+        page = client.get(url, headers={"Accept": "text/html"}, follow_redirects=False)
+        assert page.status_code == 303
+        assert page.headers["location"] == f"/jobs/{done_job['id']}#{action}"
+        api = client.get(url)
+        assert api.status_code == 405 and api.headers["allow"] == "POST"
+        assert api.json()["detail"].startswith(f"{action} is a POST")
 
 
 def test_replan_refuses_unknown_or_bad_confirmed_ids(

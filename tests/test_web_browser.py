@@ -15,10 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
 import pandas as pd
 import pytest
 from cli_runner import isched
-from web_helpers import free_port, kill, start_server
+from web_helpers import free_port, kill, start_server, table_files
 
 try:
     import playwright.sync_api as playwright
@@ -215,3 +216,22 @@ def test_a_failed_job_runs_again_with_another_solver(
     tab.wait_for_selector("#calendar .box")
     assert tab.inner_text("#job-status") == "done"
     assert "greedy" in tab.inner_text("main")
+
+
+def test_a_job_another_coordinator_starts_appears_on_an_open_jobs_list(
+    page: Page, base_url: str, tiny: Path
+) -> None:
+    tab = page
+    tab.goto(f"{base_url}/")
+    shown = tab.locator("#jobs tr[data-id]").count()
+    response = httpx.post(
+        f"{base_url}/jobs",
+        files=table_files(tiny),
+        data={"solver": "greedy", "time_limit": "10"},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert response.status_code == 202, response.text
+    job = response.json()["id"]
+    tab.wait_for_selector(f'#jobs tr[data-id="{job}"]', timeout=30_000)  # no reload by hand
+    assert tab.locator("#jobs tr[data-id]").count() == shown + 1
+    tab.wait_for_selector(f'#jobs tr[data-id="{job}"][data-status="done"]', timeout=60_000)

@@ -24,6 +24,9 @@ from isched.web.uploads import KNOWN, Part, UploadError
 
 router = APIRouter(dependencies=[Depends(require_token)])
 
+ACTIONS = {"replan": "replan", "rerun": "rerun"}
+"""A job's POST-only actions -> the part of its page that holds their form."""
+
 UPLOAD_HELP = f"""Upload a snapshot and queue a scheduling job.
 
 `files`: the tables as repeated parts named as below (`.csv` or `.parquet`, and
@@ -43,7 +46,9 @@ REPLAN_HELP = """Re-plan a done job after a change: a new job from this one's ta
 `files`: new tables (any subset; the others are this job's), and optionally an
 edited `schedule.csv` to re-plan from instead of this job's plan. `confirmed`:
 interview ids to mark confirmed (repeated, or separated by commas), in addition
-to the rows the plan already marks confirmed. Confirmed rows are kept; the rest
+to the rows the plan already marks confirmed; with `release_unlisted=true`,
+`confirmed` is the whole list, and a row the plan marks confirmed that it does
+not name is proposed again (un-confirmed). Confirmed rows are kept; the rest
 move as little as possible. The new job's `diff.json` says what moved and why.
 """
 
@@ -156,6 +161,11 @@ def get_tables_zip(request: Request, job_id: str) -> Response:
 def get_output(request: Request, job_id: str, name: str) -> Response:
     job = _job(request, job_id)
     settings, _ = _ctx(request)
+    if name in ACTIONS:  # a re-plan or rerun link opened, or the page reloaded after one
+        if wants_html(request):
+            return RedirectResponse(f"/jobs/{job.id}#{ACTIONS[name]}", status_code=303)
+        message = f"{name} is a POST (a form on the job's page); GET gives results only"
+        raise HTTPException(405, message, headers={"Allow": "POST"})
     if name not in jobfiles.OUTPUTS:
         raise HTTPException(404, "no such result (schedule.csv, schedule.ics, report.json)")
     path = settings.jobs_dir / job.id / jobfiles.OUT / name
@@ -177,6 +187,9 @@ def replan(
     job_id: str,
     files: Annotated[list[UploadFile], File(description="changed tables")] = [],  # noqa: B006
     confirmed: Annotated[list[str], Form(description="interview ids to keep")] = [],  # noqa: B006
+    release_unlisted: Annotated[
+        bool, Form(description="un-confirm the plan's confirmed rows `confirmed` omits")
+    ] = False,
     solver: Annotated[str | None, Form(description="default: the job's")] = None,
     time_limit: Annotated[float | None, Form(description="default: the job's")] = None,
 ) -> Response:
@@ -193,10 +206,11 @@ def replan(
             time_limit if time_limit is not None else parent.time_limit,
             parent=parent,
             confirmed=confirmed,
+            release_unlisted=release_unlisted,
         )
     except UploadError as error:
         return _refused(request, error, parent, solver=solver, time_limit=time_limit,
-                        confirmed=confirmed)  # fmt: skip
+                        confirmed=confirmed, release_unlisted=release_unlisted)  # fmt: skip
     return _accepted(request, job)
 
 

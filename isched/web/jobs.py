@@ -93,8 +93,10 @@ def _confirmed_ids(confirmed: list[str]) -> list[str]:
     return ids
 
 
-def _previous_plan(schedule: bytes, confirmed: list[str]) -> bytes:
-    """The plan to re-plan from, with the ``confirmed`` interview ids marked confirmed."""
+def _previous_plan(schedule: bytes, confirmed: list[str], release_unlisted: bool = False) -> bytes:
+    """The plan to re-plan from, with the ``confirmed`` interview ids marked confirmed; with
+    ``release_unlisted``, a row the plan marks confirmed but ``confirmed`` does not list is
+    proposed again (a coordinator un-ticked it)."""
     from scheduler.solver.replan import read_previous
 
     with tempfile.TemporaryDirectory(prefix="isched-web-") as tmp:
@@ -112,6 +114,8 @@ def _previous_plan(schedule: bytes, confirmed: list[str]) -> bytes:
             message = f"confirmed: no interview {interview_id!r} in the plan"
             raise UploadError(message, file="schedule.csv", column="interview_id")
     marked = frame["interview_id"].str.strip().isin(confirmed)
+    if release_unlisted:
+        frame.loc[~marked & (frame["status"].str.strip() == "confirmed"), "status"] = "proposed"
     frame.loc[marked, "status"] = "confirmed"
     return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
@@ -124,8 +128,11 @@ def create_job(
     time_limit: float,
     parent: Job | None = None,
     confirmed: list[str] | None = None,
+    release_unlisted: bool = False,
 ) -> Job:
-    """Check and store a new job (queued); ``UploadError`` and nothing stored otherwise."""
+    """Check and store a new job (queued); ``UploadError`` and nothing stored otherwise.
+    A re-plan keeps the plan's confirmed rows and ``confirmed``; with ``release_unlisted``
+    only ``confirmed`` (see ``_previous_plan``)."""
     solver = check_solver(solver)
     time_limit = check_time_limit(time_limit)
     ids = _confirmed_ids(confirmed or [])
@@ -147,7 +154,7 @@ def create_job(
         if parent is not None:
             plan_path = settings.jobs_dir / parent.id / jobfiles.OUT / "schedule.csv"
             plan = staged.plan if staged.plan is not None else plan_path.read_bytes()
-            previous = _previous_plan(plan, ids)
+            previous = _previous_plan(plan, ids, release_unlisted)
             jobfiles.write_atomic(staging / jobfiles.PREVIOUS, previous)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -26,16 +26,21 @@ function follow(box) {
   window.setTimeout(tick, 1000);
 }
 
-function watch(table) {
-  // the jobs list: reload when a queued or running job changes its status
+function watch(box) {
+  // the jobs list: reload when a job appears (say, another coordinator's), goes, or changes
+  // its status; every 2 s while one is queued or running, every 5 s otherwise
   const shown = {};
-  table.querySelectorAll("tr[data-id]").forEach((row) => { shown[row.dataset.id] = row.dataset.status; });
+  box.querySelectorAll("tr[data-id]").forEach((row) => { shown[row.dataset.id] = row.dataset.status; });
+  const statuses = Object.values(shown);
+  const every = statuses.some((s) => s === "queued" || s === "running") ? 2000 : 5000;
   const tick = async () => {
     try {
-      const response = await fetch(table.dataset.watch, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      const response = await fetch(box.dataset.watch, { headers: { Accept: "application/json" }, credentials: "same-origin" });
       if (response.ok) {
         const jobs = await response.json();
-        if (jobs.some((job) => job.id in shown && shown[job.id] !== job.status)) {
+        const changed = jobs.length !== statuses.length
+          || jobs.some((job) => !(job.id in shown) || shown[job.id] !== job.status);
+        if (changed) {
           window.location.reload();
           return;
         }
@@ -43,9 +48,9 @@ function watch(table) {
     } catch (error) {
       // the server may be restarting: try again
     }
-    window.setTimeout(tick, 2000);
+    window.setTimeout(tick, every);
   };
-  window.setTimeout(tick, 2000);
+  window.setTimeout(tick, every);
 }
 
 function deleter(form) {
