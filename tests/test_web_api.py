@@ -26,6 +26,7 @@ from web_helpers import table_files, wait_for, worker_running
 
 from isched.web import runner, snapshots
 from isched.web.app import create_app
+from isched.web.auth import SESSION_SECONDS, session_value
 from isched.web.jobs import create_job, delete_job
 from isched.web.settings import make_settings
 from isched.web.store import JobStore
@@ -142,6 +143,32 @@ def test_a_browser_without_a_session_gets_the_login_form(client: TestClient) -> 
     client.cookies.set("isched_session", cookie)
     page = client.get("/jobs/new", headers=headers)
     assert page.status_code == 200 and "<form" in page.text
+    client.cookies.clear()
+
+
+def test_a_session_cookie_ends_after_a_working_day_and_cannot_be_forged(
+    client: TestClient,
+) -> None:
+    """A login lasts ``SESSION_SECONDS`` (the cookie says so too); an old or altered cookie
+    is the login form again."""
+    headers = {"Authorization": "", "Accept": "text/html"}
+    login = client.post("/login", data={"token": TOKEN}, headers=headers, follow_redirects=False)
+    assert f"max-age={SESSION_SECONDS}" in login.headers["set-cookie"].lower()
+    now = int(time.time())
+    issued, _, mac = login.cookies["isched_session"].partition(".")
+    assert abs(int(issued) - now) < 60
+    old = session_value(TOKEN, now - SESSION_SECONDS - 120)
+    cases = {
+        session_value(TOKEN, now - 60): 200,
+        old: 303,
+        f"{int(issued) - 1}.{mac}": 303,  # another time, the same HMAC
+        f"{now}.{session_value('another-token', now).partition('.')[2]}": 303,
+        session_value(TOKEN, now).partition(".")[2]: 303,  # no time
+    }
+    for cookie, status in cases.items():
+        client.cookies.set("isched_session", cookie)
+        page = client.get("/jobs/new", headers=headers, follow_redirects=False)
+        assert page.status_code == status, cookie
     client.cookies.clear()
 
 

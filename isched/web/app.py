@@ -25,6 +25,7 @@ from isched.web import pages
 from isched.web.api import router
 from isched.web.auth import (
     COOKIE,
+    SESSION_SECONDS,
     LoginRequired,
     require_token,
     session_value,
@@ -192,8 +193,9 @@ def create_app(settings: Settings, run_jobs: bool = True) -> FastAPI:
         local = next.startswith("/") and not next.startswith(("//", "/\\"))
         target = next if local else "/"  # never off to another site
         response = RedirectResponse(target, status_code=303)
-        response.set_cookie(COOKIE, session_value(settings.token), httponly=True,
-                            samesite="strict", secure=request.url.scheme == "https")  # fmt: skip
+        response.set_cookie(COOKIE, session_value(settings.token), max_age=SESSION_SECONDS,
+                            httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https")  # fmt: skip
         return response
 
     @app.get("/logout", include_in_schema=False)

@@ -1,7 +1,8 @@
 """Access: a bearer token for the API, a session cookie (set by the login form) for pages.
 
-The cookie holds an HMAC of the token, not the token; it is HttpOnly and
-SameSite=Strict, so no other site's page can send it.
+The cookie holds when it was issued and an HMAC of that time with the token, not
+the token; it is HttpOnly and SameSite=Strict, so no other site's page can send it,
+and it lasts ``SESSION_SECONDS`` (a copied cookie stops working by itself).
 """
 
 from __future__ import annotations
@@ -9,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 COOKIE = "isched_session"
+SESSION_SECONDS = 12 * 3600
+"""How long a login lasts: a working day."""
 bearer = HTTPBearer(auto_error=False, description="The server's token ($ISCHED_TOKEN).")
 
 
@@ -26,8 +30,21 @@ class LoginRequired(Exception):
         self.next_path = next_path
 
 
-def session_value(token: str) -> str:
-    return hmac.new(token.encode(), b"isched session", hashlib.sha256).hexdigest()
+def session_value(token: str, issued: int | None = None) -> str:
+    """The cookie for a login at ``issued`` (Unix seconds; default now): ``issued.HMAC``."""
+    issued = int(time.time()) if issued is None else issued
+    message = f"isched session {issued}".encode()
+    return f"{issued}.{hmac.new(token.encode(), message, hashlib.sha256).hexdigest()}"
+
+
+def session_ok(token: str, cookie: str, now: float | None = None) -> bool:
+    """A cookie this server issued less than ``SESSION_SECONDS`` ago."""
+    issued, _, _ = cookie.partition(".")
+    if not issued.isdigit() or len(issued) > 12:
+        return False
+    age = (time.time() if now is None else now) - int(issued)
+    fresh = 0 <= age < SESSION_SECONDS + 60  # a minute for clocks
+    return fresh and secrets.compare_digest(cookie, session_value(token, int(issued)))
 
 
 def token_ok(token: str, given: str) -> bool:
@@ -40,7 +57,7 @@ def authorized(request: Request) -> bool:
     if scheme.lower() == "bearer" and given and token_ok(token, given.strip()):
         return True
     cookie = request.cookies.get(COOKIE, "")
-    return bool(cookie) and secrets.compare_digest(cookie, session_value(token))
+    return bool(cookie) and session_ok(token, cookie)
 
 
 def wants_html(request: Request) -> bool:
