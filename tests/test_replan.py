@@ -135,11 +135,11 @@ def test_contradicting_or_overlong_previous_rows_exit_2_naming_the_row(
         assert not out.exists()
 
 
-def test_a_loop_whose_posting_changed_updates_its_calendar_entry(
+def test_a_loop_whose_posting_changed_within_its_team_stays_with_a_new_sequence(
     planned: tuple[Path, pd.DataFrame], tmp_path: Path
 ) -> None:
-    """The re-added loop takes over the dropped row's id with a higher SEQUENCE, so a
-    calendar moves the entry instead of keeping the old one beside a new one."""
+    """Another posting of the same team: the same interview, still confirmed where it
+    was, its calendar entry revised (SEQUENCE + 1); nothing is dropped."""
     base, schedule = planned
     snap = copy(base, tmp_path)
     postings = read(snap / "postings.csv")
@@ -163,12 +163,48 @@ def test_a_loop_whose_posting_changed_updates_its_calendar_entry(
     )
     report = solve(snap, tmp_path / "out", previous, solver="greedy")
     assert_valid(snap, tmp_path / "out")
-    assert [d["interview_id"] for d in report["dropped_previous"]] == [loop["interview_id"]]
+    assert report["dropped_previous"] == []
     after = read(tmp_path / "out" / "schedule.csv")
     again = after[after["candidate_id"] == loop["candidate_id"]]
     assert list(again["interview_id"]) == [loop["interview_id"]]
     assert list(again["sequence"]) == [str(int(loop["sequence"]) + 1)]
     assert list(again["posting_id"]) == [other["posting_id"].iloc[0]]
+    # a loop's interviewers and hiring manager are its team's, so it stays where it was
+    assert list(again["status"]) == ["confirmed"]
+    assert (again["start"].iloc[0], again["interviewer_ids"].iloc[0]) == (
+        loop["start"], loop["interviewer_ids"])  # fmt: skip
+
+
+def test_a_loop_now_for_another_teams_posting_takes_over_its_calendar_entry(
+    planned: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    """The re-added loop takes over the dropped row's id with a higher SEQUENCE, so a
+    calendar moves the entry instead of keeping the old one beside a new one."""
+    base, schedule = planned
+    snap = copy(base, tmp_path)
+    postings = read(snap / "postings.csv")
+    loops = schedule[schedule["stage"] == "loop"].merge(
+        postings[["posting_id", "team", "office"]], on="posting_id", suffixes=("", "_p")
+    )
+    pairs = loops.merge(postings, on="office", suffixes=("", "_new"))
+    pairs = pairs[pairs["team_new"] != pairs["team"]]
+    loop = pairs.iloc[0]
+    cands = read(snap / "candidates.csv")
+    cands.loc[cands["candidate_id"] == loop["candidate_id"], "posting_id"] = loop["posting_id_new"]
+    cands.to_csv(snap / "candidates.csv", index=False)
+    previous = write(
+        schedule[schedule["interview_id"] == loop["interview_id"]].assign(status="confirmed"),
+        tmp_path / "prev.csv",
+    )
+    report = solve(snap, tmp_path / "out", previous, solver="greedy")
+    assert_valid(snap, tmp_path / "out")
+    assert [d["interview_id"] for d in report["dropped_previous"]] == [loop["interview_id"]]
+    after = read(tmp_path / "out" / "schedule.csv")
+    again = after[after["candidate_id"] == loop["candidate_id"]]
+    assert len(again) == 1  # placed again, with the new team
+    assert list(again["interview_id"]) == [loop["interview_id"]]
+    assert list(again["sequence"]) == [str(int(loop["sequence"]) + 1)]
+    assert list(again["posting_id"]) == [loop["posting_id_new"]]
 
 
 def test_greedy_keeps_a_confirmed_time_when_only_its_interviewer_fell_ill(

@@ -2,12 +2,12 @@
 
 Schedule columns are those of CLI.md plus ``session_starts`` (loops: one start
 per interviewer, in ``interviewer_ids`` order) and ``sequence`` (0 for a new
-row; the previous sequence + 1 when a re-plan changed its time, people or
-place; the previous sequence when unchanged). ``interview_id`` is the previous
+row; the previous sequence + 1 when a re-plan changed its time, people, place or
+posting; the previous sequence when unchanged). ``interview_id`` is the previous
 row's id for the same candidate and stage, else ``IV-{candidate_id}-{stage}``;
 when that id is a dropped previous row's of the same candidate and stage (a loop
-whose posting changed), the row takes it over with that row's sequence + 1, so a
-calendar updates the entry instead of keeping both.
+now for another team's posting), the row takes it over with that row's sequence
++ 1, so a calendar updates the entry instead of keeping both.
 """
 
 from __future__ import annotations
@@ -82,9 +82,10 @@ def schedule_rows(
             "sequence": 0,
         }
         if prev is not None:
-            same = plan.previous.get(p.request) == p
+            same_place = plan.previous.get(p.request) == p
+            same = same_place and prev.posting_id == row["posting_id"]
             row["sequence"] = prev.sequence if same else prev.sequence + 1
-            moved += not same
+            moved += not same_place
         elif takes_over and was is not None:
             row["sequence"] = was.sequence + 1  # the dropped row's calendar entry, revised
         rows.append(row)

@@ -265,10 +265,14 @@ def why_not(problem: Problem, state: State, p: Placement) -> str:
 
 
 def apply_previous(problem: Problem, state: State, rows: list[PreviousRow]) -> Replan:
-    """Match ``rows`` to requests; book the confirmed rows that still fit into ``state``."""
+    """Match ``rows`` to requests; book the confirmed rows that still fit into ``state``.
+
+    A loop whose posting changed to another of the same team is the same interview (its
+    interviewers may still fit); one now for another team's posting is dropped."""
     plan = Replan()
     by_key = {(r.candidate.candidate_id, r.stage): r for r in problem.requests}
     stages = {c.candidate_id: c.stage for c in problem.snapshot.candidates}
+    postings = {p.posting_id: p for p in problem.snapshot.postings}
     ordered = sorted(rows, key=lambda r: (r.status != "confirmed", r.start, r.interview_id))
     for row in ordered:
         req = by_key.get((row.candidate_id, row.stage))
@@ -280,7 +284,9 @@ def apply_previous(problem: Problem, state: State, rows: list[PreviousRow]) -> R
         elif req.index in plan.rows:
             reason = f"a second row for the same interview ({plan.rows[req.index].interview_id})"
         elif req.posting is not None and row.posting_id != req.posting.posting_id:
-            reason = f"the loop is now for posting {req.posting.posting_id}"
+            was = postings.get(row.posting_id)
+            if was is None or was.team != req.posting.team:  # same team: the same interview
+                reason = f"the loop is now for posting {req.posting.posting_id}"
         if req is None or reason:
             plan.dropped.append((row, reason))
             continue
