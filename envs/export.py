@@ -121,7 +121,7 @@ def coordinator_snapshot(env: gym.Env, seed: int, out_dir: Path | str, fmt: str 
     """Write what a coordinator holds on the env's current day as snapshot tables.
 
     Candidates who applied so far and are still to be scheduled (``applied``:
-    form missing; ``new``: needs a screen; ``screened``: needs a loop, with its
+    form missing, so its date is blank; ``new``: needs a screen; ``screened``: needs a loop, with its
     target posting and screen date); interviewer calendars over the next
     ``horizon_days`` working days, with the interviews already booked shown as
     busy blocks. Candidates with an interview already booked are left out.
@@ -138,7 +138,10 @@ def coordinator_snapshot(env: gym.Env, seed: int, out_dir: Path | str, fmt: str 
             continue
         if stage not in (Stage.APPLIED, Stage.NEW, Stage.SCREENED):
             continue
-        keep.append(dataclasses.replace(cand, stage=STAGE_NAMES[stage]))
+        form = cand.form_completed_date
+        if form is not None and form > s.days[day]:
+            form = None  # completed later in the season: not known on this day
+        keep.append(dataclasses.replace(cand, stage=STAGE_NAMES[stage], form_completed_date=form))
         if stage == Stage.SCREENED:
             p = target_posting(s, c)
             if p >= 0:

@@ -5,6 +5,7 @@ Contract: /work/shared/CLI.md. Everything runs on the ``tiny`` scenario to stay 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import subprocess
@@ -153,6 +154,12 @@ def test_generate_writes_a_readable_deterministic_snapshot(tmp_path: Path) -> No
     assert config.name == "tiny"
     assert snapshot.postings and snapshot.interviewers
     assert meta["snapshot_date"] is not None
+    day = dt.date.fromisoformat(str(meta["snapshot_date"]))
+    assert any(c.stage == "applied" for c in snapshot.candidates)
+    for cand in snapshot.candidates:  # nothing from later in the season
+        assert cand.applied_date <= day, cand
+        assert cand.form_completed_date is None or cand.form_completed_date <= day, cand
+        assert (cand.form_completed_date is None) == (cand.stage == "applied"), cand
 
     first = sorted(p.name for p in runs[0].iterdir())
     assert first == sorted(p.name for p in runs[1].iterdir())
