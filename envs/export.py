@@ -123,9 +123,9 @@ def coordinator_snapshot(env: gym.Env, seed: int, out_dir: Path | str, fmt: str 
     Candidates who applied so far and are still to be scheduled (``applied``:
     form missing, so its date is blank; ``new``: needs a screen; ``screened``:
     needs a loop, with its target posting and screen date); interviewer calendars
-    over the next
-    ``horizon_days`` working days, with the interviews already booked shown as
-    busy blocks. Candidates with an interview already booked are left out.
+    over the next ``horizon_days`` working days, with the interviews already
+    booked shown as busy blocks. Candidates with an interview already booked are
+    left out.
     """
     s = season_state(env)
     season = s.season
