@@ -538,6 +538,32 @@ def test_a_confirmed_interview_can_be_unconfirmed_on_a_replan(
     assert status_after(kept) == "confirmed"
 
 
+def test_the_jobs_list_comes_in_pages(client: TestClient, done_job: dict, tiny: Path) -> None:
+    """``limit`` and ``offset`` page the list, ``X-Total-Count`` counts it; a page links to
+    the older and newer jobs."""
+    posted = client.post("/jobs", files=table_files(tiny), data={"solver": "greedy"})
+    wait_for(client, posted.json()["id"])
+    everything = client.get("/jobs")
+    total = int(everything.headers["x-total-count"])
+    ids = [job["id"] for job in everything.json()]
+    assert total == len(ids) >= 2
+    first, rest = client.get("/jobs?limit=1"), client.get(f"/jobs?offset=1&limit={total}")
+    assert [j["id"] for j in first.json()] + [j["id"] for j in rest.json()] == ids
+    assert first.headers["x-total-count"] == str(total)
+    html = {"Accept": "text/html"}
+    page = client.get("/jobs?limit=1", headers=html).text
+    assert (
+        f"Jobs 1–1 of {total}." in page and 'href="/jobs?offset=1&amp;limit=1" rel="next"' in page
+    )
+    assert 'rel="prev"' not in page and 'data-watch="/jobs?limit=1"' in page
+    last = client.get(f"/jobs?offset={total - 1}&limit=1", headers=html).text
+    assert 'rel="prev"' in last and 'rel="next"' not in last
+    assert "there are" in client.get(f"/jobs?offset={total}", headers=html).text
+    assert 'id="pages"' not in client.get("/", headers=html).text  # one page holds them all
+    for bad in ("limit=0", "limit=501", "offset=-1"):
+        assert client.get(f"/jobs?{bad}").status_code == 422, bad
+
+
 def test_a_get_on_a_post_only_action_says_so_or_goes_to_its_form(
     client: TestClient, done_job: dict
 ) -> None:

@@ -91,13 +91,27 @@ def _refused(
     return JSONResponse(error.to_dict(), status_code=error.status)
 
 
-@router.get("/jobs", summary="The jobs, newest first")
-def list_jobs(request: Request) -> Any:
+PAGE = 500
+"""Jobs in one answer of ``GET /jobs`` at most."""
+
+
+@router.get(
+    "/jobs",
+    summary="The jobs, newest first",
+    description=f"At most `limit` (1-{PAGE}) jobs after the `offset` newest; the header "
+    "`X-Total-Count` says how many there are.",
+)
+def list_jobs(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=PAGE)] = PAGE,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Any:
     settings, store = _ctx(request)
-    found = store.newest_first()
+    found, total = store.newest_first(limit, offset), store.count()
     if wants_html(request):
-        return pages.jobs_page(request, found)
-    return [job_json(settings, job) for job in found]
+        return pages.jobs_page(request, found, offset, total, limit)
+    rows = [job_json(settings, job) for job in found]
+    return JSONResponse(rows, headers={"X-Total-Count": str(total)})
 
 
 @router.post(

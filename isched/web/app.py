@@ -178,7 +178,8 @@ def create_app(settings: Settings, run_jobs: bool = True) -> FastAPI:
 
     @app.get("/", include_in_schema=False, dependencies=[Depends(require_token)])
     def home(request: Request) -> Response:
-        return pages.jobs_page(request, request.app.state.store.newest_first())
+        store = request.app.state.store
+        return pages.jobs_page(request, store.newest_first(), 0, store.count())
 
     @app.get("/login", include_in_schema=False)
     def login_form(request: Request, next: str = "/") -> Response:

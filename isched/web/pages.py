@@ -48,10 +48,14 @@ def _parents(request: Request, jobs: list[Job]) -> set[str]:
     return set(store.statuses(wanted))
 
 
-def jobs_page(request: Request, jobs: list[Job]) -> HTMLResponse:
+def jobs_page(
+    request: Request, jobs: list[Job], offset: int = 0, total: int = 0, limit: int = 500
+) -> HTMLResponse:
+    """The jobs list: ``jobs`` are at most ``limit`` after the ``offset`` newest of ``total``."""
     settings: Settings = request.app.state.settings
     return render(request, "jobs.html", jobs=[job_json(settings, j) for j in jobs],
-                  parents=_parents(request, jobs))  # fmt: skip
+                  parents=_parents(request, jobs), offset=offset, total=total, limit=limit,
+                  query=request.url.query)  # fmt: skip
 
 
 def not_found_page(request: Request, detail: str) -> HTMLResponse:

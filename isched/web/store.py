@@ -130,11 +130,17 @@ class JobStore:
             row = db.execute(self._one, {"job_id": job_id}).first()
         return Job.from_row(row) if row is not None else None
 
-    def newest_first(self, limit: int = 500) -> list[Job]:
-        """The jobs, newest first."""
-        query = jobs.select().order_by(jobs.c.created.desc(), jobs.c.id).limit(limit)
+    def newest_first(self, limit: int = 500, offset: int = 0) -> list[Job]:
+        """The jobs, newest first: ``limit`` of them after the ``offset`` newest."""
+        order = (jobs.c.created.desc(), jobs.c.id)
+        query = jobs.select().order_by(*order).limit(limit).offset(offset)
         with self.engine.connect() as db:
             return [Job.from_row(row) for row in db.execute(query)]
+
+    def count(self) -> int:
+        """How many jobs there are."""
+        with self.engine.connect() as db:
+            return int(db.execute(sa.select(sa.func.count()).select_from(jobs)).scalar_one())
 
     def _update(self, where: Any, **values: Any) -> int:
         with self.engine.begin() as db:
