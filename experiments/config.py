@@ -416,8 +416,13 @@ def _check_training_seeds(step: TrainStep, where: str) -> None:
 
 
 def _unique(labels: list[str], where: str, key: str) -> None:
+    hint = {
+        "scenarios": "list it once, or give one of the files its own 'name:' inside it",
+        "policies": "give each a label",
+        "bounds": "list it once",
+    }.get(key, "name each differently")
     seen: set[str] = set()
     for label in labels:
         if label in seen:
-            raise ConfigError(f"{where}: '{key}': {label!r} appears twice (give a label)")
+            raise ConfigError(f"{where}: '{key}': {label!r} appears twice ({hint})")
         seen.add(label)

@@ -156,11 +156,19 @@ def reading(summaries: list[ScenarioSummary]) -> list[str]:
     """Plain sentences from the numbers: who beats the baseline, by how much, how surely."""
     out = []
     for s in summaries:
-        best = max(s.lines, key=lambda line: line.iqm.value)
+        most = max(line.seasons for line in s.lines)
+        ranked = [line for line in s.lines if line.seasons == most]  # the same seasons
+        best = max(ranked, key=lambda line: line.iqm.value)
         sentence = f"On {s.scenario}, {best.policy} has the highest IQM return, {best.iqm}"
+        if len(ranked) < len(s.lines):
+            sentence += f", of the policies that played all {most} seasons"
         if best.gap is not None:
             sentence += f"; the tightest bound lies {best.gap} above it per season"
         out.append(sentence + ".")
+        fewer = [f"{line.policy} ({line.seasons})" for line in s.lines if line.seasons < most]
+        if fewer:
+            out.append(f"{s.scenario}: played on fewer seasons, so not ranked by IQM: "
+                       f"{', '.join(fewer)}; compare them by their paired lines.")  # fmt: skip
         for line in s.lines:
             d, p = line.versus_baseline, line.improvement
             if d is None or p is None:

@@ -80,10 +80,13 @@ def comma_list(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
-def seed_option(seed: int, option: str = "--seed") -> None:
-    """Seeds of seasons and generators are whole numbers from 0 (numpy and Gymnasium's rule)."""
+def seed_option(seed: int, option: str = "--seed", most: int | None = None) -> None:
+    """Seeds of seasons and generators are whole numbers from 0 (numpy and Gymnasium's rule);
+    a solver's or a network's seed is also at most ``most`` (CP-SAT's 2**31 - 1, torch's)."""
     if seed < 0:
         raise InputProblem(f"{option} must be at least 0, got {seed}")
+    if most is not None and seed > most:
+        raise InputProblem(f"{option} must be at most {most}, got {seed}")
 
 
 def progress() -> Progress:
@@ -118,13 +121,18 @@ def writable_file(path: Path, option: str) -> None:
 
 
 def write_rows_csv(rows: list[dict[str, Any]], path: Path) -> None:
-    """One CSV row per dict, written atomically (``experiments.files.write_atomic``)."""
+    """One CSV row per dict (a Parquet file when ``path`` ends in ``.parquet``), written
+    atomically (``experiments.files.write_atomic``)."""
     import pandas as pd
 
     from experiments.files import write_atomic
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, pd.DataFrame(rows).to_csv(index=False))
+    frame = pd.DataFrame(rows)
+    if path.suffix.lower() == ".parquet":
+        write_atomic(path, frame.to_parquet(index=False))
+    else:
+        write_atomic(path, frame.to_csv(index=False))
 
 
 def _can_write_in(folder: Path, path: Path, option: str) -> None:

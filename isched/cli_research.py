@@ -84,6 +84,13 @@ def collect(
     seed_option(seed)
     if jobs < 1:
         raise InputProblem("--jobs must be at least 1")
+    from experiments.config import TUNING_SEEDS_END
+
+    last = seed + episodes * len(behavior_labels(names, epsilons)) - 1
+    if last >= TUNING_SEEDS_END:
+        err.print(f"warning: seeds {max(seed, TUNING_SEEDS_END)}-{last} are test seeds (from "
+                  f"{TUNING_SEEDS_END}): a model trained on them must not be measured on "
+                  "them", markup=False, soft_wrap=True)  # fmt: skip
     if label is not None:
         from policies.base import policy_names
 
@@ -155,7 +162,9 @@ def train(
         raise InputProblem(f"{dataset_dir}: not a dataset directory (no manifest.json)")
     if steps is not None and steps < 1:
         raise InputProblem("--steps must be at least 1")
-    seed_option(seed)
+    seed_option(seed, most=2**32 - 1)  # numpy's and torch's seeds
+    if threads < 1:
+        raise InputProblem(f"--threads must be at least 1, got {threads}")
     if ensemble is not None and (ensemble < 1 or algo != "cql"):
         raise InputProblem("--ensemble: a whole number of at least 1, for --algo cql only")
     if device not in ("auto", "cpu", "cuda"):
@@ -288,7 +297,7 @@ def train_ppo(
         raise InputProblem("--steps must be at least 1")
     if eval_every < 0:
         raise InputProblem("--eval-every must not be negative")
-    seed_option(seed)
+    seed_option(seed, most=2**32 - 1)  # numpy's and torch's seeds
     gym.make(envs.ENV_ID, scenario=scenario)  # an unknown scenario fails before any work
     writable_dir(out_dir, "--out")
     summary = run(

@@ -109,6 +109,7 @@ from envs.known import KnownState
 from envs.layout import END_DAY, N_VERBS, Verb
 from policies.base import register_policy
 from policies.cpsat_rolling_model import LOOPED, NEW, SCREENED, DayModel
+from policies.settings_check import check_settings
 from scheduler.domain import AREAS, OFFICES
 from scheduler.generator import AREA_POPULARITY
 from scheduler.rules import interviewer_cost
@@ -140,6 +141,12 @@ class CpSatConfig:
     """Candidates in the model: the window first, then the ready queue in order."""
     pipeline_tail_days: int = 4
     """A candidate completing the form later than this many days before the end cannot be hired."""
+
+    def __post_init__(self) -> None:
+        counts = ("workers", "screen_quantiles", "loop_quantiles", "max_candidates")
+        rest = ("wall_factor", "future_discount", "later_wait_days", "pipeline_tail_days")
+        check_settings(self, {**dict.fromkeys(counts, 1), **dict.fromkeys(rest, 0)},
+                       above={"time_limit": 0})  # fmt: skip
 
 
 @dataclass

@@ -403,7 +403,7 @@ class DayModel:
             solver = cp_model.CpSolver()
             params = solver.parameters
             params.num_workers = pol.cfg.workers
-            params.random_seed = pol.seed
+            params.random_seed = pol.seed % 2**31  # any season seed; CP-SAT takes an int32
             params.linearization_level = 2
             params.max_deterministic_time = limit
             params.max_time_in_seconds = limit * pol.cfg.wall_factor

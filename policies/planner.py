@@ -58,6 +58,7 @@ from policies.bid_prices import (
     equiprobable_means,
     offer_terms,
 )
+from policies.settings_check import check_settings
 from scheduler.domain import Candidate
 from scheduler.generator import generate_season
 from scheduler.rules import interviewer_cost, quality_prior
@@ -99,6 +100,13 @@ class PlannerConfig:
     stuck_days: int = 5
     """Reject a candidate whose next interview could not be booked for this many days
     without contact (0: never); it frees the window slot for the queue."""
+
+    def __post_init__(self) -> None:
+        counts = ("futures", "screen_bins", "loop_bins", "decision_bins")
+        rest = ("max_future", "defer_margin", "screen_lead_days", "loop_lead_days",
+                "future_weight", "hold_margin", "stuck_days")  # fmt: skip
+        check_settings(self, {**dict.fromkeys(counts, 1), **dict.fromkeys(rest, 0)},
+                       above={"time_limit": 0})  # fmt: skip
 
 
 @dataclass(frozen=True)

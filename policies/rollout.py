@@ -129,7 +129,7 @@ def _hindsight_row(env: gym.Env, seed: int, episode: int) -> dict[str, Any]:
         "objective": result.objective,
         "hires": float(len(result.hires)),
         "fill_rate": len(result.hires) / max(1, inner.total_headcount),
-        "mean_hire_quality": float(np.mean(quality)) if quality else 0.0,
+        "mean_hire_quality": float(np.mean(quality)) if quality else nan,
         **dict.fromkeys(("time_to_offer_days", "drop_off_rate", "interviews_per_hire"), nan),
         "seconds": result.solve_seconds,
         "code_version": code_version(),

@@ -326,3 +326,21 @@ def test_the_reading_gives_no_verdict_on_one_paired_season() -> None:
     assert "a has 1 season paired with fifo: too few to compare" in text
     assert "a beats" not in text
     assert "b beats fifo: +1.50 [+0.50, +2.50] per season (paired over 3 seasons)" in text
+
+
+def test_the_reading_ranks_only_policies_that_played_the_same_seasons() -> None:
+    """A policy given fewer seasons (``seeds: N``) is not named the leader on its IQM."""
+    from experiments.report import reading
+    from experiments.stats import Estimate
+    from experiments.summary import PolicyLine, ScenarioSummary
+
+    def line(policy: str, seasons: int, iqm: float) -> PolicyLine:
+        value = Estimate(iqm, iqm - 1, iqm + 1)
+        return PolicyLine(policy, seasons, value, value, None, None, None)
+
+    lines = [line("greedy_fit", 3, -5.2), line("planner", 2, -1.5), line("fifo", 3, -9.0)]
+    text = "\n".join(reading([ScenarioSummary("tsurge", "greedy_fit", lines, {}, 0.0, 1.0)]))
+    assert "On tsurge, greedy_fit has the highest IQM return" in text
+    assert "of the policies that played all 3 seasons" in text
+    assert "not ranked by IQM: planner (2)" in text
+    assert "planner has the highest" not in text

@@ -182,3 +182,69 @@ def test_a_snapshots_scenario_file_is_a_scenario(tmp_path: Path) -> None:
     first, second = (json.loads(p.stdout) for p in played)
     same = ("return", "hires", "offers", "steps", "drop_off_rate", "mean_hire_quality")
     assert [{k: r[k] for k in same} for r in first] == [{k: r[k] for k in same} for r in second]
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ("{future_weight: high}", "future_weight: expected a number, got 'high'"),
+        ("{time_limit: fast}", "time_limit: expected a number, got 'fast'"),
+        ("{time_limit: -1}", "time_limit: must be above 0, got -1"),
+        ("{decision_bins: 2.5}", "decision_bins: expected a whole number, got 2.5"),
+        ("{stuck_days: true}", "stuck_days: expected a whole number, got True"),
+    ],
+)
+def test_a_policy_option_of_the_wrong_kind_is_named_before_any_work(
+    options: str, words: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("scenarios: [tiny]\npolicies: [{name: cpsat, options: " + options + "}]\n"
+                      "seeds: {start: 500000, count: 1}\n")  # fmt: skip
+    out = tmp_path / "out"
+    one_line_error(isched("compare", config, "--out", out), "c.yaml", "'policies[0]'", words)
+    assert not out.exists()
+
+
+def test_the_rolling_planner_checks_its_settings_too() -> None:
+    with pytest.raises(ValueError, match="^workers: must be at least 1, got 0$"):
+        make_policy("cpsat_rolling", workers=0)
+    with pytest.raises(ValueError, match="^time_limit: expected a number, got 'fast'$"):
+        make_policy("cpsat_rolling", time_limit="fast")
+    make_policy("cpsat_rolling", time_limit=1, fallback_offer_mean=-0.5)  # ints and signs fine
+
+
+def test_any_season_seed_plays_cpsat_rolling_and_a_solver_seed_is_checked(tmp_path: Path) -> None:
+    """CP-SAT takes an int32 seed: a season seed past it is folded in; ``solve --seed``
+    outside 0..2**31-1 is one line."""
+    result = isched("simulate", "--scenario", "tiny", "--policy", "cpsat_rolling",
+                    "--episodes", "1", "--seed", str(2**31 + 7), "--json")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    snap = tmp_path / "snap"
+    assert isched("generate", "--scenario", "tiny", "--seed", "0", "--out", snap).returncode == 0
+    for seed, words in ((2**31, "at most 2147483647"), (-1, "at least 0")):
+        out = tmp_path / f"out{seed}"
+        one_line_error(isched("solve", snap, "--out", out, "--seed", str(seed)), "--seed", words)
+        assert not out.exists()
+
+
+def test_simulate_refuses_a_policy_named_twice_and_writes_parquet_when_asked(
+    tmp_path: Path,
+) -> None:
+    one_line_error(isched("simulate", "--policy", "fifo,greedy,fifo"), "fifo is named twice")
+    out = tmp_path / "rows.parquet"
+    result = isched("simulate", "--scenario", "tiny", "--policy", "fifo,hindsight",
+                    "--episodes", "1", "--out", out, "--export", tmp_path / "seasons")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    import pandas as pd
+
+    rows = pd.read_parquet(out)
+    assert list(rows["policy"]) == ["fifo", "hindsight"]
+    hindsight = result.stdout[result.stdout.index("hindsight") :].splitlines()[0]
+    assert hindsight.rstrip(" │").endswith("—")  # a bound: no season checked
+
+
+def test_collect_on_test_seeds_warns(tmp_path: Path) -> None:
+    result = isched("collect", "--scenario", "tiny", "--behavior", "fifo", "--epsilon", "0",
+                    "--episodes", "2", "--seed", "499999", "--out", tmp_path / "d")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "warning: seeds 500000-500000 are test seeds" in result.stderr
