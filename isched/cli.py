@@ -271,6 +271,12 @@ def solve(
         err.print(f"warning: none of the {r['previous_rows']} rows of --previous is an interview "
                   "of this snapshot (a schedule of another snapshot?)", markup=False,
                   highlight=False, soft_wrap=True)  # fmt: skip
+    for h in r.get("held_confirmed", []):
+        if h.get("before_snapshot"):  # held already, by the date: the tables lag behind
+            err.print(f"warning: confirmed {h['interview_id']} ({h['candidate_id']}, {h['stage']}) "
+                      f"was on {h['start'][:10]}, before the snapshot: kept as it was; update "
+                      "the candidate's stage in candidates.csv", markup=False, highlight=False,
+                      soft_wrap=True)  # fmt: skip
     for m in r.get("moved_confirmed", []):  # a coordinator must tell the candidate
         where = f"now {m['new_start']}" if m.get("new_start") else "not placed again"
         err.print(f"warning: confirmed {m['interview_id']} ({m['candidate_id']}, {m['stage']}) "

@@ -4,6 +4,7 @@ interview whose interviewer fell ill. Every re-plan here is checked by the valid
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -259,4 +260,43 @@ def test_a_withdrawn_candidates_interview_is_cancelled_in_the_new_calendar(
         "CONFIRMED", "TENTATIVE",
     }  # fmt: skip
     assert len(events) == len(after) + 1
+    assert_valid(snap, tmp_path / "out")
+
+
+@pytest.mark.parametrize("later", [0, 1])
+def test_confirmed_interviews_before_the_horizon_are_kept_as_they_were(
+    planned: tuple[Path, pd.DataFrame], tmp_path: Path, later: int
+) -> None:
+    """Tables exported on the day of confirmed interviews (``later`` 0), or a day after
+    with the stages not yet updated (1): those interviews are kept as the plan had them,
+    never moved into the new horizon, and the written plan passes the validator (their
+    interviewers' weekly caps count them). Only the second case warns."""
+    base, schedule = planned
+    snap = copy(base, tmp_path)
+    first = sorted(schedule["start"].str[:10])[0]
+    on_first = schedule[schedule["start"].str[:10] == first].head(3)
+    moved_day = sorted(set(schedule["start"].str[:10]))[later]  # the new snapshot date
+    text = (snap / "scenario.yaml").read_text()
+    (snap / "scenario.yaml").write_text(
+        "\n".join(f"snapshot_date: '{moved_day}'" if line.startswith("snapshot_date:") else line
+                  for line in text.splitlines()) + "\n"
+    )  # fmt: skip
+    previous = schedule.copy()
+    previous.loc[on_first.index, "status"] = "confirmed"
+    args = ["solve", str(snap), "--out", str(tmp_path / "out"), "--solver", "greedy",
+            "--previous", str(write(previous, tmp_path / "prev.csv"))]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    after = read(tmp_path / "out" / "schedule.csv").set_index("interview_id")
+    for _, row in on_first.iterrows():
+        kept = after.loc[row["interview_id"]]
+        for column in ("start", "end", "interviewer_ids", "room_id", "sequence"):
+            assert kept[column] == row[column], (row["interview_id"], column)
+        assert kept["status"] == "confirmed"
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    held = {h["interview_id"]: h["before_snapshot"] for h in report["held_confirmed"]}
+    assert held == dict.fromkeys(on_first["interview_id"], bool(later))
+    assert report["moved_confirmed"] == [] and report["scheduled"] == len(after)
+    warned = [line for line in result.stderr.splitlines() if "before the snapshot" in line]
+    assert len(warned) == (len(on_first) if later else 0)
     assert_valid(snap, tmp_path / "out")

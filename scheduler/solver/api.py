@@ -22,7 +22,7 @@ from scheduler.solver.config import SolveOptions
 from scheduler.solver.engine import Job, Outcome
 from scheduler.solver.options import blocking_reason, make_pools
 from scheduler.solver.output import interviewer_load, schedule_rows
-from scheduler.solver.problem import Problem, build_problem
+from scheduler.solver.problem import Problem, build_problem, snapshot_day
 from scheduler.solver.registry import get_solver
 from scheduler.solver.replan import (
     PreviousRow,
@@ -86,7 +86,8 @@ def _match_previous(
         problem = build_problem(snapshot, config, meta, ignore)
         state = State(problem)
         plan = apply_previous(problem, state, rows)
-        kept = ignore & ignored_blocks([plan.rows[p.request] for p in plan.fixed], snapshot, config)
+        stay = [plan.rows[p.request] for p in plan.fixed] + list(plan.held.values())
+        kept = ignore & ignored_blocks(stay, snapshot, config)
         if kept == ignore:
             break
         ignore = kept
@@ -105,13 +106,13 @@ def solve_snapshot(
     snapshot, config, meta = read_snapshot(snapshot_dir)
     rows = read_previous(Path(previous)) if previous is not None else []
     problem, state, plan = _match_previous(snapshot, config, meta, rows)
-    fixed = {p.request for p in plan.fixed}
+    fixed = {p.request for p in plan.fixed} | set(plan.held)
     todo = [r.index for r in problem.requests if r.index not in fixed]
     deadline = began + options.time_limit
     job = Job(problem, state, todo, plan.fixed, plan.previous, options, deadline, arg)
     outcome = solver(job)
     placements = [*plan.fixed, *outcome.placements]
-    placed = {p.request for p in placements}
+    placed = {p.request for p in placements} | set(plan.held)
     frame, moved = schedule_rows(problem, placements, plan)
     bound, source, gap = _bound(outcome)
     new_start = {p.request: problem.horizon.time(p.day, p.start).isoformat() for p in placements}
@@ -122,7 +123,7 @@ def solve_snapshot(
         "bound_source": source,
         "gap": gap,
         "solve_seconds": round(time.perf_counter() - began, 3),
-        "scheduled": len(placements),
+        "scheduled": len(frame),
         "unscheduled": _unscheduled(problem, state, placed),
         "interviewer_load": interviewer_load(problem, placements),
         "variables": outcome.variables,
@@ -144,7 +145,8 @@ def solve_snapshot(
             "screens": sum(r.stage == "screen" for r in problem.requests),
             "loops": sum(r.stage == "loop" for r in problem.requests),
         },
-        "kept_confirmed": len(plan.fixed),
+        "kept_confirmed": len(plan.fixed) + len(plan.held),
+        "held_confirmed": plan.held_report(snapshot_day(snapshot, meta)),
         "moved": moved,
         "moved_confirmed": [
             {

@@ -25,7 +25,7 @@ import pandas as pd
 from scheduler.domain import Snapshot
 from scheduler.ics import write_ics
 from scheduler.solver.problem import Problem
-from scheduler.solver.replan import Replan
+from scheduler.solver.replan import PreviousRow, Replan
 from scheduler.solver.state import Placement
 
 SCHEDULE_COLUMNS = (
@@ -89,7 +89,26 @@ def schedule_rows(
         elif takes_over and was is not None:
             row["sequence"] = was.sequence + 1  # the dropped row's calendar entry, revised
         rows.append(row)
-    return pd.DataFrame(rows, columns=list(SCHEDULE_COLUMNS)), moved
+    held = [held_row(row) for row in sorted(plan.held.values(), key=lambda r: (r.start, r.row))]
+    return pd.DataFrame([*held, *rows], columns=list(SCHEDULE_COLUMNS)), moved
+
+
+def held_row(row: PreviousRow) -> dict[str, Any]:
+    """A confirmed row before the horizon, written as the previous plan had it."""
+    return {
+        "interview_id": row.interview_id,
+        "candidate_id": row.candidate_id,
+        "posting_id": row.posting_id,
+        "stage": row.stage,
+        "interviewer_ids": ";".join(row.interviewer_ids),
+        "start": row.start.isoformat(),
+        "end": row.end.isoformat(),
+        "office": row.office,
+        "room_id": row.room_id,
+        "status": "confirmed",
+        "session_starts": ";".join(s.isoformat() for s in row.session_starts),
+        "sequence": row.sequence,
+    }
 
 
 def interviewer_load(problem: Problem, placements: Sequence[Placement]) -> dict[str, int]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from scheduler.domain import OFFICE_TZ, VIRTUAL, Snapshot
 from scheduler.scenario import ScenarioConfig
@@ -192,6 +193,20 @@ class Replan:
     """Request -> why its confirmed row could not stay."""
     dropped: list[tuple[PreviousRow, str]] = field(default_factory=list)
     """Previous rows that match no request now, each with why."""
+    held: dict[int, PreviousRow] = field(default_factory=dict)
+    """Request -> its confirmed row dated before the planning horizon (on the snapshot day,
+    or earlier with the candidate's stage not yet updated): kept as it is, not re-planned."""
+
+    def held_report(self, snapshot_date: dt.date) -> list[dict[str, Any]]:
+        """The held rows as ``report.json`` lists them; ``before_snapshot``: dated before the
+        snapshot day (held already: the candidate's stage wants updating)."""
+        rows = sorted(self.held.values(), key=lambda r: (r.start, r.interview_id))
+        return [
+            {"interview_id": row.interview_id, "candidate_id": row.candidate_id,
+             "stage": row.stage, "start": row.start.isoformat(),
+             "before_snapshot": row.start.astimezone(OFFICE_TZ).date() < snapshot_date}
+            for row in rows
+        ]  # fmt: skip
 
     def dropped_report(self) -> list[dict[str, str]]:
         """The dropped rows as ``report.json`` lists them."""
@@ -200,6 +215,25 @@ class Replan:
              "stage": row.stage, "status": row.status, "reason": reason}
             for row, reason in self.dropped
         ]  # fmt: skip
+
+
+def before_horizon(problem: Problem, row: PreviousRow) -> bool:
+    """Whether ``row`` starts before the first day the solve may plan (the snapshot day's
+    interviews and older ones)."""
+    days = problem.horizon.days
+    return bool(days) and row.start.astimezone(OFFICE_TZ).date() < days[0]
+
+
+def _count_in_first_week(problem: Problem, state: State, row: PreviousRow) -> None:
+    """A held row in the ISO week of the horizon's first day uses its interviewers' weekly
+    caps there (the validator counts every row of the schedule)."""
+    first = problem.horizon.days[0]
+    if row.start.astimezone(OFFICE_TZ).date().isocalendar()[:2] != first.isocalendar()[:2]:
+        return
+    index = problem.interviewer_index()
+    for who in row.interviewer_ids:
+        if who in index:
+            state.week_left[index[who]][0] -= 1
 
 
 def to_placement(problem: Problem, row: PreviousRow, req: Request) -> Placement | str:
@@ -268,7 +302,8 @@ def apply_previous(problem: Problem, state: State, rows: list[PreviousRow]) -> R
     """Match ``rows`` to requests; book the confirmed rows that still fit into ``state``.
 
     A loop whose posting changed to another of the same team is the same interview (its
-    interviewers may still fit); one now for another team's posting is dropped."""
+    interviewers may still fit); one now for another team's posting is dropped. A
+    confirmed row dated before the horizon is held (``Replan.held``), not re-planned."""
     plan = Replan()
     by_key = {(r.candidate.candidate_id, r.stage): r for r in problem.requests}
     stages = {c.candidate_id: c.stage for c in problem.snapshot.candidates}
@@ -291,6 +326,10 @@ def apply_previous(problem: Problem, state: State, rows: list[PreviousRow]) -> R
             plan.dropped.append((row, reason))
             continue
         plan.rows[req.index] = row
+        if row.status == "confirmed" and before_horizon(problem, row):
+            plan.held[req.index] = row  # under way or held: never moved into the future
+            _count_in_first_week(problem, state, row)
+            continue
         found = to_placement(problem, row, req)
         if isinstance(found, Placement):
             plan.previous[req.index] = found
