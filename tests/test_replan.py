@@ -300,3 +300,76 @@ def test_confirmed_interviews_before_the_horizon_are_kept_as_they_were(
     warned = [line for line in result.stderr.splitlines() if "before the snapshot" in line]
     assert len(warned) == (len(on_first) if later else 0)
     assert_valid(snap, tmp_path / "out")
+
+
+def _confirmed(schedule: pd.DataFrame, interview_id: str) -> pd.DataFrame:
+    return schedule.assign(
+        status=["confirmed" if i == interview_id else "proposed" for i in schedule["interview_id"]]
+    )
+
+
+@pytest.mark.parametrize("solver", ["greedy", "cpsat"])
+def test_a_renamed_room_keeps_a_confirmed_loops_time_and_panel(
+    planned: tuple[Path, pd.DataFrame], tmp_path: Path, solver: str
+) -> None:
+    """Only the room changes (to the renamed one); the warning says the time was kept."""
+    base, schedule = planned
+    snap = copy(base, tmp_path)
+    loop = schedule[(schedule["stage"] == "loop") & (schedule["room_id"] != "")].iloc[0]
+    rooms = read(snap / "rooms.csv")
+    rooms.loc[rooms["room_id"] == loop["room_id"], "room_id"] = "R-renamed-1"
+    rooms.to_csv(snap / "rooms.csv", index=False)
+    previous = write(_confirmed(schedule, loop["interview_id"]), tmp_path / "prev.csv")
+    args = ["solve", str(snap), "--out", str(tmp_path / "out"), "--solver", solver,
+            "--time-limit", "10", "--workers", "1", "--previous", str(previous)]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    after = read(tmp_path / "out" / "schedule.csv").set_index("interview_id")
+    now = after.loc[loop["interview_id"]]
+    assert (now["start"], now["interviewer_ids"]) == (loop["start"], loop["interviewer_ids"])
+    assert now["room_id"] != loop["room_id"] and now["sequence"] == str(int(loop["sequence"]) + 1)
+    assert f"room {loop['room_id']} is no longer in rooms.csv; kept its time" in result.stderr
+    assert_valid(snap, tmp_path / "out")
+
+
+def test_a_confirmed_loop_moved_by_hand_stays_at_its_new_time(
+    planned: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    """``start`` and ``end`` edited in a spreadsheet, ``session_starts`` left as it was: the
+    new time is the one kept (``session_starts`` follows it)."""
+    base, schedule = planned
+    loop = schedule[schedule["stage"] == "loop"].iloc[0]
+    edited = _confirmed(schedule, loop["interview_id"]).set_index("interview_id")
+    for column in ("start", "end"):
+        moment = pd.Timestamp(loop[column]) + pd.Timedelta(days=1)
+        edited.loc[loop["interview_id"], column] = moment.isoformat()
+    edited = edited.drop(index=[i for i in edited.index if i != loop["interview_id"]])
+    previous = write(edited.reset_index(), tmp_path / "prev.csv")
+    report = solve(base, tmp_path / "out", previous, solver="greedy")
+    after = read(tmp_path / "out" / "schedule.csv").set_index("interview_id")
+    now = after.loc[loop["interview_id"]]
+    wanted = edited.loc[loop["interview_id"]]
+    assert (now["start"], now["end"]) == (wanted["start"], wanted["end"])  # greedy keeps it
+    assert now["session_starts"].split(";")[0] == wanted["start"]
+    for moved in report["moved_confirmed"]:  # other people at that time, if its own are busy
+        assert "session times" not in moved["reason"], moved
+        assert moved["new_start"] == moved["old_start"] == wanted["start"], moved
+    assert_valid(base, tmp_path / "out")
+
+
+def test_a_room_on_a_confirmed_virtual_screen_is_dropped_so_the_plan_passes_check(
+    planned: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    base, schedule = planned
+    screen = schedule[schedule["stage"] == "screen"].iloc[0]
+    room = read(base / "rooms.csv")["room_id"].iloc[0]
+    previous = _confirmed(schedule, screen["interview_id"]).set_index("interview_id")
+    previous.loc[screen["interview_id"], "room_id"] = room
+    report = solve(base, tmp_path / "out", write(previous.reset_index(), tmp_path / "p.csv"),
+                   solver="greedy")  # fmt: skip
+    now = read(tmp_path / "out" / "schedule.csv").set_index("interview_id").loc[
+        screen["interview_id"]]  # fmt: skip
+    assert (now["start"], now["status"], now["room_id"]) == (screen["start"], "confirmed", "")
+    assert now["sequence"] == str(int(screen["sequence"]) + 1)  # its location changed
+    assert report["moved_confirmed"] == []
+    assert_valid(base, tmp_path / "out")

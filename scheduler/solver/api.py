@@ -154,6 +154,7 @@ def solve_snapshot(
                 "candidate_id": plan.rows[r].candidate_id,
                 "stage": plan.rows[r].stage,
                 "reason": reason,
+                "old_start": plan.rows[r].start.isoformat(),
                 "new_start": new_start.get(r),
             }
             for r, reason in sorted(plan.moved_confirmed.items())

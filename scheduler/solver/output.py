@@ -83,7 +83,8 @@ def schedule_rows(
         }
         if prev is not None:
             same_place = plan.previous.get(p.request) == p
-            same = same_place and prev.posting_id == row["posting_id"]
+            same = same_place and (prev.posting_id, prev.room_id) == (
+                row["posting_id"], row["room_id"])  # fmt: skip
             row["sequence"] = prev.sequence if same else prev.sequence + 1
             moved += not same_place
         elif takes_over and was is not None:

@@ -251,7 +251,9 @@ def to_placement(problem: Problem, row: PreviousRow, req: Request) -> Placement 
     if row.end != horizon.time(d, 0) + dt.timedelta(seconds=(start + req.span) * step):
         return "its length no longer matches the candidate's interview format"
     expected = [horizon.time(d, start + off) for off in req.offsets]
-    if req.stage == "loop" and row.session_starts and list(row.session_starts) != expected:
+    edited = bool(row.session_starts) and row.session_starts[0] != row.start  # start moved
+    sessions = list(row.session_starts)
+    if req.stage == "loop" and sessions and not edited and sessions != expected:
         return "its session times no longer match the candidate's interview format"
     index = problem.interviewer_index()
     people = []
@@ -261,12 +263,9 @@ def to_placement(problem: Problem, row: PreviousRow, req: Request) -> Placement 
         people.append(index[who])
     if len(people) != req.sessions:
         return f"it has {len(people)} interviewers, the interview needs {req.sessions}"
-    room = -1
-    if row.room_id:
-        rooms = problem.room_index()
-        if row.room_id not in rooms:
-            return f"room {row.room_id} is no longer in rooms.csv"
-        room = rooms[row.room_id]
+    room = -1  # a virtual interview has none, whatever the row says
+    if row.room_id and req.onsite:
+        room = problem.room_index().get(row.room_id, -1)  # -1: renamed or removed
     if row.office != req.office:
         return f"the interview is now {req.office}, the row says {row.office}"
     return Placement(req.index, d, start, tuple(people), room)
@@ -337,6 +336,8 @@ def apply_previous(problem: Problem, state: State, rows: list[PreviousRow]) -> R
             continue
         if isinstance(found, str):
             plan.moved_confirmed[req.index] = found
+        elif found.room < 0 and req.onsite and row.room_id:
+            plan.moved_confirmed[req.index] = f"room {row.room_id} is no longer in rooms.csv"
         elif not fits(problem, state, found):
             plan.moved_confirmed[req.index] = why_not(problem, state, found)
         else:
