@@ -253,6 +253,7 @@ def read_snapshot(dir: Path | str) -> tuple[Snapshot, ScenarioConfig, dict[str, 
     posting_ids = {p.posting_id for p in postings}
 
     label, rows = _required(root, "candidates")
+    candidate_rows = {v["candidate_id"]: row for row, v in rows}
     candidates: list[Candidate] = []
     targets: dict[str, str] = {}
     last_interview: dict[str, dt.date] = {}
@@ -273,7 +274,14 @@ def read_snapshot(dir: Path | str) -> tuple[Snapshot, ScenarioConfig, dict[str, 
         v["accommodation"] = frozenset(v["accommodation"])
         candidates.append(Candidate(**v))
 
-    _, rows = _required(root, "interviewers")
+    interviewer_label, rows = _required(root, "interviewers")
+    for row, v in rows:  # busy.csv names either by id: one id is one person
+        if v["interviewer_id"] in candidate_rows:
+            message = (
+                f"id {v['interviewer_id']!r} is also a candidate's "
+                f"({label} row {candidate_rows[v['interviewer_id']]}): ids name one person"
+            )
+            raise TableError(interviewer_label, row, "interviewer_id", message)  # fmt: skip
     interviewers = [Interviewer(**{**v, "roles": frozenset(v["roles"])}) for _, v in rows]
     rooms = [Room(**v) for _, v in _required(root, "rooms")[1]]
     found = _read_table(root, TABLES["start_windows"])

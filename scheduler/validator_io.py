@@ -312,6 +312,8 @@ def read_snapshot(snapshot: Path, need_windows: bool) -> SnapshotRec:
     for row, c in cells.rows():
         iid = cells.ident(row, c, "interviewer_id")
         unique(cells, row, "interviewer_id", iid, interviewers)
+        if iid in candidates:  # busy.csv and schedule.csv name people by id alone
+            raise cells.fail(row, "interviewer_id", f"id {iid!r} is also a candidate's")
         interviewers[iid] = InterviewerRec(
             interviewer_id=iid,
             team=cells.text(row, c, "team"),

@@ -359,3 +359,17 @@ def test_spreadsheet_exports_that_are_not_csv_utf8_are_named_by_solve_and_check(
             line = one_line_error(isched(*command), f"candidates.csv {where}", what)
             assert "CSV UTF-8" in line, line
         assert not (tmp_path / "out").exists()
+
+
+def test_one_id_for_a_candidate_and_an_interviewer_is_refused_by_solve_and_check(
+    with_loops: Path, tmp_path: Path
+) -> None:
+    """busy.csv and schedule.csv name people by id alone, so an id names one person."""
+    schedule = solved(tmp_path, with_loops)
+    shared = copy(with_loops, tmp_path / "shared")
+    frame = pd.read_csv(shared / "interviewers.csv", dtype=str, keep_default_na=False)
+    edit_csv(shared / "candidates.csv", 2, "candidate_id", frame["interviewer_id"].iloc[0])
+    for command in (("solve", shared, "--out", tmp_path / "out"), ("check", shared, schedule)):
+        one_line_error(isched(*command), "interviewers.csv row 2, column interviewer_id",
+                       "is also a candidate's")  # fmt: skip
+    assert not (tmp_path / "out").exists()

@@ -199,6 +199,15 @@ CASES = {
         _set("busy", 2, "person_id", "I9999"),
         "busy.csv row 4, column person_id: unknown person_id 'I9999'",
     ),
+    "an id of a candidate and an interviewer": (
+        lambda root: _set(
+            "candidates",
+            0,
+            "candidate_id",
+            pd.read_csv(root / "interviewers.csv", dtype=str)["interviewer_id"][1],
+        )(root),
+        "interviewers.csv row 3, column interviewer_id: id ",
+    ),
     "unknown posting": (
         _set("candidates", 1, "posting_id", "P999"),
         "candidates.csv row 3, column posting_id: unknown posting_id 'P999'",
