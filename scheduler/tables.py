@@ -110,6 +110,11 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _name(column: Any) -> str:
+    """A header as the schema spells it: spaces around it and case do not count."""
+    return str(column).strip().lower()
+
+
 def load_columns(path: Path) -> dict[str, list[str]]:
     """Stripped cell text per column (Parquet cells converted to CSV text)."""
     label = path.name
@@ -121,7 +126,7 @@ def load_columns(path: Path) -> dict[str, list[str]]:
         if frame.columns.empty:
             raise TableError(label, None, None, "empty file (no header)")
         frame = frame.reset_index(drop=True)
-        return {str(c).strip(): [_cell(v).strip() for v in frame[c].tolist()] for c in frame}
+        return {_name(c): [_cell(v).strip() for v in frame[c].tolist()] for c in frame}
     try:
         wrong_separator = separator_problem(_first_line(path))
         if wrong_separator:
@@ -148,13 +153,11 @@ def load_columns(path: Path) -> dict[str, list[str]]:
         raise TableError(label, _bad_utf8_row(path), None, message) from None
     if not isinstance(frame.index, pd.RangeIndex):
         raise TableError(label, *_first_long_row(path))
-    header = [str(c).strip() for c in next(csv.reader(io.StringIO(_first_line(path))), [])]
+    header = [_name(c) for c in next(csv.reader(io.StringIO(_first_line(path))), [])]
     twice = next((c for i, c in enumerate(header) if c and c in header[:i]), None)
     if twice is not None:
         raise TableError(label, 1, twice, "duplicate column")
-    return {
-        str(c).strip(): [v.strip() for v in frame[c].fillna("").tolist()] for c in frame.columns
-    }
+    return {_name(c): [v.strip() for v in frame[c].fillna("").tolist()] for c in frame.columns}
 
 
 def _first_line(path: Path) -> str:

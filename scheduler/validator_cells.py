@@ -58,7 +58,7 @@ def raw_table(label: str, records: list[list[str]], empty: str = "file") -> RawT
     """A ``RawTable`` from the records of a file or sheet; the first one is the header."""
     if not records:
         raise InputError(f"{label}: empty {empty} (no header)")
-    header = [name.strip() for name in records[0]]
+    header = [name.strip().lower() for name in records[0]]  # case does not count
     named = [name for name in header if name]
     for name in named:
         if named.count(name) > 1:

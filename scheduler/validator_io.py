@@ -387,6 +387,7 @@ def read_schedule(path: Path) -> list[InterviewRec]:
     interviews: list[InterviewRec] = []
     seen: dict[str, int] = {}
     for row, c in cells.rows():
+        c = {**c, **{k: c[k].lower() for k in ("stage", "status") if k in c}}  # any case
         interview_id = cells.ident(row, c, "interview_id")
         unique(cells, row, "interview_id", interview_id, seen)
         seen[interview_id] = row

@@ -373,3 +373,28 @@ def test_one_id_for_a_candidate_and_an_interviewer_is_refused_by_solve_and_check
         one_line_error(isched(*command), "interviewers.csv row 2, column interviewer_id",
                        "is also a candidate's")  # fmt: skip
     assert not (tmp_path / "out").exists()
+
+
+def test_headers_and_the_plans_words_may_have_any_case(with_loops: Path, tmp_path: Path) -> None:
+    """``ROOM_ID`` is ``room_id``; a previous plan's ``Confirmed`` and ``Screen`` are read as
+    ``confirmed`` and ``screen`` by solve (which keeps the row) and check alike."""
+    schedule = solved(tmp_path, with_loops)
+    shouting = copy(with_loops, tmp_path / "shouting")
+    text = (shouting / "rooms.csv").read_text().splitlines()
+    (shouting / "rooms.csv").write_text("\n".join([text[0].upper(), *text[1:]]) + "\n")
+    plan = pd.read_csv(schedule, dtype=str, keep_default_na=False)
+    first = plan.iloc[0]
+    plan["status"] = ["Confirmed" if i == 0 else "Proposed" for i in range(len(plan))]
+    plan["stage"] = plan["stage"].str.capitalize()
+    plan.columns = [c.upper() for c in plan.columns]
+    previous = tmp_path / "previous.csv"
+    plan.to_csv(previous, index=False)
+    assert ok(isched("check", shouting, previous)).stdout.strip() == "no hard violations"
+    out = tmp_path / "out"
+    ok(isched("solve", shouting, "--out", out, "--previous", previous, "--solver", "greedy"))
+    after = pd.read_csv(out / "schedule.csv", dtype=str).set_index("interview_id")
+    kept = after.loc[first["interview_id"]]
+    assert (kept["start"], kept["status"]) == (first["start"], "confirmed")
+    assert ok(isched("check", shouting, out / "schedule.csv")).stdout.strip() == (
+        "no hard violations"
+    )

@@ -107,7 +107,7 @@ def _previous_plan(schedule: bytes, confirmed: list[str], release_unlisted: bool
         except TableError as error:
             raise UploadError.from_table(error) from None
     frame = pd.read_csv(io.BytesIO(schedule), dtype=str, keep_default_na=False)
-    frame.columns = [str(c).strip() for c in frame.columns]
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
     known = set(frame["interview_id"].str.strip())
     for interview_id in confirmed:
         if interview_id not in known:

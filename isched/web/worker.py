@@ -59,7 +59,6 @@ def run(job_dir: Path, solver: str, time_limit: float, workers: int) -> None:
     """Solve the job in ``job_dir`` and write its outputs (raises on failure)."""
     if solver.partition(":")[0] not in ("cpsat", "greedy"):
         import policies.learned_solver  # noqa: F401  (registers rl:MODEL_DIR)
-    import pandas as pd
 
     from isched.web.diff import replan_diff
     from scheduler.solver import SolveOptions, solve_snapshot, write_outputs
@@ -75,8 +74,7 @@ def run(job_dir: Path, solver: str, time_limit: float, workers: int) -> None:
     snapshot = result.problem.snapshot
     write_outputs(out, result.schedule, result.report, snapshot, result.previous)
     if result.previous is not None:
-        before = pd.read_csv(previous, dtype=str, keep_default_na=False)
-        diff = replan_diff(before, result.schedule, result.report, snapshot)
+        diff = replan_diff(result.previous, result.schedule, result.report, snapshot)
         jobfiles.write_json(out / "diff.json", diff)
 
 

@@ -168,4 +168,7 @@ def solve_snapshot(
     previous_frame = None
     if previous is not None:
         previous_frame = pd.read_csv(previous, dtype=str, keep_default_na=False)
+        previous_frame.columns = [str(c).strip().lower() for c in previous_frame.columns]
+        for word in ("stage", "status"):  # read as read_previous reads them
+            previous_frame[word] = previous_frame[word].str.strip().str.lower()
     return SolveResult(problem, frame, report, previous_frame)

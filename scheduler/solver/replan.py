@@ -102,6 +102,8 @@ def read_previous(path: Path) -> list[PreviousRow]:
         c = dict(zip(names, values, strict=True))
         if not any(c.values()):
             continue
+        for word in ("stage", "status"):  # 'Confirmed', as a spreadsheet capitalises it
+            c[word] = c[word].lower()
         for column in COLUMNS:
             if not c[column]:
                 raise TableError(label, row, column, "missing value")
