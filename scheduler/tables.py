@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from scheduler.csv_hints import encoding_problem, separator_problem
+from scheduler.csv_hints import encoding_problem, first_bad_byte, separator_problem
 from scheduler.domain import (
     ACCOMMODATIONS,
     ROLES,
@@ -150,7 +150,7 @@ def load_columns(path: Path) -> dict[str, list[str]]:
         raise TableError(label, None, None, f"unreadable CSV: {first}") from None
     except UnicodeDecodeError:
         message = encoding_problem(path.read_bytes())
-        raise TableError(label, _bad_utf8_row(path), None, message) from None
+        raise TableError(label, *first_bad_byte(path.read_bytes()), message) from None
     if not isinstance(frame.index, pd.RangeIndex):
         raise TableError(label, *_first_long_row(path))
     header = [_name(c) for c in next(csv.reader(io.StringIO(_first_line(path))), [])]
@@ -163,17 +163,6 @@ def load_columns(path: Path) -> dict[str, list[str]]:
 def _first_line(path: Path) -> str:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         return handle.readline()
-
-
-def _bad_utf8_row(path: Path) -> int | None:
-    """The row (the header is row 1) of the file's first byte that is not UTF-8."""
-    data = path.read_bytes()
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        before = data[: exc.start].decode("utf-8-sig")  # valid up to the bad byte
-        return sum(1 for _ in csv.reader(io.StringIO(before + "x")))  # rows, not lines
-    return None
 
 
 def _first_long_row(path: Path) -> tuple[int | None, str | None, str]:

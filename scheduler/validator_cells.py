@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import re
 import zipfile
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scheduler.csv_hints import encoding_problem, separator_problem
+from scheduler.csv_hints import encoding_problem, first_bad_byte, separator_problem
 
 TABLE_NAMES = ("postings", "candidates", "interviewers", "rooms", "start_windows", "busy")
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -82,7 +81,9 @@ def csv_table(path: Path) -> RawTable:
                 records.append(values)
     except UnicodeDecodeError:
         message = encoding_problem(path.read_bytes())
-        raise InputError(f"{path.name}{_bad_byte_row(path)}: {message}") from None
+        row, column = first_bad_byte(path.read_bytes())
+        where = (f" row {row}" if row else "") + (f", column {column}" if column else "")
+        raise InputError(f"{path.name}{where}: {message}") from None
     except csv.Error as exc:
         raise InputError(f"{path.name} row {len(records) + 1}: unreadable CSV: {exc}") from None
     if records and records[0]:
@@ -91,18 +92,6 @@ def csv_table(path: Path) -> RawTable:
         if wrong_separator:
             raise InputError(f"{path.name} row 1: {wrong_separator}")
     return raw_table(path.name, records)
-
-
-def _bad_byte_row(path: Path) -> str:
-    """`` row N`` of the file's first byte that is not UTF-8 (the header is row 1)."""
-    data = path.read_bytes()
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        before = data[: exc.start].decode("utf-8-sig")  # valid up to the bad byte
-        row = sum(1 for _ in csv.reader(io.StringIO(before + "x")))  # rows, not lines
-        return f" row {row}"
-    return ""
 
 
 def cell_text(value: Any) -> str:

@@ -253,7 +253,7 @@ CASES = {
         lambda root: (root / "rooms.csv").write_bytes(
             b"room_id,office,capacity,accessible\nR1,los_gatos,4,true\nR\xff,los_gatos,4,true\n"
         ),
-        "rooms.csv row 3: not UTF-8 text",
+        "rooms.csv row 3, column room_id: not UTF-8 text: save the table as 'CSV UTF-8",
     ),
     "extra values": (
         lambda root: (root / "rooms.csv").write_text(

@@ -626,7 +626,9 @@ def test_bytes_that_are_not_utf8_name_their_row(tmp_path: Path, data: dict[str, 
     lines = paths[1].read_bytes().split(b"\n")
     lines[2] = b"\xff" + lines[2][1:]
     paths[1].write_bytes(b"\n".join(lines))
-    with pytest.raises(InputError, match=r"^schedule.csv row 3: not UTF-8 text$"):
+    header = paths[1].read_text(encoding="latin-1").split(",")[0]
+    expected = f"schedule.csv row 3, column {header}: not UTF-8 text: save the table as 'CSV UTF-8"
+    with pytest.raises(InputError, match=f"^{expected}"):
         check_schedule(*paths)
 
 
