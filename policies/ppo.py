@@ -2,7 +2,8 @@
 
 ``train_ppo`` trains on seasons drawn from the tuning seeds (``TRAINING_SEASONS``:
 never a test seed), evaluates the deterministic policy every ``eval_every``
-steps on a few fixed tuning seasons and writes MODEL_PATH/model.zip,
+steps on a few fixed tuning seasons (once per policy: not again before PPO has
+updated it) and writes MODEL_PATH/model.zip,
 config.json and train_log.csv (step, wall seconds, steps/s, evaluation return,
 mean return of the training episodes). ``ppo:MODEL_PATH`` loads a model
 directory (or a ``.zip``) and acts on the mask, deterministically.
@@ -118,9 +119,13 @@ def train_ppo(settings: PpoSettings, out_dir: str | Path, threads: int = 1) -> d
             }
         )
 
+    seen_updates = [-1]  # PPO's update count at the last evaluation
+
     class Curve(BaseCallback):
         def _on_step(self) -> bool:
-            if self.num_timesteps % every == 0:
+            updates = int(getattr(model, "_n_updates", 0))
+            if self.num_timesteps % every == 0 and updates != seen_updates[0]:
+                seen_updates[0] = updates  # the same policy is not evaluated twice
                 record(self.num_timesteps)
             return True
 

@@ -464,3 +464,5 @@ def test_train_ppo_says_how_many_steps_it_trained(tmp_path: Path) -> None:
     assert trained >= 100
     expected = "100 steps" if trained == 100 else f"{trained} steps (100 asked, whole rollouts)"
     assert f"trained MaskablePPO for {expected}" in result.stdout
+    log = pd.read_csv(out / "train_log.csv")  # evaluated every 10 steps asked, but once a policy
+    assert list(log["step"]) == [10, trained]  # the first rollout's, then the trained one
