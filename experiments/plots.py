@@ -52,7 +52,10 @@ def policy_intervals(summaries: list[ScenarioSummary], out_dir: Path) -> list[Pa
     """IQM (bar) and mean (dot) with 95% stratified-bootstrap intervals, per scenario."""
     n = len(summaries)
     height = 0.5 + 0.35 * max(len(s.lines) + len(s.bounds) for s in summaries)
-    fig, axes = plt.subplots(1, n, figsize=(4.5 * n, height), squeeze=False)
+    same = len({tuple(line.policy for line in s.lines) for s in summaries}) == 1
+    fig, axes = plt.subplots(
+        1, n, figsize=(4.5 * n, height), squeeze=False, sharey=same, layout="constrained"
+    )  # labels once, or room for each panel's
     for ax, s in zip(axes[0], summaries, strict=True):
         names = [line.policy for line in s.lines]
         y = np.arange(len(names))
@@ -80,7 +83,8 @@ def policy_intervals(summaries: list[ScenarioSummary], out_dir: Path) -> list[Pa
         for k, (kind, bound) in enumerate(s.bounds.items()):
             ax.axvline(bound.value, linestyle="--", color=f"C{3 + k}", label=f"{kind} bound")
         ax.set_yticks(y, names)
-        ax.invert_yaxis()
+        if not same or ax is axes[0][0]:  # a shared axis is inverted once
+            ax.invert_yaxis()
         ax.set_title(s.scenario)
         ax.set_xlabel("return per season")
         ax.grid(axis="x", alpha=0.3)
