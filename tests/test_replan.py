@@ -373,3 +373,47 @@ def test_a_room_on_a_confirmed_virtual_screen_is_dropped_so_the_plan_passes_chec
     assert now["sequence"] == str(int(screen["sequence"]) + 1)  # its location changed
     assert report["moved_confirmed"] == []
     assert_valid(base, tmp_path / "out")
+
+
+@pytest.mark.parametrize("change", ["sick", "room renamed", "interviewer gone"])
+def test_a_confirmed_interview_on_the_snapshot_day_that_can_no_longer_happen_is_replanned(
+    planned: tuple[Path, pd.DataFrame], tmp_path: Path, change: str
+) -> None:
+    """Held rows are checked against the new tables: one whose interviewer is out sick
+    that day, whose room was renamed or whose interviewer left is planned anew in the
+    horizon, with a warning naming why, and the plan passes the validator."""
+    base, schedule = planned
+    snap = copy(base, tmp_path)
+    first = sorted(schedule["start"].str[:10])[0]
+    today = schedule[schedule["start"].str[:10] == first]
+    row = today[today["room_id"] != ""].iloc[0] if change == "room renamed" else today.iloc[0]
+    text = (snap / "scenario.yaml").read_text()
+    (snap / "scenario.yaml").write_text(
+        "\n".join(f"snapshot_date: '{first}'" if line.startswith("snapshot_date:") else line
+                  for line in text.splitlines()) + "\n"
+    )  # fmt: skip
+    who = row["interviewer_ids"].split(";")[0]
+    if change == "sick":
+        add_busy(snap, who, f"{first}T00:00:00-08:00", f"{first}T23:59:00-08:00")
+        why = f"{who} is busy then on {first}"
+    elif change == "room renamed":
+        rooms = read(snap / "rooms.csv")
+        rooms.loc[rooms["room_id"] == row["room_id"], "room_id"] = "R-renamed-9"
+        rooms.to_csv(snap / "rooms.csv", index=False)
+        why = f"room {row['room_id']} is no longer in rooms.csv on {first}"
+    else:
+        people = read(snap / "interviewers.csv")
+        people[people["interviewer_id"] != who].to_csv(snap / "interviewers.csv", index=False)
+        busy = read(snap / "busy.csv")
+        busy[busy["person_id"] != who].to_csv(snap / "busy.csv", index=False)
+        why = f"interviewer {who} is no longer in interviewers.csv on {first}"
+    previous = write(_confirmed(schedule, row["interview_id"]), tmp_path / "prev.csv")
+    args = ["solve", str(snap), "--out", str(tmp_path / "out"), "--solver", "greedy",
+            "--previous", str(previous)]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert f"warning: confirmed {row['interview_id']}" in result.stderr
+    assert why in result.stderr, result.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["held_confirmed"] == []
+    assert_valid(snap, tmp_path / "out")

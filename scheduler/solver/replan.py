@@ -157,28 +157,52 @@ def read_previous(path: Path) -> list[PreviousRow]:
     return rows
 
 
+def row_sessions(
+    row: PreviousRow, accommodation: frozenset[str], config: ScenarioConfig
+) -> list[tuple[str, dt.datetime, dt.datetime]]:
+    """(person, start, end) of each interviewer's session of ``row``, and the candidate's
+    whole interview."""
+    fmt = config.interview
+    if row.stage == "screen":
+        starts, length = [row.start], row.end - row.start
+    else:
+        offsets = fmt.session_offsets(accommodation)
+        step = dt.timedelta(minutes=config.hours.slot_minutes)
+        starts = list(row.session_starts) or [row.start + off * step for off in offsets]
+        length = fmt.session_length(accommodation) * step
+    people = zip(row.interviewer_ids, starts, strict=False)
+    return [(row.candidate_id, row.start, row.end)] + [(p, b, b + length) for p, b in people]
+
+
 def ignored_blocks(
     rows: list[PreviousRow], snapshot: Snapshot, config: ScenarioConfig
 ) -> set[tuple[str, float, float]]:
     """(person, start, end) of busy blocks that are confirmed interviews themselves."""
-    fmt = config.interview
     accommodation = {c.candidate_id: c.accommodation for c in snapshot.candidates}
-    ignore: set[tuple[str, float, float]] = set()
-    for row in rows:
-        if row.status != "confirmed":
-            continue
-        ignore.add((row.candidate_id, row.start.timestamp(), row.end.timestamp()))
-        acc = accommodation.get(row.candidate_id, frozenset())
-        if row.stage == "screen":
-            starts, length = [row.start], row.end - row.start
-        else:
-            offsets = fmt.session_offsets(acc)
-            step = dt.timedelta(minutes=config.hours.slot_minutes)
-            starts = list(row.session_starts) or [row.start + off * step for off in offsets]
-            length = fmt.session_length(acc) * step
-        for person, begin in zip(row.interviewer_ids, starts, strict=False):
-            ignore.add((person, begin.timestamp(), (begin + length).timestamp()))
-    return ignore
+    return {
+        (person, begin.timestamp(), end.timestamp())
+        for row in rows
+        if row.status == "confirmed"
+        for person, begin, end in row_sessions(
+            row, accommodation.get(row.candidate_id, frozenset()), config
+        )
+    }
+
+
+def held_problem(problem: Problem, row: PreviousRow, req: Request) -> str | None:
+    """Why a confirmed row before the horizon cannot be kept as it is under the new
+    tables (an interviewer or room gone, someone busy then), or None."""
+    index, rooms = problem.interviewer_index(), problem.room_index()
+    for who in row.interviewer_ids:
+        if who not in index:
+            return f"interviewer {who} is no longer in interviewers.csv"
+    if row.room_id and row.room_id not in rooms:
+        return f"room {row.room_id} is no longer in rooms.csv"
+    for person, begin, end in row_sessions(row, req.candidate.accommodation, problem.config):
+        for start, stop in problem.busy_blocks.get(person, []):
+            if start < end and begin < stop:
+                return f"{person} is busy then"
+    return None
 
 
 @dataclass
@@ -328,8 +352,12 @@ def apply_previous(problem: Problem, state: State, rows: list[PreviousRow]) -> R
             continue
         plan.rows[req.index] = row
         if row.status == "confirmed" and before_horizon(problem, row):
-            plan.held[req.index] = row  # under way or held: never moved into the future
-            _count_in_first_week(problem, state, row)
+            trouble = held_problem(problem, row, req)
+            if trouble is None:
+                plan.held[req.index] = row  # under way or held: never moved into the future
+                _count_in_first_week(problem, state, row)
+            else:  # it cannot take place as confirmed: plan it anew in the horizon
+                plan.moved_confirmed[req.index] = f"{trouble} on {row.start:%Y-%m-%d}"
             continue
         found = to_placement(problem, row, req)
         if isinstance(found, Placement):
