@@ -131,12 +131,16 @@ def cancelled_rows(
     previous: list[dict[str, Any]],
     candidates: Mapping[str, Candidate],
     now: dt.datetime,
+    snapshot_date: dt.date | None = None,
 ) -> list[dict[str, Any]]:
     """The previous rows the new schedule dropped, as rows to export as cancelled.
 
     A previous interview absent from ``rows`` (by ``interview_id``) is cancelled
-    unless it has begun by ``now`` or its candidate is at a stage past it (it was
-    held: ``HELD_BY_STAGE``). Each gets status ``cancelled`` and its previous
+    unless it has begun by ``now``, or is dated before ``snapshot_date`` (held by
+    then, whatever the clock says), or is dated no later than ``snapshot_date`` with
+    its candidate at a stage past it (it was held: ``HELD_BY_STAGE``); one dated after
+    the snapshot day is cancelled even so (say, the screen another recruiter already
+    held). Each gets status ``cancelled`` and its previous
     ``sequence`` + 1. A previous file none of whose candidates is in the snapshot
     is of another snapshot (``isched solve`` warns): nothing of it is cancelled.
     """
@@ -145,11 +149,16 @@ def cancelled_rows(
     kept = {_text(r["interview_id"]) for r in rows}
     out: list[dict[str, Any]] = []
     for row in previous:
-        if _text(row["interview_id"]) in kept or _when(row["start"]) <= now:
+        start = _when(row["start"])
+        if _text(row["interview_id"]) in kept or start <= now:
+            continue
+        day = start.astimezone(OFFICE_TZ).date()
+        if snapshot_date is not None and day < snapshot_date:
             continue
         candidate = candidates.get(_text(row["candidate_id"]))
         stage = candidate.stage if candidate is not None else ""
-        if stage in HELD_BY_STAGE.get(_text(row.get("stage")), frozenset()):
+        past = stage in HELD_BY_STAGE.get(_text(row.get("stage")), frozenset())
+        if past and (snapshot_date is None or day <= snapshot_date):
             continue
         sequence = (_int(row.get("sequence")) or 0) + 1
         out.append({**row, "status": "cancelled", "sequence": str(sequence)})
@@ -302,13 +311,14 @@ def write_ics(
     previous: pd.DataFrame | None = None,
     organizer: str = DEFAULT_ORGANIZER,
     stamp: dt.datetime | None = None,
+    snapshot_date: dt.date | None = None,
 ) -> None:
     """Write ``schedule`` (``schedule.csv`` columns) to ``path`` as one iCalendar file.
 
     ``previous`` is the schedule before a re-plan: it sets ``SEQUENCE`` where the
     rows have no ``sequence`` column, and its interviews the new schedule dropped
-    are exported as cancelled (``cancelled_rows``); ``stamp`` is the ``DTSTAMP``
-    (default: now, UTC).
+    are exported as cancelled (``cancelled_rows``, which ``snapshot_date`` tells what
+    was held); ``stamp`` is the ``DTSTAMP`` (default: now, UTC).
     """
     stamp = dt.datetime.now(dt.UTC) if stamp is None else stamp
     if stamp.tzinfo is None:
@@ -317,7 +327,7 @@ def write_ics(
     candidates = {c.candidate_id: c for c in snapshot.candidates}
     earlier = _records(previous)
     rows = _records(schedule)
-    rows += cancelled_rows(rows, earlier, candidates, stamp)
+    rows += cancelled_rows(rows, earlier, candidates, stamp, snapshot_date)
     before = {_text(r["interview_id"]): r for r in earlier}
 
     calendar = Calendar()

@@ -253,3 +253,38 @@ def test_a_held_interview_or_another_snapshots_plan_is_not_cancelled(
     stranger = [{**ROWS[1], "candidate_id": "C99999"}]
     _, events = export(tmp_path, snapshot, frame(ROWS[:1]), previous=frame(stranger))
     assert set(events) == {"S-C00000@isched"}  # another snapshot's plan
+
+
+def test_the_snapshot_date_says_what_was_held_whatever_the_clock(
+    tmp_path: Path, snapshot: Snapshot
+) -> None:
+    """Export before the interviews by the clock (STAMP, 20 Feb) of a re-plan whose snapshot
+    is 23 Feb: a dropped screen of 22 Feb was held (not cancelled); a dropped screen of 1
+    Mar of a candidate now past that stage is cancelled (held by someone else or not, it
+    is not on 1 Mar any more); one of 23 Feb (the snapshot day) at that stage is held."""
+    import dataclasses
+
+    first = dataclasses.replace(snapshot.candidates[0], stage="screened")
+    snapshot = dataclasses.replace(snapshot, candidates=[first, *snapshot.candidates[1:]])
+    cid = first.candidate_id
+    gone = {"candidate_id": cid, "stage": "screen", "office": "virtual", "room_id": "",
+            "session_starts": "", "posting_id": "", "interviewer_ids": "I0001",
+            "status": "confirmed"}  # fmt: skip
+    previous = frame([
+        {**gone, "interview_id": "before", "start": "2027-02-22T10:00:00-08:00",
+         "end": "2027-02-22T11:00:00-08:00"},
+        {**gone, "interview_id": "today", "start": "2027-02-23T10:00:00-08:00",
+         "end": "2027-02-23T11:00:00-08:00"},
+        {**gone, "interview_id": "later", "start": "2027-03-01T10:00:00-08:00",
+         "end": "2027-03-01T11:00:00-08:00"},
+    ])  # fmt: skip
+    current = frame(ROWS[2:])
+    _, events = export(tmp_path, snapshot, current, previous=previous,
+                       snapshot_date=dt.date(2027, 2, 23))  # fmt: skip
+    assert set(events) == {"L-C00003@isched", "later@isched"}
+    assert str(events["later@isched"]["STATUS"]) == "CANCELLED"
+    withdrawn = dataclasses.replace(first, stage="withdrawn")
+    snapshot = dataclasses.replace(snapshot, candidates=[withdrawn, *snapshot.candidates[1:]])
+    _, events = export(tmp_path, snapshot, current, previous=previous,
+                       snapshot_date=dt.date(2027, 2, 23))  # fmt: skip
+    assert set(events) == {"L-C00003@isched", "today@isched", "later@isched"}  # not 22 Feb

@@ -12,6 +12,7 @@ now for another team's posting), the row takes it over with that row's sequence
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -140,7 +141,9 @@ def write_outputs(
     try:
         schedule.to_csv(tmp / "schedule.csv", index=False, lineterminator="\n")
         (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-        write_ics(schedule, snapshot, tmp / "schedule.ics", previous=previous)
+        day = report.get("snapshot_date")
+        write_ics(schedule, snapshot, tmp / "schedule.ics", previous=previous,
+                  snapshot_date=dt.date.fromisoformat(day) if day else None)  # fmt: skip
         names = ["schedule.csv", "report.json", "schedule.ics"]
         if not out.exists():
             tmp.rename(out)
