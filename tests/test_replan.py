@@ -417,3 +417,35 @@ def test_a_confirmed_interview_on_the_snapshot_day_that_can_no_longer_happen_is_
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["held_confirmed"] == []
     assert_valid(snap, tmp_path / "out")
+
+
+def test_a_confirmed_loop_stays_when_the_screens_day_is_not_in_the_tables(
+    planned: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    """A screened candidate without ``last_interview_date`` (a cell a coordinator forgets):
+    the next day's snapshot would count the gap before the loop afresh from that day and
+    push the confirmed loop on, day after day; it stays where it was confirmed."""
+    base, schedule = planned
+    snap = copy(base, tmp_path)
+    days = sorted(set(schedule["start"].str[:10]))
+    loops = schedule[(schedule["stage"] == "loop") & (schedule["start"].str[:10] > days[0])]
+    loop = loops.iloc[0]
+    day_before = days[days.index(loop["start"][:10]) - 1]  # one working day before the loop
+    text = (snap / "scenario.yaml").read_text()
+    (snap / "scenario.yaml").write_text(
+        "\n".join(f"snapshot_date: '{day_before}'" if line.startswith("snapshot_date:") else line
+                  for line in text.splitlines()) + "\n"
+    )  # fmt: skip
+    cands = read(snap / "candidates.csv")
+    cands.loc[cands["candidate_id"] == loop["candidate_id"], "last_interview_date"] = ""
+    cands.to_csv(snap / "candidates.csv", index=False)
+    later = schedule[schedule["start"].str[:10] > day_before]
+    previous = write(_confirmed(later, loop["interview_id"]), tmp_path / "prev.csv")
+    report = solve(snap, tmp_path / "out", previous, solver="greedy")
+    moved = [m["interview_id"] for m in report["moved_confirmed"]]
+    assert loop["interview_id"] not in moved, report["moved_confirmed"]
+    now = (
+        read(tmp_path / "out" / "schedule.csv").set_index("interview_id").loc[loop["interview_id"]]
+    )
+    assert (now["start"], now["status"]) == (loop["start"], "confirmed")
+    assert_valid(snap, tmp_path / "out")

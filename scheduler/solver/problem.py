@@ -100,6 +100,9 @@ class Request:
     """Interviewer indices: screeners in the candidate's areas, or the team's loop members."""
     preferred: frozenset[int]
     """Screens: screeners of the primary area. Loops: the team's hiring managers."""
+    screen_day_known: bool = True
+    """Loops: the screen's day is in the tables (``last_interview_date``); otherwise the
+    gap is counted from the snapshot day, which is the latest it can have been."""
 
     @property
     def span(self) -> int:
@@ -375,6 +378,7 @@ def build_problem(
                 allowed=allowed,
                 qualified=members,
                 preferred=managers,
+                screen_day_known=cid in last,
             )
         )
     return Problem(

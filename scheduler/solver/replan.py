@@ -19,6 +19,7 @@ taken to be that interview and ignored (``ignored_blocks``).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -351,6 +352,12 @@ def apply_previous(problem: Problem, state: State, rows: list[PreviousRow]) -> R
             plan.dropped.append((row, reason))
             continue
         plan.rows[req.index] = row
+        if row.status == "confirmed" and req.stage == "loop" and not req.screen_day_known:
+            # the screen was held on a day the tables do not give (the validator accepts
+            # any day): the coordinator's confirmed day stands, rather than a gap counted
+            # afresh from each day's snapshot
+            req = dataclasses.replace(req, earliest_day=0)
+            problem.requests[req.index] = req
         if row.status == "confirmed" and before_horizon(problem, row):
             trouble = held_problem(problem, row, req)
             if trouble is None:
