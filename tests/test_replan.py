@@ -125,7 +125,7 @@ def test_contradicting_or_overlong_previous_rows_exit_2_naming_the_row(
     cases = [
         (twice, f"twice.csv row 3, column candidate_id: a second confirmed screen for "
                 f"{row['candidate_id']} (first in row 2)"),
-        (long, "long.csv row 2: 13 values but the header has 12 columns"),
+        (long, "long.csv row 2: 14 values but the header has 13 columns"),
     ]  # fmt: skip
     for previous, message in cases:
         out = tmp_path / previous.stem
@@ -290,9 +290,10 @@ def test_confirmed_interviews_before_the_horizon_are_kept_as_they_were(
     after = read(tmp_path / "out" / "schedule.csv").set_index("interview_id")
     for _, row in on_first.iterrows():
         kept = after.loc[row["interview_id"]]
-        for column in ("start", "end", "interviewer_ids", "room_id", "sequence"):
+        for column in ("start", "end", "interviewer_ids", "room_id"):
             assert kept[column] == row[column], (row["interview_id"], column)
-        assert kept["status"] == "confirmed"
+        assert (kept["status"], kept["calendar_status"]) == ("confirmed", "confirmed")
+        assert kept["sequence"] == str(int(row["sequence"]) + 1)  # confirmed since it was sent
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     held = {h["interview_id"]: h["before_snapshot"] for h in report["held_confirmed"]}
     assert held == dict.fromkeys(on_first["interview_id"], bool(later))
@@ -449,3 +450,25 @@ def test_a_confirmed_loop_stays_when_the_screens_day_is_not_in_the_tables(
     )
     assert (now["start"], now["status"]) == (loop["start"], "confirmed")
     assert_valid(snap, tmp_path / "out")
+
+
+def test_confirming_an_interview_revises_its_calendar_entry_once(
+    planned: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    """Confirmed by hand (``status`` edited): SEQUENCE + 1, so a calendar honouring it shows
+    CONFIRMED; re-planned again unchanged, the sequence stays."""
+    import icalendar
+
+    base, schedule = planned
+    row = schedule.iloc[0]
+    first = write(_confirmed(schedule, row["interview_id"]), tmp_path / "first.csv")
+    solve(base, tmp_path / "a", first, solver="greedy")
+    a = read(tmp_path / "a" / "schedule.csv").set_index("interview_id").loc[row["interview_id"]]
+    assert (a["status"], a["calendar_status"]) == ("confirmed", "confirmed")
+    assert a["sequence"] == str(int(row["sequence"]) + 1)
+    events = icalendar.Calendar.from_ical((tmp_path / "a" / "schedule.ics").read_bytes())
+    event = next(e for e in events.walk("VEVENT") if str(e["UID"]).startswith(row["interview_id"]))
+    assert (str(event["STATUS"]), event.decoded("SEQUENCE")) == ("CONFIRMED", int(a["sequence"]))
+    solve(base, tmp_path / "b", tmp_path / "a" / "schedule.csv", solver="greedy")
+    b = read(tmp_path / "b" / "schedule.csv").set_index("interview_id").loc[row["interview_id"]]
+    assert (b["status"], b["sequence"]) == ("confirmed", a["sequence"])

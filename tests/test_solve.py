@@ -30,7 +30,7 @@ REPORT_KEYS = {
 }  # fmt: skip
 COLUMNS = [
     "interview_id", "candidate_id", "posting_id", "stage", "interviewer_ids", "start", "end",
-    "office", "room_id", "status", "session_starts", "sequence",
+    "office", "room_id", "status", "session_starts", "sequence", "calendar_status",
 ]  # fmt: skip
 
 
@@ -177,7 +177,10 @@ def test_replan_keeps_confirmed_and_moves_the_removed_interviewers_rows(
     for _, row in before[~hit].iterrows():
         kept = after.loc[row["interview_id"]]
         assert (kept["start"], kept["interviewer_ids"]) == (row["start"], row["interviewer_ids"])
-        assert (kept["status"], kept["sequence"]) == ("confirmed", row["sequence"])
+        # confirmed since the first plan (status edited, calendar_status not): a revision
+        confirmed = str(int(row["sequence"]) + 1)
+        assert (kept["status"], kept["sequence"]) == ("confirmed", confirmed)
+        assert kept["calendar_status"] == "confirmed"
     moved = {m["interview_id"]: m for m in report["moved_confirmed"]}
     assert set(moved) == set(before.loc[hit, "interview_id"])
     for iid, entry in moved.items():

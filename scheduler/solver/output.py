@@ -2,8 +2,11 @@
 
 Schedule columns are those of CLI.md plus ``session_starts`` (loops: one start
 per interviewer, in ``interviewer_ids`` order) and ``sequence`` (0 for a new
-row; the previous sequence + 1 when a re-plan changed its time, people, place or
-posting; the previous sequence when unchanged). ``interview_id`` is the previous
+row; the previous sequence + 1 when a re-plan changed its time, people, place,
+posting or status, RFC 5546's significant changes; the previous sequence when
+unchanged) and ``calendar_status`` (the status schedule.ics gives the row at that
+sequence: a row confirmed by hand since, ``status`` but not ``calendar_status``
+edited, is a change of status). ``interview_id`` is the previous
 row's id for the same candidate and stage, else ``IV-{candidate_id}-{stage}``;
 when that id is a dropped previous row's of the same candidate and stage (a loop
 now for another team's posting), the row takes it over with that row's sequence
@@ -31,7 +34,7 @@ from scheduler.solver.state import Placement
 
 SCHEDULE_COLUMNS = (
     "interview_id", "candidate_id", "posting_id", "stage", "interviewer_ids", "start", "end",
-    "office", "room_id", "status", "session_starts", "sequence",
+    "office", "room_id", "status", "session_starts", "sequence", "calendar_status",
 )  # fmt: skip
 
 
@@ -82,10 +85,12 @@ def schedule_rows(
             else "",
             "sequence": 0,
         }
+        row["calendar_status"] = row["status"]  # what schedule.ics says at this sequence
         if prev is not None:
             same_place = plan.previous.get(p.request) == p
             same = same_place and (prev.posting_id, prev.room_id) == (
-                row["posting_id"], row["room_id"])  # fmt: skip
+                row["posting_id"], row["room_id"]) and prev.calendar_status in (
+                "", row["status"])  # fmt: skip
             row["sequence"] = prev.sequence if same else prev.sequence + 1
             moved += not same_place
         elif takes_over and was is not None:
@@ -109,7 +114,8 @@ def held_row(row: PreviousRow) -> dict[str, Any]:
         "room_id": row.room_id,
         "status": "confirmed",
         "session_starts": ";".join(s.isoformat() for s in row.session_starts),
-        "sequence": row.sequence,
+        "sequence": row.sequence + (row.calendar_status not in ("", "confirmed")),
+        "calendar_status": "confirmed",
     }
 
 

@@ -35,7 +35,7 @@ from scheduler.tables import load_columns
 
 COLUMNS = ("interview_id", "candidate_id", "stage", "interviewer_ids", "start", "end", "status")
 """Columns a previous schedule must have (posting_id, office, room_id, session_starts,
-sequence are optional)."""
+sequence, calendar_status are optional)."""
 ID_COLUMNS = ("interview_id", "candidate_id", "posting_id", "room_id")
 """Id columns checked against the tables' identifier rule (and each of ``interviewer_ids``)."""
 
@@ -55,6 +55,9 @@ class PreviousRow:
     status: str
     session_starts: tuple[dt.datetime, ...]
     sequence: int
+    calendar_status: str = ""
+    """The status schedule.ics gave the row at ``sequence`` (empty: not known); a
+    ``status`` edited since (say, confirmed by hand) is a revision: ``SEQUENCE`` + 1."""
 
 
 def _when(label: str, row: int, column: str, text: str) -> dt.datetime:
@@ -153,6 +156,7 @@ def read_previous(path: Path) -> list[PreviousRow]:
                 status=c["status"],
                 session_starts=sessions,
                 sequence=int(sequence_text),
+                calendar_status=c.get("calendar_status", "").strip().lower(),
             )
         )
     return rows
