@@ -280,7 +280,7 @@ def solve(
     for m in r.get("moved_confirmed", []):  # a coordinator must tell the candidate
         where = f"now {m['new_start']}" if m.get("new_start") else "not placed again"
         if m.get("new_start") and m["new_start"] == m.get("old_start"):
-            where = "kept its time, with another room or other interviewers"
+            where = "kept its time, with another room or other interviewers (now proposed)"
         err.print(f"warning: confirmed {m['interview_id']} ({m['candidate_id']}, {m['stage']}) "
                   f"moved: {m['reason']}; {where}", markup=False, highlight=False,
                   soft_wrap=True)  # fmt: skip
