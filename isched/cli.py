@@ -271,6 +271,12 @@ def solve(
         err.print(f"warning: none of the {r['previous_rows']} rows of --previous is an interview "
                   "of this snapshot (a schedule of another snapshot?)", markup=False,
                   highlight=False, soft_wrap=True)  # fmt: skip
+    stale = r.get("proposed_before_horizon", [])
+    if stale:  # by design (only confirmed rows are kept), but easy to forget
+        err.print(f"warning: {len(stale)} proposed interviews dated on or before the snapshot "
+                  f"day ({r.get('snapshot_date')}) were planned anew from "
+                  f"{r['horizon']['first_day']}: mark an interview confirmed to keep it",
+                  markup=False, highlight=False, soft_wrap=True)  # fmt: skip
     for h in r.get("held_confirmed", []):
         if h.get("before_snapshot"):  # held already, by the date: the tables lag behind
             err.print(f"warning: confirmed {h['interview_id']} ({h['candidate_id']}, {h['stage']}) "

@@ -298,8 +298,12 @@ def test_confirmed_interviews_before_the_horizon_are_kept_as_they_were(
     held = {h["interview_id"]: h["before_snapshot"] for h in report["held_confirmed"]}
     assert held == dict.fromkeys(on_first["interview_id"], bool(later))
     assert report["moved_confirmed"] == [] and report["scheduled"] == len(after)
-    warned = [line for line in result.stderr.splitlines() if "before the snapshot" in line]
+    warned = [line for line in result.stderr.splitlines() if "kept as it was" in line]
     assert len(warned) == (len(on_first) if later else 0)
+    stale = previous[(previous["status"] == "proposed") & (previous["start"].str[:10] <= moved_day)]
+    assert report["proposed_before_horizon"] == sorted(stale["interview_id"])
+    assert (f"warning: {len(stale)} proposed interviews dated on or before" in result.stderr) == (
+        len(stale) > 0)  # fmt: skip
     assert_valid(snap, tmp_path / "out")
 
 

@@ -148,6 +148,7 @@ def solve_snapshot(
         },
         "kept_confirmed": len(plan.fixed) + len(plan.held),
         "held_confirmed": plan.held_report(snapshot_day(snapshot, meta)),
+        "proposed_before_horizon": sorted(row.interview_id for row in plan.stale),
         "moved": moved,
         "moved_confirmed": [
             {

@@ -224,6 +224,8 @@ class Replan:
     """Request -> why its confirmed row could not stay."""
     dropped: list[tuple[PreviousRow, str]] = field(default_factory=list)
     """Previous rows that match no request now, each with why."""
+    stale: list[PreviousRow] = field(default_factory=list)
+    """Proposed rows dated before the horizon: planned anew (only confirmed rows are held)."""
     held: dict[int, PreviousRow] = field(default_factory=dict)
     """Request -> its confirmed row dated before the planning horizon (on the snapshot day,
     or earlier with the candidate's stage not yet updated): kept as it is, not re-planned."""
@@ -362,6 +364,8 @@ def apply_previous(problem: Problem, state: State, rows: list[PreviousRow]) -> R
             # afresh from each day's snapshot
             req = dataclasses.replace(req, earliest_day=0)
             problem.requests[req.index] = req
+        if row.status != "confirmed" and before_horizon(problem, row):
+            plan.stale.append(row)
         if row.status == "confirmed" and before_horizon(problem, row):
             trouble = held_problem(problem, row, req)
             if trouble is None:
