@@ -253,7 +253,8 @@ def solve(
     with busy if err.is_terminal else contextlib.nullcontext(), tables as snapshot_path:
         result = solve_snapshot(snapshot_path, options, previous)
         snapshot = result.problem.snapshot
-        names = write_outputs(out_dir, result.schedule, result.report, snapshot, result.previous)
+        names = write_outputs(out_dir, result.schedule, result.report, snapshot,
+                              result.previous, result.cancelled)  # fmt: skip
     r = result.report
     gap = "n/a" if r["gap"] is None else f"{100 * r['gap']:.2f}% ({r['bound_source']} bound)"
     out.print(

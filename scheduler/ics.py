@@ -44,6 +44,7 @@ __all__ = [
     "PRODID",
     "cancelled_rows",
     "event_uid",
+    "read_cancelled",
     "sequence_for",
     "write_ics",
 ]
@@ -92,6 +93,30 @@ def _int(value: Any) -> int | None:
 def event_uid(interview_id: str) -> str:
     """The stable ``UID`` of an interview's event."""
     return f"{interview_id}@isched"
+
+
+def read_cancelled(path: Path | None) -> dict[str, Event]:
+    """The cancelled events of a previous ``schedule.ics``, by interview id.
+
+    A calendar that imported that file holds each of them as cancelled at its
+    ``SEQUENCE``: an update under the same ``UID`` at a lower or equal sequence
+    is ignored, so a re-plan must not reuse the id. A missing file, one that is
+    not iCalendar, or events of another tool give nothing.
+    """
+    if path is None or not Path(path).is_file():
+        return {}
+    try:
+        calendar = Calendar.from_ical(Path(path).read_bytes())
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    out: dict[str, Event] = {}
+    for event in calendar.walk("VEVENT"):
+        if not isinstance(event, Event):
+            continue
+        uid = str(event.get("UID", ""))
+        if str(event.get("STATUS", "")).upper() == "CANCELLED" and uid.endswith("@isched"):
+            out[uid.removesuffix("@isched")] = event
+    return out
 
 
 # SEQUENCE ---------------------------------------------------------------------------
@@ -297,6 +322,15 @@ def _event(
     return event
 
 
+def _event_day(event: Event) -> dt.date:
+    """The office-zone day an event starts on."""
+    start = event.decoded("DTSTART")
+    if isinstance(start, dt.datetime):
+        start = start.astimezone(OFFICE_TZ) if start.tzinfo else start
+        return start.date()
+    return start
+
+
 def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
     return [] if frame is None else frame.to_dict(orient="records")
 
@@ -312,13 +346,16 @@ def write_ics(
     organizer: str = DEFAULT_ORGANIZER,
     stamp: dt.datetime | None = None,
     snapshot_date: dt.date | None = None,
+    cancelled_before: Mapping[str, Event] | None = None,
 ) -> None:
     """Write ``schedule`` (``schedule.csv`` columns) to ``path`` as one iCalendar file.
 
     ``previous`` is the schedule before a re-plan: it sets ``SEQUENCE`` where the
     rows have no ``sequence`` column, and its interviews the new schedule dropped
     are exported as cancelled (``cancelled_rows``, which ``snapshot_date`` tells what
-    was held); ``stamp`` is the ``DTSTAMP`` (default: now, UTC).
+    was held); ``cancelled_before`` are the previous file's own cancelled events
+    (``read_cancelled``), written again as they were unless a row has their id;
+    ``stamp`` is the ``DTSTAMP`` (default: now, UTC).
     """
     stamp = dt.datetime.now(dt.UTC) if stamp is None else stamp
     if stamp.tzinfo is None:
@@ -335,13 +372,18 @@ def write_ics(
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
+    written = {_text(r["interview_id"]) for r in rows}
+    carried = [e for i, e in sorted((cancelled_before or {}).items()) if i not in written]
     days = [_when(r[k]).astimezone(OFFICE_TZ).date() for r in rows for k in ("start", "end")]
+    days += [_event_day(e) for e in carried]
     first = min(days, default=stamp.date())
     last = max(days, default=stamp.date())
     calendar.add_component(_vtimezone(dt.date(first.year, 1, 1), dt.date(last.year + 1, 1, 1)))
     for row in rows:
         sequence = sequence_for(row, before)
         calendar.add_component(_event(row, snapshot, candidates, stamp, sequence, organizer))
+    for event in carried:
+        calendar.add_component(event)
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -288,3 +288,25 @@ def test_the_snapshot_date_says_what_was_held_whatever_the_clock(
     _, events = export(tmp_path, snapshot, current, previous=previous,
                        snapshot_date=dt.date(2027, 2, 23))  # fmt: skip
     assert set(events) == {"L-C00003@isched", "today@isched", "later@isched"}  # not 22 Feb
+
+
+def test_read_cancelled_takes_only_cancelled_isched_events(tmp_path: Path) -> None:
+    """The previous calendar's cancelled events by id; other events, another tool's UIDs, a
+    file that is not iCalendar or no file at all give nothing."""
+    from icalendar import Calendar, Event
+
+    from scheduler.ics import read_cancelled
+
+    calendar = Calendar()
+    for uid, status in (("IV-A-screen@isched", "CANCELLED"), ("IV-B-screen@isched", "TENTATIVE"),
+                        ("meeting@other.example", "CANCELLED")):  # fmt: skip
+        event = Event()
+        event.add("uid", uid)
+        event.add("status", status)
+        calendar.add_component(event)
+    path = tmp_path / "schedule.ics"
+    path.write_bytes(calendar.to_ical())
+    assert set(read_cancelled(path)) == {"IV-A-screen"}
+    path.write_text("interview_id,start\n", encoding="utf-8")
+    assert read_cancelled(path) == {}
+    assert read_cancelled(tmp_path / "none.ics") == {} and read_cancelled(None) == {}

@@ -476,3 +476,46 @@ def test_confirming_an_interview_revises_its_calendar_entry_once(
     solve(base, tmp_path / "b", tmp_path / "a" / "schedule.csv", solver="greedy")
     b = read(tmp_path / "b" / "schedule.csv").set_index("interview_id").loc[row["interview_id"]]
     assert (b["status"], b["sequence"]) == ("confirmed", a["sequence"])
+
+
+def test_a_revived_interview_is_a_new_event_not_an_update_below_its_cancellation(
+    planned: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    """A candidate withdraws (their screen is cancelled in the calendar), a later re-plan
+    keeps that cancellation, and the candidate comes back: the new interview gets a new
+    id, since a calendar ignores an update of the cancelled UID at a lower SEQUENCE."""
+    import icalendar
+
+    base, schedule = planned
+    first = base.parent / "first"
+    row = schedule.iloc[0]
+    gone = tmp_path / "gone"
+    shutil.copytree(base, gone)
+    cands = read(gone / "candidates.csv")
+    cands[cands["candidate_id"] != row["candidate_id"]].to_csv(gone / "candidates.csv", index=False)
+
+    def events(out: Path) -> dict[str, icalendar.Event]:
+        calendar = icalendar.Calendar.from_ical((out / "schedule.ics").read_bytes())
+        return {str(e["UID"]): e for e in calendar.walk("VEVENT")}
+
+    uid = f"{row['interview_id']}@isched"
+    runner = CliRunner()
+    for out, previous in (("second", first), ("third", tmp_path / "second")):
+        args = ["solve", str(gone), "--out", str(tmp_path / out), "--solver", "greedy",
+                "--previous", str(previous / "schedule.csv")]  # fmt: skip
+        assert runner.invoke(app, args).exit_code == 0
+        cancelled = events(tmp_path / out)[uid]  # carried over by the third plan
+        assert str(cancelled["STATUS"]) == "CANCELLED"
+        assert cancelled.decoded("SEQUENCE") == int(row["sequence"]) + 1
+    args = ["solve", str(base), "--out", str(tmp_path / "back"), "--solver", "greedy",
+            "--previous", str(tmp_path / "third" / "schedule.csv")]  # fmt: skip
+    assert runner.invoke(app, args).exit_code == 0
+    back = read(tmp_path / "back" / "schedule.csv")
+    theirs = back[(back["candidate_id"] == row["candidate_id"]) & (back["stage"] == row["stage"])]
+    assert len(theirs) == 1
+    assert theirs.iloc[0]["interview_id"] != row["interview_id"]
+    after = events(tmp_path / "back")
+    assert str(after[uid]["STATUS"]) == "CANCELLED"
+    assert str(after[f"{theirs.iloc[0]['interview_id']}@isched"]["STATUS"]) == "TENTATIVE"
+    assert len(after) == len(back) + 1
+    assert_valid(base, tmp_path / "back")

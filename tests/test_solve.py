@@ -47,7 +47,8 @@ def read(path: Path) -> pd.DataFrame:
 def solve(snap: Path, out: Path, previous: Path | None = None, **options: object) -> dict:
     """Solve in-process, write OUT, return the report."""
     result = solve_snapshot(snap, SolveOptions(**options), previous)  # type: ignore[arg-type]
-    write_outputs(out, result.schedule, result.report, result.problem.snapshot, result.previous)
+    snapshot = result.problem.snapshot
+    write_outputs(out, result.schedule, result.report, snapshot, result.previous, result.cancelled)
     return result.report
 
 

@@ -18,6 +18,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import icalendar
 import pandas as pd
 import pytest
 from cli_runner import isched
@@ -501,6 +502,32 @@ def test_replan_keeps_confirmed_rows_and_says_what_moved(
     assert "interviewer_ids" not in section and "room_id" not in section  # said in words
     if any(c["change"] == "moved" for c in diff["changes"]):
         assert "moved (" in section
+
+
+def test_a_replan_of_a_replan_keeps_the_calendars_cancellations(
+    client: TestClient, done_job: dict, tiny: Path
+) -> None:
+    """A candidate withdraws (a re-plan cancels their interview in its calendar); a re-plan
+    of that re-plan still holds the event as cancelled, and its tables.zip has the parent's
+    calendar beside previous.csv, so ``isched solve --previous`` can do the same."""
+    plan = pd.read_csv(io.StringIO(client.get(f"/jobs/{done_job['id']}/schedule.csv").text),
+                       dtype=str, keep_default_na=False)  # fmt: skip
+    row = plan.iloc[0]
+    cands = pd.read_csv(tiny / "candidates.csv", dtype=str, keep_default_na=False)
+    left = cands[cands["candidate_id"] != row["candidate_id"]].to_csv(index=False).encode()
+    job = done_job
+    for files in ([("files", ("candidates.csv", left, "text/csv"))], []):
+        response = client.post(f"/jobs/{job['id']}/replan", files=files or None,
+                               data={"solver": "greedy"})  # fmt: skip
+        assert response.status_code == 202, response.text
+        job = wait_for(client, response.json()["id"])
+        assert job["status"] == "done", job
+        ics = client.get(f"/jobs/{job['id']}/schedule.ics").content
+        calendar = icalendar.Calendar.from_ical(ics)
+        events = {str(e["UID"]): e for e in calendar.walk("VEVENT")}
+        assert str(events[f"{row['interview_id']}@isched"]["STATUS"]) == "CANCELLED"
+    archive = zipfile.ZipFile(io.BytesIO(client.get(f"/jobs/{job['id']}/tables.zip").content))
+    assert {"previous.csv", "previous.ics"} <= set(archive.namelist())
 
 
 def test_a_confirmed_interview_can_be_unconfirmed_on_a_replan(

@@ -161,8 +161,9 @@ def get_tables_zip(request: Request, job_id: str) -> Response:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted((folder / jobfiles.TABLES).iterdir()):
             archive.write(path, path.name)
-        if (folder / jobfiles.PREVIOUS).exists():
-            archive.write(folder / jobfiles.PREVIOUS, jobfiles.PREVIOUS)
+        for name in (jobfiles.PREVIOUS, jobfiles.PREVIOUS_CALENDAR):
+            if (folder / name).exists():
+                archive.write(folder / name, name)
     disposition = f'attachment; filename="{jobfiles.saved_as(job.id, "tables.zip")}"'
     headers = {"Content-Disposition": disposition}
     return Response(buffer.getvalue(), media_type="application/zip", headers=headers)

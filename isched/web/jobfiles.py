@@ -2,8 +2,9 @@
 
 ``tables/`` holds the snapshot the job ran on (every table, also those carried
 over from the job it re-plans); ``previous.csv`` the plan it re-plans (with the
-confirmed rows marked); ``out/`` the outputs (``schedule.csv``, ``schedule.ics``,
-``report.json``, and ``diff.json`` for a re-plan); ``progress.json`` what the
+confirmed rows marked) and ``previous.ics`` that plan's calendar; ``out/`` the
+outputs (``schedule.csv``, ``schedule.ics``, ``report.json``, and ``diff.json``
+for a re-plan); ``progress.json`` what the
 worker is doing; ``error.txt`` why it failed; ``worker.log`` its own output.
 """
 
@@ -21,6 +22,8 @@ JOB_ID = re.compile(r"[0-9a-f]{16}")
 TABLES = "tables"
 OUT = "out"
 PREVIOUS = "previous.csv"
+PREVIOUS_CALENDAR = "previous.ics"
+"""The parent's ``schedule.ics``: which of its events are cancelled (ids not to reuse)."""
 PROGRESS = "progress.json"
 ERROR = "error.txt"
 LOG = "worker.log"

@@ -156,6 +156,9 @@ def create_job(
             plan = staged.plan if staged.plan is not None else plan_path.read_bytes()
             previous = _previous_plan(plan, ids, release_unlisted)
             jobfiles.write_atomic(staging / jobfiles.PREVIOUS, previous)
+            calendar = settings.jobs_dir / parent.id / jobfiles.OUT / "schedule.ics"
+            if calendar.is_file():
+                shutil.copyfile(calendar, staging / jobfiles.PREVIOUS_CALENDAR)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -177,8 +180,9 @@ def rerun_job(
     try:
         (staging / jobfiles.TABLES).mkdir(parents=True)
         copy_tables(source / jobfiles.TABLES, staging / jobfiles.TABLES)
-        if (source / jobfiles.PREVIOUS).is_file():
-            shutil.copyfile(source / jobfiles.PREVIOUS, staging / jobfiles.PREVIOUS)
+        for name in (jobfiles.PREVIOUS, jobfiles.PREVIOUS_CALENDAR):
+            if (source / name).is_file():
+                shutil.copyfile(source / name, staging / name)
         if not any((staging / jobfiles.TABLES).iterdir()):
             raise FileNotFoundError(source)
     except FileNotFoundError:  # deleted meanwhile

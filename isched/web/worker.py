@@ -72,7 +72,7 @@ def run(job_dir: Path, solver: str, time_limit: float, workers: int) -> None:
     _phase(job_dir, "writing the results")
     out = job_dir / jobfiles.OUT
     snapshot = result.problem.snapshot
-    write_outputs(out, result.schedule, result.report, snapshot, result.previous)
+    write_outputs(out, result.schedule, result.report, snapshot, result.previous, result.cancelled)
     if result.previous is not None:
         diff = replan_diff(result.previous, result.schedule, result.report, snapshot)
         jobfiles.write_json(out / "diff.json", diff)

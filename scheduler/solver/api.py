@@ -10,13 +10,15 @@ covers the whole job.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from icalendar import Event
 
 from scheduler.domain import Snapshot
+from scheduler.ics import read_cancelled
 from scheduler.scenario import ScenarioConfig
 from scheduler.solver.config import SolveOptions
 from scheduler.solver.engine import Job, Outcome
@@ -42,6 +44,8 @@ class SolveResult:
     report: dict[str, Any]
     previous: pd.DataFrame | None
     """The previous schedule as read (for the calendar's SEQUENCE), if any."""
+    cancelled: dict[str, Event] = field(default_factory=dict)
+    """The cancelled events of the previous calendar (the ``.ics`` beside it), by id."""
 
 
 def _bound(outcome: Outcome) -> tuple[float | None, str | None, float | None]:
@@ -99,7 +103,9 @@ def solve_snapshot(
     options: SolveOptions | None = None,
     previous: Path | str | None = None,
 ) -> SolveResult:
-    """Solve the scheduling job of a snapshot directory (see module docstring)."""
+    """Solve the scheduling job of a snapshot directory (see module docstring); the
+    calendar beside ``previous`` (``schedule.ics`` for ``schedule.csv``), if there is
+    one, tells which interview ids were cancelled and may not be reused."""
     options = options or SolveOptions()
     began = time.perf_counter()
     solver, arg = get_solver(options.solver)
@@ -113,7 +119,8 @@ def solve_snapshot(
     outcome = solver(job)
     placements = [*plan.fixed, *outcome.placements]
     placed = {p.request for p in placements} | set(plan.held)
-    frame, moved = schedule_rows(problem, placements, plan)
+    cancelled = read_cancelled(Path(previous).with_suffix(".ics")) if previous else {}
+    frame, moved = schedule_rows(problem, placements, plan, cancelled)
     bound, source, gap = _bound(outcome)
     new_start = {p.request: problem.horizon.time(p.day, p.start).isoformat() for p in placements}
     report: dict[str, Any] = {
@@ -173,4 +180,4 @@ def solve_snapshot(
         previous_frame.columns = [str(c).strip().lower() for c in previous_frame.columns]
         for word in ("stage", "status"):  # read as read_previous reads them
             previous_frame[word] = previous_frame[word].str.strip().str.lower()
-    return SolveResult(problem, frame, report, previous_frame)
+    return SolveResult(problem, frame, report, previous_frame, cancelled)

@@ -10,7 +10,10 @@ edited, is a change of status). ``interview_id`` is the previous
 row's id for the same candidate and stage, else ``IV-{candidate_id}-{stage}``;
 when that id is a dropped previous row's of the same candidate and stage (a loop
 now for another team's posting), the row takes it over with that row's sequence
-+ 1, so a calendar updates the entry instead of keeping both.
++ 1, so a calendar updates the entry instead of keeping both. An id whose event the
+previous calendar holds as cancelled (``cancelled``) is never given to a new row: a
+calendar ignores an update below the cancellation's sequence, so a revived
+interview gets the next free id, a new event.
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from icalendar import Event
 
 from scheduler.domain import Snapshot
 from scheduler.ics import write_ics
@@ -39,13 +43,18 @@ SCHEDULE_COLUMNS = (
 
 
 def schedule_rows(
-    problem: Problem, placements: Sequence[Placement], plan: Replan
+    problem: Problem,
+    placements: Sequence[Placement],
+    plan: Replan,
+    cancelled: Collection[str] = (),
 ) -> tuple[pd.DataFrame, int]:
-    """The schedule frame (sorted by start, candidate) and how many previous rows moved."""
+    """The schedule frame (sorted by start, candidate) and how many previous rows moved;
+    ``cancelled`` are the ids the previous calendar holds as cancelled."""
     horizon = problem.horizon
     fixed = {p.request for p in plan.fixed}
     used = {row.interview_id for row in plan.rows.values()}
     dropped = {row.interview_id: row for row, _ in plan.dropped}
+    taken = set(cancelled) - set(used)
     names = [who.interviewer_id for who in problem.interviewers]
     rows: list[dict[str, Any]] = []
     moved = 0
@@ -58,13 +67,14 @@ def schedule_rows(
             prev is None
             and was is not None
             and base not in used
+            and base not in taken
             and (was.candidate_id, was.stage) == (req.candidate.candidate_id, req.stage)
         )
         if prev is not None:
             interview_id = prev.interview_id
         elif not takes_over:
             n = 1
-            while interview_id in used or interview_id in dropped:
+            while interview_id in used or interview_id in dropped or interview_id in taken:
                 n += 1
                 interview_id = f"{base}-{n}"
         used.add(interview_id)
@@ -134,8 +144,10 @@ def write_outputs(
     report: dict[str, Any],
     snapshot: Snapshot,
     previous: pd.DataFrame | None = None,
+    cancelled: Mapping[str, Event] | None = None,
 ) -> list[str]:
-    """Write ``schedule.csv``, ``report.json`` and ``schedule.ics`` into ``out_dir`` at once.
+    """Write ``schedule.csv``, ``report.json`` and ``schedule.ics`` into ``out_dir`` at once;
+    ``cancelled`` are the previous calendar's cancelled events, carried over.
 
     Everything is written into a temporary sibling directory first and moved into
     place only when complete, so a failure leaves ``out_dir`` as it was.
@@ -149,7 +161,8 @@ def write_outputs(
         (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         day = report.get("snapshot_date")
         write_ics(schedule, snapshot, tmp / "schedule.ics", previous=previous,
-                  snapshot_date=dt.date.fromisoformat(day) if day else None)  # fmt: skip
+                  snapshot_date=dt.date.fromisoformat(day) if day else None,
+                  cancelled_before=cancelled)  # fmt: skip
         names = ["schedule.csv", "report.json", "schedule.ics"]
         if not out.exists():
             tmp.rename(out)
