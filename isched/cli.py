@@ -16,6 +16,7 @@ import typer
 from rich.table import Table
 
 from isched.cli_common import (
+    STDOUT,
     InputProblem,
     app,
     comma_list,
@@ -82,7 +83,8 @@ def simulate(
     episodes: Annotated[int, typer.Option(help="Seasons per policy.")] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the first season.")] = 0,
     out_csv: Annotated[
-        Path | None, typer.Option("--out", help="Write one row per episode.")
+        Path | None,
+        typer.Option("--out", help="Write one row per episode (CSV, .parquet; - for stdout)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print rows as JSON.")] = False,
     export: Annotated[
@@ -111,6 +113,8 @@ def simulate(
         writable_dir(export, "--export")
     if out_csv is not None:
         writable_file(out_csv, "--out")
+    if out_csv == STDOUT and as_json:
+        raise InputProblem("--out - and --json both write to standard output: choose one")
 
     with progress() as bar:
         task = bar.add_task("seasons", total=episodes * len(names))
@@ -131,6 +135,8 @@ def simulate(
         row["hard_violations"] = found
     if out_csv is not None:
         write_rows_csv(rows, out_csv)
+    if out_csv == STDOUT:  # the rows are the output: no table after them
+        return
     if as_json:  # NaN (a KPI of a season without hires) is not JSON: null
         out.print_json(json.dumps([{k: None if v != v else v for k, v in r.items()} for r in rows]))
         return

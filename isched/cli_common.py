@@ -113,8 +113,15 @@ def writable_dir(path: Path, option: str, given: Path | None = None) -> None:
             return
 
 
+STDOUT = Path("-")
+"""``--out -``: the rows go to standard output as CSV."""
+
+
 def writable_file(path: Path, option: str) -> None:
-    """Fail early, before any work, when ``path`` cannot become an output file."""
+    """Fail early, before any work, when ``path`` cannot become an output file (``-``,
+    standard output, always can)."""
+    if path == STDOUT:
+        return
     if path.is_dir():
         raise InputProblem(f"{option} {path}: is a directory, expected a CSV file path")
     writable_dir(path.parent, option, path)
@@ -122,13 +129,17 @@ def writable_file(path: Path, option: str) -> None:
 
 def write_rows_csv(rows: list[dict[str, Any]], path: Path) -> None:
     """One CSV row per dict (a Parquet file when ``path`` ends in ``.parquet``), written
-    atomically (``experiments.files.write_atomic``)."""
+    atomically (``experiments.files.write_atomic``); ``-`` writes CSV to standard output."""
     import pandas as pd
 
     from experiments.files import write_atomic
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     frame = pd.DataFrame(rows)
+    if path == STDOUT:
+        sys.stdout.write(frame.to_csv(index=False))
+        sys.stdout.flush()
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".parquet":
         write_atomic(path, frame.to_parquet(index=False))
     else:

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from isched.cli_common import (
+    STDOUT,
     InputProblem,
     app,
     comma_list,
@@ -325,7 +326,9 @@ def bound(
     ] = "information",
     episodes: Annotated[int, typer.Option(help="Seasons.")] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the first season (as isched simulate).")] = 0,
-    out_csv: Annotated[Path | None, typer.Option("--out", help="Write one row per season.")] = None,
+    out_csv: Annotated[
+        Path | None, typer.Option("--out", help="Write one row per season (- for stdout).")
+    ] = None,
 ) -> None:
     """Upper bounds on what any online policy can earn: one row per season and the mean.
 
@@ -358,6 +361,8 @@ def bound(
             bar.advance(task)
     if out_csv is not None:
         write_rows_csv(rows, out_csv)
+    if out_csv == STDOUT:  # the rows are the output: no table after them
+        return
     seasons = "1 season" if episodes == 1 else f"{episodes} seasons"
     table = Table(title=f"{name}: {kind} bound, {seasons} from seed {seed}")
     for column in ("seed", "bound", "status", "seconds"):

@@ -466,3 +466,20 @@ def test_train_ppo_says_how_many_steps_it_trained(tmp_path: Path) -> None:
     assert f"trained MaskablePPO for {expected}" in result.stdout
     log = pd.read_csv(out / "train_log.csv")  # evaluated every 10 steps asked, but once a policy
     assert list(log["step"]) == [10, trained]  # the first rollout's, then the trained one
+
+
+def test_out_dash_writes_the_rows_to_standard_output_and_nothing_else(tmp_path: Path) -> None:
+    """``--out -`` of simulate and bound: CSV on stdout (one row per season, pipe-able into
+    pandas), no file named ``-``, no table after the rows; with ``--json`` it is refused."""
+    import io
+
+    for args, rows in ((("simulate", "--policy", "greedy_fit,fifo", "--episodes", "2"), 4),
+                       (("bound", "--kind", "hindsight", "--episodes", "3"), 3)):  # fmt: skip
+        result = isched(*args, "--scenario", "tiny", "--out", "-", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        frame = pd.read_csv(io.StringIO(result.stdout))
+        assert len(frame) == rows and "seed" in frame.columns
+        assert list(tmp_path.iterdir()) == []
+    both = isched("simulate", "--episodes", "1", "--out", "-", "--json")
+    assert both.returncode == 2 and "standard output" in both.stderr
+    assert len(both.stderr.strip().splitlines()) == 1
