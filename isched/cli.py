@@ -129,7 +129,14 @@ def simulate(
                 checked.append(len(found))
             bar.advance(task)
 
-        rows = run(scenario, names, episodes, seed, on_episode=done)
+        try:
+            rows = run(scenario, names, episodes, seed, on_episode=done)
+        except KeyboardInterrupt:
+            kept = f"; each season written under {export} is whole" if export else ""
+            err.print(
+                f"interrupted: no summary{kept}", markup=False, highlight=False, soft_wrap=True
+            )
+            raise typer.Exit(130) from None
     played = [r for r in rows if r["policy"] != "hindsight"]  # the bound plays no season
     for row, found in zip(played, checked, strict=False):
         row["hard_violations"] = found

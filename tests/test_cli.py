@@ -483,3 +483,28 @@ def test_out_dash_writes_the_rows_to_standard_output_and_nothing_else(tmp_path: 
     both = isched("simulate", "--episodes", "1", "--out", "-", "--json")
     assert both.returncode == 2 and "standard output" in both.stderr
     assert len(both.stderr.strip().splitlines()) == 1
+
+
+def test_ctrl_c_of_simulate_says_so_and_leaves_only_whole_seasons(tmp_path: Path) -> None:
+    """SIGINT in the middle of ``simulate --export``: exit 130, one line saying there is no
+    summary, and every season folder under the export passes ``isched check``."""
+    import signal
+    import time
+
+    export = tmp_path / "ex"
+    args = [sys.executable, "-m", "isched.cli", "simulate", "--scenario", "default",
+            "--policy", "greedy_fit", "--episodes", "50", "--export", str(export)]  # fmt: skip
+    run = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list(export.glob("greedy_fit/seed*"))) < 2:
+        time.sleep(0.2)
+    run.send_signal(signal.SIGINT)
+    stdout, stderr = run.communicate(timeout=60)
+    assert run.returncode == 130 and stdout == ""
+    assert stderr.strip().splitlines() == [
+        f"interrupted: no summary; each season written under {export} is whole"
+    ]
+    seasons = sorted(export.glob("greedy_fit/*"))
+    assert 2 <= len(seasons) < 50
+    for where in seasons:
+        assert check_schedule(where, where / "schedule.csv", where / "offers.csv") == []
