@@ -241,6 +241,7 @@ def solve(
 
     import policies.learned_solver  # noqa: F401  (registers rl:MODEL_DIR)
     from scheduler.solver import SolveOptions, get_solver, solve_snapshot, write_outputs
+    from scheduler.solver.warnings import report_warnings
 
     if time_limit <= 0:
         raise InputProblem("--time-limit must be above 0")
@@ -276,34 +277,8 @@ def solve(
         markup=False,
         highlight=False,
     )
-    for d in r.get("dropped_previous", []):
-        if d.get("status") == "confirmed":  # its calendar entry must be cancelled by hand
-            err.print(f"warning: confirmed {d['interview_id']} ({d['candidate_id']}, {d['stage']}) "
-                      f"dropped: {d['reason']}", markup=False, highlight=False,
-                      soft_wrap=True)  # fmt: skip
-    if r.get("previous_rows") and r.get("previous_matched") == 0:
-        err.print(f"warning: none of the {r['previous_rows']} rows of --previous is an interview "
-                  "of this snapshot (a schedule of another snapshot?)", markup=False,
-                  highlight=False, soft_wrap=True)  # fmt: skip
-    stale = r.get("proposed_before_horizon", [])
-    if stale:  # by design (only confirmed rows are kept), but easy to forget
-        err.print(f"warning: {len(stale)} proposed interviews dated on or before the snapshot "
-                  f"day ({r.get('snapshot_date')}) were planned anew from "
-                  f"{r['horizon']['first_day']}: mark an interview confirmed to keep it",
-                  markup=False, highlight=False, soft_wrap=True)  # fmt: skip
-    for h in r.get("held_confirmed", []):
-        if h.get("before_snapshot"):  # held already, by the date: the tables lag behind
-            err.print(f"warning: confirmed {h['interview_id']} ({h['candidate_id']}, {h['stage']}) "
-                      f"was on {h['start'][:10]}, before the snapshot: kept as it was; update "
-                      "the candidate's stage in candidates.csv", markup=False, highlight=False,
-                      soft_wrap=True)  # fmt: skip
-    for m in r.get("moved_confirmed", []):  # a coordinator must tell the candidate
-        where = f"now {m['new_start']}" if m.get("new_start") else "not placed again"
-        if m.get("new_start") and m["new_start"] == m.get("old_start"):
-            where = "kept its time, with another room or other interviewers (now proposed)"
-        err.print(f"warning: confirmed {m['interview_id']} ({m['candidate_id']}, {m['stage']}) "
-                  f"moved: {m['reason']}; {where}", markup=False, highlight=False,
-                  soft_wrap=True)  # fmt: skip
+    for line in report_warnings(r):
+        err.print(f"warning: {line}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -227,12 +227,27 @@ def _required(root: Path, name: str) -> tuple[str, Rows]:
     return found
 
 
+def case_twins(label: str, rows: Rows, column: str) -> list[str]:
+    """Ids of one table that differ only in case ('C001' and 'c001'): a spreadsheet's
+    lookups take them for one, the tables for two; one line per later row."""
+    first: dict[str, tuple[str, int]] = {}
+    out: list[str] = []
+    for row, values in rows:
+        key = str(values[column])
+        seen = first.setdefault(key.casefold(), (key, row))
+        if seen[0] != key:
+            out.append(f"{label} row {row}, column {column}: id {key!r} differs from "
+                       f"{seen[0]!r} (row {seen[1]}) only in case: two people?")  # fmt: skip
+    return out
+
+
 def read_snapshot(dir: Path | str) -> tuple[Snapshot, ScenarioConfig, dict[str, Any]]:
     """Read and validate a snapshot directory.
 
     Returns the snapshot, the scenario config (``NAMED["default"]`` without
     ``scenario.yaml``) and meta: ``seed``, ``snapshot_date``, ``targets``
-    (candidate_id -> posting_id) and ``last_interview`` (candidate_id -> date).
+    (candidate_id -> posting_id), ``last_interview`` (candidate_id -> date) and
+    ``case_twins`` (``case_twins``' lines for candidates and interviewers).
     Busy times come back in Pacific (office) time. Raises ``TableError``.
     """
     root = Path(dir)
@@ -245,6 +260,7 @@ def read_snapshot(dir: Path | str) -> tuple[Snapshot, ScenarioConfig, dict[str, 
     posting_ids = {p.posting_id for p in postings}
 
     label, rows = _required(root, "candidates")
+    twins = case_twins(label, rows, "candidate_id")
     candidate_rows = {v["candidate_id"]: row for row, v in rows}
     candidates: list[Candidate] = []
     targets: dict[str, str] = {}
@@ -267,6 +283,7 @@ def read_snapshot(dir: Path | str) -> tuple[Snapshot, ScenarioConfig, dict[str, 
         candidates.append(Candidate(**v))
 
     interviewer_label, rows = _required(root, "interviewers")
+    twins += case_twins(interviewer_label, rows, "interviewer_id")
     for row, v in rows:  # busy.csv names either by id: one id is one person
         if v["interviewer_id"] in candidate_rows:
             message = (
@@ -293,7 +310,7 @@ def read_snapshot(dir: Path | str) -> tuple[Snapshot, ScenarioConfig, dict[str, 
             raise TableError(label, row, "person_id", message)
         busy.append(BusyBlock(**v))
 
-    meta.update(targets=targets, last_interview=last_interview)
+    meta.update(targets=targets, last_interview=last_interview, case_twins=twins)
     snapshot = Snapshot(postings, candidates, interviewers, rooms, start_windows, busy)
     return snapshot, config, meta
 

@@ -7,9 +7,11 @@ A real SQLite file, real worker processes and the real solver; snapshots of the
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import json
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -528,6 +530,31 @@ def test_a_replan_of_a_replan_keeps_the_calendars_cancellations(
         assert str(events[f"{row['interview_id']}@isched"]["STATUS"]) == "CANCELLED"
     archive = zipfile.ZipFile(io.BytesIO(client.get(f"/jobs/{job['id']}/tables.zip").content))
     assert {"previous.csv", "previous.ics"} <= set(archive.namelist())
+
+
+def test_the_job_page_says_what_the_cli_warns_of(
+    client: TestClient, tiny: Path, tmp_path: Path
+) -> None:
+    """Ids that differ only in case are solved as two people, with the same warning line on
+    the job's page (under "To act on") as ``isched solve`` prints, and in report.json."""
+    snap = tmp_path / "snap"
+    shutil.copytree(tiny, snap)
+    cands = pd.read_csv(snap / "candidates.csv", dtype=str, keep_default_na=False)
+    twin = cands.iloc[[0]].assign(candidate_id=cands.iloc[0]["candidate_id"].lower())
+    pd.concat([cands, twin]).to_csv(snap / "candidates.csv", index=False)
+    response = client.post("/jobs", files=table_files(snap), data={"solver": "greedy"})
+    assert response.status_code == 202, response.text
+    job = wait_for(client, response.json()["id"])
+    assert job["status"] == "done", job
+    (line,) = client.get(f"/jobs/{job['id']}/report.json").json()["id_case_twins"]
+    assert f"row {len(cands) + 2}" in line and "only in case" in line
+    page = client.get(f"/jobs/{job['id']}", headers={"Accept": "text/html"}).text
+    section = page[
+        page.index('id="warnings"') : page.index("</section>", page.index('id="warnings"'))
+    ]
+    assert "To act on" in section and line in html.unescape(section)
+    result = isched("solve", snap, "--out", tmp_path / "plan", "--solver", "greedy")
+    assert result.returncode == 0 and f"warning: {line}" in result.stderr
 
 
 def test_a_confirmed_interview_can_be_unconfirmed_on_a_replan(

@@ -15,6 +15,7 @@ from isched.web.jobs import job_json, outputs
 from isched.web.settings import Settings
 from isched.web.store import Job, JobStore
 from isched.web.uploads import KNOWN, UploadError
+from scheduler.solver.warnings import report_warnings
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 REASONS = {
@@ -118,6 +119,7 @@ def job_page(
             timelines=views.timelines(events, snapshot.interviewers, days, config.hours),
             loads=views.loads(events, snapshot.interviewers),
             unplaced=report.get("unscheduled", []),
+            warnings=report_warnings(report, previous="the previous plan"),
             diff=jobfiles.read_json(folder / jobfiles.OUT / "diff.json"),
             outputs=outputs(settings, job),
             hours=config.hours,

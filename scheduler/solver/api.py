@@ -144,6 +144,7 @@ def solve_snapshot(
         "lp_bound": outcome.lp_bound,
         "lp_model": outcome.lp_model,
         "snapshot_date": snapshot_day(snapshot, meta).isoformat(),
+        "id_case_twins": meta.get("case_twins", []),
         "horizon": {
             "first_day": problem.horizon.days[0].isoformat() if problem.horizon.days else None,
             "last_day": problem.horizon.days[-1].isoformat() if problem.horizon.days else None,

@@ -1,0 +1,45 @@
+"""What a coordinator must act on after a solve, in words: one line per warning.
+
+``report_warnings`` reads ``report.json`` (``solve_snapshot``'s report) and says
+which confirmed interviews were dropped or moved (the candidate must be told),
+which were kept from before the snapshot (the tables lag behind), which
+proposed interviews were planned anew, when a previous plan matches nothing,
+and which ids differ only in case. ``isched solve`` prints them on stderr as
+``warning: LINE``; the web app shows them on the job's page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def report_warnings(report: dict[str, Any], previous: str = "--previous") -> list[str]:
+    """The report's warnings, one line each; ``previous`` names the previous plan."""
+    lines = list(report.get("id_case_twins", []))  # a spreadsheet's lookups take them for one
+    for d in report.get("dropped_previous", []):
+        if d.get("status") == "confirmed":  # its calendar entry must be cancelled by hand
+            lines.append(f"confirmed {_who(d)} dropped: {d['reason']}")
+    if report.get("previous_rows") and report.get("previous_matched") == 0:
+        lines.append(f"none of the {report['previous_rows']} rows of {previous} is an interview "
+                     "of this snapshot (a schedule of another snapshot?)")  # fmt: skip
+    stale = report.get("proposed_before_horizon", [])
+    if stale:  # by design (only confirmed rows are kept), but easy to forget
+        first = (report.get("horizon") or {}).get("first_day")
+        lines.append(f"{len(stale)} proposed interviews dated on or before the snapshot day "
+                     f"({report.get('snapshot_date')}) were planned anew from {first}: mark an "
+                     "interview confirmed to keep it")  # fmt: skip
+    for h in report.get("held_confirmed", []):
+        if h.get("before_snapshot"):  # held already, by the date: the tables lag behind
+            day = h["start"][:10]
+            lines.append(f"confirmed {_who(h)} was on {day}, before the snapshot: kept as it "
+                         "was; update the candidate's stage in candidates.csv")  # fmt: skip
+    for m in report.get("moved_confirmed", []):  # a coordinator must tell the candidate
+        where = f"now {m['new_start']}" if m.get("new_start") else "not placed again"
+        if m.get("new_start") and m["new_start"] == m.get("old_start"):
+            where = "kept its time, with another room or other interviewers (now proposed)"
+        lines.append(f"confirmed {_who(m)} moved: {m['reason']}; {where}")
+    return lines
+
+
+def _who(entry: dict[str, Any]) -> str:
+    return f"{entry['interview_id']} ({entry['candidate_id']}, {entry['stage']})"
