@@ -44,7 +44,10 @@ __all__ = [
     "PRODID",
     "cancelled_rows",
     "event_uid",
+    "cancelled_events",
+    "read_calendar",
     "read_cancelled",
+    "sent_sequence",
     "sequence_for",
     "write_ics",
 ]
@@ -95,14 +98,10 @@ def event_uid(interview_id: str) -> str:
     return f"{interview_id}@isched"
 
 
-def read_cancelled(path: Path | None) -> dict[str, Event]:
-    """The cancelled events of a previous ``schedule.ics``, by interview id.
-
-    A calendar that imported that file holds each of them as cancelled at its
-    ``SEQUENCE``: an update under the same ``UID`` at a lower or equal sequence
-    is ignored, so a re-plan must not reuse the id. A missing file, one that is
-    not iCalendar, or events of another tool give nothing.
-    """
+def read_calendar(path: Path | None) -> dict[str, Event]:
+    """The events of a previous ``schedule.ics``, by interview id: what calendars that
+    imported it hold, each at its ``SEQUENCE``. A missing file, one that is not
+    iCalendar, or events of another tool give nothing."""
     if path is None or not Path(path).is_file():
         return {}
     try:
@@ -111,12 +110,52 @@ def read_cancelled(path: Path | None) -> dict[str, Event]:
         return {}
     out: dict[str, Event] = {}
     for event in calendar.walk("VEVENT"):
-        if not isinstance(event, Event):
-            continue
         uid = str(event.get("UID", ""))
-        if str(event.get("STATUS", "")).upper() == "CANCELLED" and uid.endswith("@isched"):
+        if isinstance(event, Event) and uid.endswith("@isched"):
             out[uid.removesuffix("@isched")] = event
     return out
+
+
+def read_cancelled(path: Path | None) -> dict[str, Event]:
+    """The cancelled events of a previous ``schedule.ics``, by interview id.
+
+    A calendar that imported that file holds each of them as cancelled at its
+    ``SEQUENCE``: an update under the same ``UID`` at a lower or equal sequence
+    is ignored, so a re-plan must not reuse the id.
+    """
+    return cancelled_events(read_calendar(path))
+
+
+def cancelled_events(events: Mapping[str, Event]) -> dict[str, Event]:
+    """The events of ``read_calendar`` that are cancelled."""
+    return {i: e for i, e in events.items() if str(e.get("STATUS", "")).upper() == "CANCELLED"}
+
+
+def _sent_form(event: Event) -> tuple[Any, ...]:
+    """What calendars show of an event that a revision must announce: times, place,
+    status, attendees and each session's time."""
+    sessions = [line for line in str(event.get("DESCRIPTION", "")).splitlines()
+                if line.startswith("  ")]  # fmt: skip
+    attendees = event.get("ATTENDEE", [])
+    attendees = attendees if isinstance(attendees, list) else [attendees]
+    return (
+        event.decoded("DTSTART").timestamp(),
+        event.decoded("DTEND").timestamp(),
+        str(event.get("LOCATION", "")),
+        str(event.get("STATUS", "")).upper(),
+        tuple(sorted(str(a) for a in attendees)),
+        tuple(sessions),
+    )
+
+
+def sent_sequence(row: Mapping[str, Any], sent: Event, snapshot: Snapshot) -> int:
+    """The ``SEQUENCE`` a row needs over the event calendars hold for it (``sent``): the
+    same when calendars already show the row as it is, else one more. A row moved by hand
+    in ``schedule.csv`` since that file was written is caught here, not by its cells."""
+    candidates = {c.candidate_id: c for c in snapshot.candidates}
+    now = _event(row, snapshot, candidates, dt.datetime.now(dt.UTC), 0, DEFAULT_ORGANIZER)
+    base = int(sent.get("SEQUENCE", 0))
+    return base if _sent_form(now) == _sent_form(sent) else base + 1
 
 
 # SEQUENCE ---------------------------------------------------------------------------

@@ -519,3 +519,56 @@ def test_a_revived_interview_is_a_new_event_not_an_update_below_its_cancellation
     assert str(after[f"{theirs.iloc[0]['interview_id']}@isched"]["STATUS"]) == "TENTATIVE"
     assert len(after) == len(back) + 1
     assert_valid(base, tmp_path / "back")
+
+
+@pytest.mark.parametrize("name", ["schedule.csv", "schedule_edited.csv"])
+def test_a_time_moved_by_hand_is_a_revision_of_what_calendars_hold(
+    planned: tuple[Path, pd.DataFrame], tmp_path: Path, name: str
+) -> None:
+    """A confirmed screen's start and end moved by hand in schedule.csv (its sequence cell
+    left alone), in place or saved as a copy beside the plan's schedule.ics: the re-plan
+    sends it at the calendar's SEQUENCE + 1, and leaves unchanged rows at theirs."""
+    import icalendar
+
+    base, schedule = planned
+    plan = tmp_path / "plan"
+    plan.mkdir()
+    shutil.copyfile(base.parent / "first" / "schedule.ics", plan / "schedule.ics")
+    screen = schedule[schedule["stage"] == "screen"].iloc[0]
+    edited = _confirmed(schedule, screen["interview_id"]).set_index("interview_id")
+    for column in ("start", "end"):
+        moment = pd.Timestamp(screen[column]) + pd.Timedelta(days=1)
+        edited.loc[screen["interview_id"], column] = moment.isoformat()
+    previous = write(edited.reset_index(), plan / name)
+    report = solve(base, tmp_path / "out", previous, solver="greedy")
+    assert report["previous_calendar"] == "schedule.ics"
+    after = read(tmp_path / "out" / "schedule.csv").set_index("interview_id")
+    now = after.loc[screen["interview_id"]]
+    assert now["start"] == edited.loc[screen["interview_id"], "start"]  # kept where moved
+    assert int(now["sequence"]) == int(screen["sequence"]) + 1
+    calendar = icalendar.Calendar.from_ical((tmp_path / "out" / "schedule.ics").read_bytes())
+    events = {str(e["UID"]).removesuffix("@isched"): e for e in calendar.walk("VEVENT")}
+    assert events[screen["interview_id"]].decoded("SEQUENCE") == int(now["sequence"])
+    before = schedule.set_index("interview_id")
+    for interview_id, row in after.iterrows():
+        if interview_id == screen["interview_id"] or interview_id not in before.index:
+            continue
+        was = before.loc[interview_id]
+        same = (row["start"], row["interviewer_ids"]) == (was["start"], was["interviewer_ids"])
+        assert int(row["sequence"]) == int(was["sequence"]) + (not same), interview_id
+
+
+def test_a_previous_plan_without_its_calendar_is_warned(
+    planned: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    """--previous copied away from its schedule.ics: solved, with one warning saying the
+    calendar's state is not known."""
+    base, schedule = planned
+    previous = write(schedule, tmp_path / "prev.csv")
+    args = ["solve", str(base), "--out", str(tmp_path / "out"), "--solver", "greedy",
+            "--previous", str(previous)]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0
+    assert "warning: no schedule.ics of that plan beside --previous" in result.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["previous_calendar"] is None

@@ -18,7 +18,7 @@ import pandas as pd
 from icalendar import Event
 
 from scheduler.domain import Snapshot
-from scheduler.ics import read_cancelled
+from scheduler.ics import cancelled_events, read_calendar
 from scheduler.scenario import ScenarioConfig
 from scheduler.solver.config import SolveOptions
 from scheduler.solver.engine import Job, Outcome
@@ -45,7 +45,7 @@ class SolveResult:
     previous: pd.DataFrame | None
     """The previous schedule as read (for the calendar's SEQUENCE), if any."""
     cancelled: dict[str, Event] = field(default_factory=dict)
-    """The cancelled events of the previous calendar (the ``.ics`` beside it), by id."""
+    """The cancelled events of the previous calendar (``previous_calendar``), by id."""
 
 
 def _bound(outcome: Outcome) -> tuple[float | None, str | None, float | None]:
@@ -98,14 +98,24 @@ def _match_previous(
     return problem, state, plan
 
 
+def previous_calendar(previous: Path) -> Path | None:
+    """The calendar written with a previous plan: ``NAME.ics`` beside ``NAME.csv``, else
+    the ``schedule.ics`` beside it (an edited copy saved under another name), if any."""
+    for path in (previous.with_suffix(".ics"), previous.parent / "schedule.ics"):
+        if path.is_file():
+            return path
+    return None
+
+
 def solve_snapshot(
     snapshot_dir: Path | str,
     options: SolveOptions | None = None,
     previous: Path | str | None = None,
 ) -> SolveResult:
     """Solve the scheduling job of a snapshot directory (see module docstring); the
-    calendar beside ``previous`` (``schedule.ics`` for ``schedule.csv``), if there is
-    one, tells which interview ids were cancelled and may not be reused."""
+    calendar beside ``previous`` (``previous_calendar``), if there is one, tells which
+    interview ids were cancelled and what calendars hold of each interview (its
+    ``SEQUENCE``); one that has none of the previous plan's ids is not used."""
     options = options or SolveOptions()
     began = time.perf_counter()
     solver, arg = get_solver(options.solver)
@@ -119,8 +129,11 @@ def solve_snapshot(
     outcome = solver(job)
     placements = [*plan.fixed, *outcome.placements]
     placed = {p.request for p in placements} | set(plan.held)
-    cancelled = read_cancelled(Path(previous).with_suffix(".ics")) if previous else {}
-    frame, moved = schedule_rows(problem, placements, plan, cancelled)
+    calendar_path = previous_calendar(Path(previous)) if previous is not None else None
+    calendar = read_calendar(calendar_path)
+    if calendar and rows and not set(calendar) & {row.interview_id for row in rows}:
+        calendar = {}  # another plan's calendar: nothing of it applies
+    frame, moved = schedule_rows(problem, placements, plan, calendar)
     bound, source, gap = _bound(outcome)
     new_start = {p.request: problem.horizon.time(p.day, p.start).isoformat() for p in placements}
     report: dict[str, Any] = {
@@ -171,6 +184,7 @@ def solve_snapshot(
         ],
         "dropped_previous": plan.dropped_report(),
         "previous_rows": len(rows),
+        "previous_calendar": calendar_path.name if calendar and calendar_path else None,
         "previous_matched": len(plan.rows),
         "parts": outcome.parts,
         "undecomposed_variables": outcome.undecomposed_variables,
@@ -181,4 +195,4 @@ def solve_snapshot(
         previous_frame.columns = [str(c).strip().lower() for c in previous_frame.columns]
         for word in ("stage", "status"):  # read as read_previous reads them
             previous_frame[word] = previous_frame[word].str.strip().str.lower()
-    return SolveResult(problem, frame, report, previous_frame, cancelled)
+    return SolveResult(problem, frame, report, previous_frame, cancelled_events(calendar))

@@ -11,9 +11,11 @@ row's id for the same candidate and stage, else ``IV-{candidate_id}-{stage}``;
 when that id is a dropped previous row's of the same candidate and stage (a loop
 now for another team's posting), the row takes it over with that row's sequence
 + 1, so a calendar updates the entry instead of keeping both. An id whose event the
-previous calendar holds as cancelled (``cancelled``) is never given to a new row: a
-calendar ignores an update below the cancellation's sequence, so a revived
-interview gets the next free id, a new event.
+previous calendar holds as cancelled is never given to a new row: a calendar
+ignores an update below the cancellation's sequence, so a revived interview gets
+the next free id, a new event. Where that calendar has the row's event, the
+sequence is at least the event's, and one more when the row differs from it (a
+confirmed time moved by hand in ``schedule.csv``, which its cells cannot tell).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,7 @@ import pandas as pd
 from icalendar import Event
 
 from scheduler.domain import Snapshot
-from scheduler.ics import write_ics
+from scheduler.ics import cancelled_events, sent_sequence, write_ics
 from scheduler.solver.problem import Problem
 from scheduler.solver.replan import PreviousRow, Replan
 from scheduler.solver.state import Placement
@@ -46,10 +48,14 @@ def schedule_rows(
     problem: Problem,
     placements: Sequence[Placement],
     plan: Replan,
-    cancelled: Collection[str] = (),
+    calendar: Mapping[str, Event] | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """The schedule frame (sorted by start, candidate) and how many previous rows moved;
-    ``cancelled`` are the ids the previous calendar holds as cancelled."""
+    ``calendar`` is the previous ``schedule.ics`` (``read_calendar``): its cancelled ids
+    are not reused, and a row's sequence is at least its event's (one more where the
+    row differs from what calendars hold, say a time edited by hand)."""
+    calendar = calendar or {}
+    cancelled = cancelled_events(calendar)
     horizon = problem.horizon
     fixed = {p.request for p in plan.fixed}
     used = {row.interview_id for row in plan.rows.values()}
@@ -107,6 +113,10 @@ def schedule_rows(
             row["sequence"] = was.sequence + 1  # the dropped row's calendar entry, revised
         rows.append(row)
     held = [held_row(row) for row in sorted(plan.held.values(), key=lambda r: (r.start, r.row))]
+    for row in [*held, *rows]:
+        sent = calendar.get(row["interview_id"])
+        if sent is not None:
+            row["sequence"] = max(row["sequence"], sent_sequence(row, sent, problem.snapshot))
     return pd.DataFrame([*held, *rows], columns=list(SCHEDULE_COLUMNS)), moved
 
 

@@ -22,6 +22,14 @@ def report_warnings(report: dict[str, Any], previous: str = "--previous") -> lis
     if report.get("previous_rows") and report.get("previous_matched") == 0:
         lines.append(f"none of the {report['previous_rows']} rows of {previous} is an interview "
                      "of this snapshot (a schedule of another snapshot?)")  # fmt: skip
+    if (
+        report.get("previous_matched")
+        and "previous_calendar" in report
+        and (report["previous_calendar"] is None)
+    ):
+        lines.append(f"no schedule.ics of that plan beside {previous}: what calendars hold "
+                     "(interviews cancelled, or moved by hand since) is not known, so their "
+                     "updates may be ignored; keep the plan's schedule.ics beside it")  # fmt: skip
     stale = report.get("proposed_before_horizon", [])
     if stale:  # by design (only confirmed rows are kept), but easy to forget
         first = (report.get("horizon") or {}).get("first_day")
