@@ -12,6 +12,7 @@ definition runs again instead of reusing a stale row.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import sys
@@ -68,10 +69,25 @@ class Task:
     config_hash: str
 
 
+def model_fingerprint(policy: str) -> str:
+    """The SHA-256 of a model's files (``rl:DIR`` or ``ppo:PATH``; its README and training
+    log aside), so that a model replaced under the same path is a new task, not the old
+    model's rows read back."""
+    path = Path(policy.partition(":")[2])
+    files = [path] if path.is_file() else sorted(path.rglob("*")) if path.is_dir() else []
+    digest = hashlib.sha256()
+    for file in files:
+        if file.is_file() and file.name not in ("README.md", "train_log.csv"):
+            digest.update(str(file.relative_to(path) if file != path else "").encode())
+            digest.update(hashlib.sha256(file.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
 def plan_tasks(config: ExperimentConfig, out_dir: Path) -> list[Task]:
     """Every task of the config, seed by seed (so progress and ETA move evenly)."""
     steps = {t.name: asdict(t) for t in config.train}
     digest = config.digest()
+    fingerprints: dict[str, str] = {}
     tasks: list[Task] = []
     for seed in config.seeds:
         for scenario in config.scenarios:
@@ -96,6 +112,8 @@ def plan_tasks(config: ExperimentConfig, out_dir: Path) -> list[Task]:
                     "step": steps.get(p.model_step or ""),
                     "seed": seed,
                 }
+                if prefix in ("rl", "ppo") and path and p.model_step is None:  # a model file
+                    identity["model"] = fingerprints.setdefault(name, model_fingerprint(name))
                 tasks.append(
                     Task(
                         scenario,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -306,6 +307,34 @@ def test_the_shipped_model_in_a_config_resolves_from_any_directory(
     names = {task.label: task.policy_name for task in tasks}
     shipped = Path(__file__).resolve().parents[1] / "models" / "default"
     assert names["rl:models/default"] == f"rl:{shipped}"
+
+
+def test_a_model_replaced_under_the_same_path_is_a_new_task(tmp_path: Path) -> None:
+    """Retraining into the same folder must not read the old model's rows back: the task id
+    holds the model's files (not its README or training log)."""
+    import shutil
+
+    from experiments.runner import plan_tasks
+
+    shipped = Path(__file__).resolve().parents[1] / "models" / "default"
+    model = tmp_path / "m"
+    shutil.copytree(shipped, model)
+    config = tmp_path / "c.yaml"
+    config.write_text(f"scenarios: [tiny]\npolicies: [fifo, rl:{model}]\n"
+                      "seeds: {start: 500000, count: 2}\n")  # fmt: skip
+
+    def ids() -> dict[tuple[str, int], str]:
+        return {(t.label, t.seed): t.task_id for t in plan_tasks(load_config(config), tmp_path)}
+
+    first = ids()
+    (model / "train_log.csv").write_text("step\n1\n")
+    (model / "README.md").write_text("retitled\n")
+    assert ids() == first
+    settings = json.loads((model / "config.json").read_text())
+    (model / "config.json").write_text(json.dumps({**settings, "note": "retrained"}))
+    again = ids()
+    for (label, seed), task_id in first.items():
+        assert (again[(label, seed)] == task_id) == (label == "fifo"), label
 
 
 def test_the_reading_gives_no_verdict_on_one_paired_season() -> None:
