@@ -330,8 +330,7 @@ def _run_local(tasks: list[Task], workers: int) -> Iterator[dict[str, Any]]:
     if workers <= 1:
         yield from map(run_task, tasks)
         return
-    pool = process_pool(workers)
-    try:
+    with process_pool(workers) as pool:
         pending: set[Future[dict[str, Any]]] = set()
         queue = iter(tasks)
         for task in queue:  # keep the pool a little ahead, not the whole plan queued
@@ -345,8 +344,6 @@ def _run_local(tasks: list[Task], workers: int) -> Iterator[dict[str, Any]]:
                 following = next(queue, None)
                 if following is not None:
                     pending.add(pool.submit(run_task, following))
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def check_ray_address(address: str, timeout: float = 5.0) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -42,8 +43,23 @@ def one_line_errors(func: F) -> F:
             message = str(problem).splitlines()[0] if str(problem) else type(problem).__name__
             err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
+        except KeyboardInterrupt:  # each output file is written whole or not at all
+            err.print("interrupted", markup=False, highlight=False)
+            raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def interrupted_leaves(out_dir: Path) -> Iterator[None]:
+    """Ctrl-C inside: one line saying ``out_dir`` is as it was, exit 130 (the work is
+    staged, ``experiments.files.staged_dir``, so nothing of it was written)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        err.print(f"interrupted: {out_dir} is as it was (nothing written)", markup=False,
+                  highlight=False, soft_wrap=True)  # fmt: skip
+        raise typer.Exit(130) from None
 
 
 def _click_error_class() -> type[Exception]:

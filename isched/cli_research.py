@@ -10,12 +10,14 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from experiments.files import staged_dir
 from isched.cli_common import (
     STDOUT,
     InputProblem,
     app,
     comma_list,
     err,
+    interrupted_leaves,
     one_line_errors,
     out,
     progress,
@@ -173,8 +175,9 @@ def train(
     writable_dir(out_dir, "--out")
     from policies.offline.train import train_model
 
-    summary = train_model(dataset_dir, algo, out_dir, device=device, steps=steps, seed=seed,
-                          threads=threads, ensemble=ensemble)  # fmt: skip
+    with interrupted_leaves(out_dir), staged_dir(out_dir) as staging:
+        summary = train_model(dataset_dir, algo, staging, device=device, steps=steps,
+                              seed=seed, threads=threads, ensemble=ensemble)  # fmt: skip
     out.print(
         f"trained {algo} for {summary['steps']} steps on {summary['transitions']} transitions "
         f"in {summary['seconds']:.1f} s; wrote {out_dir}/model.pt (policy rl:{out_dir})"
@@ -246,17 +249,23 @@ def compare(
             counts["new"] += 1
             bar.advance(task)
 
-        frame = run_experiment(
-            config,
-            out_dir,
-            backend=backend,
-            workers=workers,
-            address=address,
-            on_start=start,
-            on_row=row,
-            on_message=lambda m: err.print(m, markup=False),
-            rerun=comma_list(rerun),
-        )
+        try:
+            frame = run_experiment(
+                config,
+                out_dir,
+                backend=backend,
+                workers=workers,
+                address=address,
+                on_start=start,
+                on_row=row,
+                on_message=lambda m: err.print(m, markup=False),
+                rerun=comma_list(rerun),
+            )
+        except KeyboardInterrupt:
+            err.print(f"interrupted: {counts['new']} new rows kept in {out_dir}; the same "
+                      "command goes on from there", markup=False, highlight=False,
+                      soft_wrap=True)  # fmt: skip
+            raise typer.Exit(130) from None
     write_report(config, frame, out_dir, command)
     out.print(
         f"{len(frame)} rows ({counts['new']} new) in {out_dir}/results.parquet; "
@@ -301,9 +310,9 @@ def train_ppo(
     seed_option(seed, most=2**32 - 1)  # numpy's and torch's seeds
     gym.make(envs.ENV_ID, scenario=scenario)  # an unknown scenario fails before any work
     writable_dir(out_dir, "--out")
-    summary = run(
-        PpoSettings(scenario=scenario, steps=steps, seed=seed, eval_every=eval_every), out_dir
-    )
+    settings = PpoSettings(scenario=scenario, steps=steps, seed=seed, eval_every=eval_every)
+    with interrupted_leaves(out_dir), staged_dir(out_dir) as staging:
+        summary = run(settings, staging)
     out.print(
         f"trained MaskablePPO for {trained_steps(summary, steps)} in "
         f"{summary['train_seconds']:.1f} s "

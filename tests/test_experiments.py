@@ -167,6 +167,35 @@ def test_a_run_killed_with_sigkill_resumes_to_exactly_the_rows_of_a_whole_run(tm
     pd.testing.assert_frame_equal(numbers(resumed), numbers(expected))
 
 
+def test_ctrl_c_ends_a_run_at_once_with_its_workers_and_says_how_to_go_on(tmp_path) -> None:
+    """SIGINT to the whole process group, as a terminal's Ctrl-C sends it, mid-run with two
+    workers: exit 130 within seconds, one line, no process of the run left; then resumed."""
+    config = write(
+        tmp_path,
+        "scenarios: [default]\npolicies: [fifo, cpsat]\nseeds: {start: 500000, count: 4}\n",
+    )
+    out = tmp_path / "stopped"
+    command = [sys.executable, "-m", "isched.cli", "compare", str(config), "--out", str(out),
+               "--workers", "2"]  # fmt: skip
+    job = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list((out / "rows").glob("*.json"))) < 1:
+        time.sleep(0.01)
+    os.killpg(job.pid, signal.SIGINT)
+    _, stderr = job.communicate(timeout=20)
+    assert job.returncode == 130
+    (line,) = stderr.strip().splitlines()
+    assert line.startswith("interrupted: ") and "the same command goes on" in line
+    time.sleep(0.5)
+    with pytest.raises(ProcessLookupError):  # no worker of the run is left
+        os.killpg(job.pid, 0)
+    kept = len(list((out / "rows").glob("*.json")))
+    again = isched("compare", config, "--out", out, "--workers", "2")
+    assert again.returncode == 0, again.stderr
+    assert f"({8 - kept} new)" in again.stdout
+
+
 def test_gantt_of_an_exported_season(tmp_path) -> None:
     import gymnasium as gym
 

@@ -161,3 +161,28 @@ def test_a_damaged_model_or_dataset_is_one_line(model_dir: Path, tmp_path: Path)
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and path.name in lines[0], lines
     assert not (tmp_path / "m").exists()
+
+
+def test_ctrl_c_of_train_leaves_the_model_folder_as_it_was(model_dir: Path, tmp_path: Path) -> None:
+    """SIGINT while ``train`` retrains into an existing model folder: exit 130, one line,
+    and every file of the old model byte for byte (the run was staged beside it)."""
+    import shutil
+    import signal
+    import subprocess
+    import sys
+
+    target = tmp_path / "model"
+    shutil.copytree(model_dir, target)
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
+    args = [sys.executable, "-m", "isched.cli", "train", str(model_dir.parent / "data"),
+            "--algo", "bc", "--steps", "200000", "--out", str(target)]  # fmt: skip
+    run = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(tmp_path.glob(".model.*.tmp/*")):
+        time.sleep(0.1)  # training has begun writing into its staging folder
+    run.send_signal(signal.SIGINT)
+    _, stderr = run.communicate(timeout=60)
+    assert run.returncode == 130
+    assert stderr.strip().splitlines() == [f"interrupted: {target} is as it was (nothing written)"]
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]  # no staging folder left
