@@ -138,19 +138,26 @@ def test_smoke_config_runs_end_to_end_on_both_backends_with_the_same_numbers(
     assert pd.read_parquet(ray_out / "results.parquet").shape == frame.shape
 
 
+def started_compare(config: Path, out: Path, rows: int) -> subprocess.Popen[str]:
+    """``isched compare CONFIG --out OUT --workers 2`` in its own process group, once it
+    has finished ``rows`` rows."""
+    command = [sys.executable, "-m", "isched.cli", "compare", str(config), "--out", str(out),
+               "--workers", "2"]  # fmt: skip
+    job = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list((out / "rows").glob("*.json"))) < rows:
+        time.sleep(0.01)
+    return job
+
+
 def test_a_run_killed_with_sigkill_resumes_to_exactly_the_rows_of_a_whole_run(tmp_path) -> None:
     config = write(
         tmp_path,
         "scenarios: [tiny]\npolicies: [greedy_fit, cpsat]\nseeds: {start: 500000, count: 4}\n",
     )
     out = tmp_path / "killed"
-    command = [sys.executable, "-m", "isched.cli", "compare", str(config), "--out", str(out),
-               "--workers", "2"]  # fmt: skip
-    job = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)  # fmt: skip
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(list((out / "rows").glob("*.json"))) < 2:
-        time.sleep(0.01)
+    job = started_compare(config, out, rows=2)
     os.killpg(job.pid, signal.SIGKILL)  # the runner and its pool, mid-run
     assert job.wait() == -signal.SIGKILL
     kept = len(list((out / "rows").glob("*.json")))
@@ -175,13 +182,7 @@ def test_ctrl_c_ends_a_run_at_once_with_its_workers_and_says_how_to_go_on(tmp_pa
         "scenarios: [default]\npolicies: [fifo, cpsat]\nseeds: {start: 500000, count: 4}\n",
     )
     out = tmp_path / "stopped"
-    command = [sys.executable, "-m", "isched.cli", "compare", str(config), "--out", str(out),
-               "--workers", "2"]  # fmt: skip
-    job = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)  # fmt: skip
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(list((out / "rows").glob("*.json"))) < 1:
-        time.sleep(0.01)
+    job = started_compare(config, out, rows=1)
     os.killpg(job.pid, signal.SIGINT)
     _, stderr = job.communicate(timeout=20)
     assert job.returncode == 130
