@@ -572,3 +572,23 @@ def test_a_previous_plan_without_its_calendar_is_warned(
     assert "warning: no schedule.ics of that plan beside --previous" in result.stderr
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["previous_calendar"] is None
+
+
+def test_blank_rows_a_spreadsheet_leaves_in_the_previous_plan_are_skipped(
+    planned: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    """``,,,,`` rows at the end of an edited schedule.csv (Excel leaves them) are no rows:
+    the re-plan runs and writes its calendar, as ``check`` and the tables already do."""
+    base, schedule = planned
+    previous = write(schedule, tmp_path / "prev.csv")
+    with previous.open("a") as handle:
+        handle.write(
+            "," * (len(schedule.columns) - 1) + "\n" + " ," * (len(schedule.columns) - 1) + "\n"
+        )
+    args = ["solve", str(base), "--out", str(tmp_path / "out"), "--solver", "greedy",
+            "--previous", str(previous)]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["previous_rows"] == len(schedule)
+    assert (tmp_path / "out" / "schedule.ics").is_file()

@@ -193,6 +193,8 @@ def solve_snapshot(
     if previous is not None:
         previous_frame = pd.read_csv(previous, dtype=str, keep_default_na=False)
         previous_frame.columns = [str(c).strip().lower() for c in previous_frame.columns]
+        blank = (previous_frame.apply(lambda col: col.str.strip()) == "").all(axis=1)
+        previous_frame = previous_frame[~blank].reset_index(drop=True)  # a spreadsheet's tail
         for word in ("stage", "status"):  # read as read_previous reads them
             previous_frame[word] = previous_frame[word].str.strip().str.lower()
     return SolveResult(problem, frame, report, previous_frame, cancelled_events(calendar))
