@@ -356,6 +356,9 @@ def read_snapshot(snapshot: Path, need_windows: bool) -> SnapshotRec:
         cells = found
         for row, c in cells.rows():
             person = cells.ident(row, c, "person_id")
+            if person not in interviewers and person not in candidates:  # as solve reads it
+                message = f"unknown person_id {person!r} (not an interviewer or candidate)"
+                raise cells.fail(row, "person_id", message)
             start = cells.datetime(row, c, "start")
             end = cells.datetime(row, c, "end")
             if end <= start:

@@ -326,3 +326,19 @@ def test_failed_write_leaves_no_partial_files(
     else:
         assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == (["snap"] if existing else [])
+
+
+def test_check_refuses_a_busy_block_of_an_unknown_person_as_solve_does(snap_dir: Path) -> None:
+    """A busy.csv row for someone in neither interviewers.csv nor candidates.csv (a typo, or
+    a person who left): ``solve`` and ``check`` give the same one line, not a pass."""
+    from scheduler.validator import check_schedule
+
+    _set("busy", 2, "person_id", "I9999")(snap_dir)
+    schedule = snap_dir / "schedule.csv"
+    schedule.write_text("interview_id,candidate_id,posting_id,stage,interviewer_ids,start,end,"
+                        "office,room_id,status\n")  # fmt: skip
+    with pytest.raises(TableError) as solve:
+        read_snapshot(snap_dir)
+    with pytest.raises(ValueError) as check:
+        check_schedule(snap_dir, schedule)
+    assert str(check.value) == str(solve.value)
