@@ -592,3 +592,22 @@ def test_blank_rows_a_spreadsheet_leaves_in_the_previous_plan_are_skipped(
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["previous_rows"] == len(schedule)
     assert (tmp_path / "out" / "schedule.ics").is_file()
+
+
+@pytest.mark.parametrize("solver", ["cpsat", "greedy"])
+def test_a_confirmed_loop_keeps_its_time_with_another_panel_before_a_proposed_one_keeps_its(
+    tmp_path: Path, solver: str
+) -> None:
+    """``default`` seed 5 with a plan of 14 interviews; I0061 falls ill on the day of the
+    confirmed loop IV-C00084-loop. Another team member can take the session only if the
+    proposed IV-C00127-loop moves: it does, and the confirmed loop keeps the time its
+    candidate was told (it moved to 1 March, then 25 February, before)."""
+    snap = snapshot(tmp_path, "default", 5)
+    add_busy(snap, "I0061", "2027-02-24T00:00:00-08:00", "2027-02-27T00:00:00-08:00")
+    previous = Path(__file__).parent / "data" / "default5_plan_with_confirmed_loops.csv"
+    solve(snap, tmp_path / "out", previous, solver=solver, workers=1, time_limit=10)
+    after = read(tmp_path / "out" / "schedule.csv").set_index("interview_id")
+    kept = after.loc["IV-C00084-loop"]
+    assert kept["start"] == "2027-02-24T09:00:00-08:00"
+    assert "I0061" not in kept["interviewer_ids"].split(";")
+    assert_valid(snap, tmp_path / "out")

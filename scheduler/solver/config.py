@@ -31,6 +31,11 @@ class SolveWeights:
     """Re-plan: the same day and start as in the previous plan."""
     keep_interviewer: int = 40
     """Re-plan: per session run by the same interviewer as in the previous plan."""
+    keep_confirmed_start: int = 900
+    """Re-plan: the same day and start as a confirmed row that cannot stay as it was (say,
+    an interviewer fell ill): the candidate was told that time, so another panel then beats
+    moving it and moves a proposed interview first; below ``screen``, so placing one more
+    request still wins."""
 
 
 @dataclass(frozen=True)

@@ -196,10 +196,22 @@ def keep_previous(
 ) -> list[Placement]:
     """Book into ``state`` (mutated) each request's previous placement that still fits, in
     the order of ``requests``, then, for the others, the same time with other people or
-    room where that fits (``at_same_time``); returns those placements."""
+    room where that fits (``at_same_time``); returns those placements. Requests whose
+    confirmed row could not stay (``Request.was_confirmed``) come first, so that another
+    panel keeps their time before a proposed interview keeps its own."""
     kept: list[Placement] = []
     moved: list[Placement] = []
-    for r in requests:
+    told = [r for r in requests if problem.requests[r].was_confirmed and r in previous]
+    for r in told:
+        was = previous[r]
+        if was.day not in days:
+            continue
+        same = was if fits(problem, state, was) else at_same_time(problem, state, was)
+        if same is not None:
+            state.book(problem.requests[r], same)
+            kept.append(same)
+    done = set(told)
+    for r in (r for r in requests if r not in done):
         keep = previous.get(r)
         if keep is not None and keep.day in days and fits(problem, state, keep):
             state.book(problem.requests[r], keep)

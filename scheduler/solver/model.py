@@ -159,9 +159,14 @@ def screen_value(
     if i not in problem.requests[r].preferred:
         value -= w.secondary_only
     if before is not None:
-        value += w.keep_start * ((before.day, before.start) == (day, start))
+        value += _keep_start(problem, w, r) * ((before.day, before.start) == (day, start))
         value += w.keep_interviewer * (before.interviewers == (i,))
     return value
+
+
+def _keep_start(problem: Problem, w: SolveWeights, r: int) -> int:
+    """The bonus for keeping request ``r``'s previous day and start."""
+    return w.keep_confirmed_start if problem.requests[r].was_confirmed else w.keep_start
 
 
 def loop_value(
@@ -173,7 +178,7 @@ def loop_value(
     if req.onsite and req.candidate.office_preference == req.office:
         value += w.office_match
     if before is not None:
-        value += w.keep_start * ((before.day, before.start) == (day, start))
+        value += _keep_start(problem, w, r) * ((before.day, before.start) == (day, start))
     return value
 
 

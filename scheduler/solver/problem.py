@@ -103,6 +103,9 @@ class Request:
     screen_day_known: bool = True
     """Loops: the screen's day is in the tables (``last_interview_date``); otherwise the
     gap is counted from the snapshot day, which is the latest it can have been."""
+    was_confirmed: bool = False
+    """Re-plan: its previous row was confirmed but cannot stay as it was; keeping its time
+    weighs more than keeping a proposed one's (``SolveWeights.keep_confirmed_start``)."""
 
     @property
     def span(self) -> int:

@@ -373,6 +373,7 @@ def apply_previous(problem: Problem, state: State, rows: list[PreviousRow]) -> R
                 _count_in_first_week(problem, state, row)
             else:  # it cannot take place as confirmed: plan it anew in the horizon
                 plan.moved_confirmed[req.index] = f"{trouble} on {row.start:%Y-%m-%d}"
+                _mark_confirmed(problem, req)
             continue
         found = to_placement(problem, row, req)
         if isinstance(found, Placement):
@@ -388,4 +389,14 @@ def apply_previous(problem: Problem, state: State, rows: list[PreviousRow]) -> R
         else:
             state.book(req, found)
             plan.fixed.append(found)
+        if req.index in plan.moved_confirmed:
+            _mark_confirmed(problem, req)
     return plan
+
+
+def _mark_confirmed(problem: Problem, req: Request) -> None:
+    """A confirmed row that cannot stay: its time is kept first where it can be
+    (``Request.was_confirmed``)."""
+    problem.requests[req.index] = dataclasses.replace(
+        problem.requests[req.index], was_confirmed=True
+    )
