@@ -611,3 +611,25 @@ def test_a_confirmed_loop_keeps_its_time_with_another_panel_before_a_proposed_on
     assert kept["start"] == "2027-02-24T09:00:00-08:00"
     assert "I0061" not in kept["interviewer_ids"].split(";")
     assert_valid(snap, tmp_path / "out")
+
+
+def test_a_moved_confirmed_loop_names_every_interviewer_busy_at_their_session(
+    planned: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    """Two of a confirmed loop's three interviewers busy at their own sessions: the reason
+    names both (the new panel may keep one of them in another session)."""
+    base, schedule = planned
+    snap = copy(base, tmp_path)
+    loop = schedule[schedule["stage"] == "loop"].iloc[0]
+    people = loop["interviewer_ids"].split(";")
+    starts = loop["session_starts"].split(";")
+    for person, start in list(zip(people, starts, strict=True))[1:]:
+        end = (pd.Timestamp(start) + pd.Timedelta(minutes=30)).isoformat()
+        add_busy(snap, person, start, end)
+    report = solve(snap, tmp_path / "out", write(_confirmed(schedule, loop["interview_id"]),
+                   tmp_path / "prev.csv"), solver="greedy")  # fmt: skip
+    (moved,) = [m for m in report["moved_confirmed"] if m["interview_id"] == loop["interview_id"]]
+    assert moved["reason"] == (
+        f"interviewers {people[1]} and {people[2]} are busy at their sessions then"
+    )
+    assert_valid(snap, tmp_path / "out")

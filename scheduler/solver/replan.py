@@ -312,15 +312,20 @@ def why_not(problem: Problem, state: State, p: Placement) -> str:
         return "too soon after the screen" if req.stage == "loop" else "before the form"
     if req.allowed[p.day] & span != span:
         return "outside the candidate's hours or in their busy time"
+    busy: list[str] = []
     for i, off in zip(p.interviewers, req.offsets, strict=True):
         who = problem.interviewers[i].interviewer_id
         if i not in req.qualified:
             return f"interviewer {who} is no longer qualified for it"
         need = block(p.start + off, req.session_length)
         if state.free[i][p.day] & need != need:
-            return f"interviewer {who} is busy then"
-        if not state.has_capacity(i, p.day):
+            busy.append(who)  # every one of them: the new panel may keep some in other sessions
+        elif not state.has_capacity(i, p.day):
             return f"interviewer {who} is over the daily or weekly cap"
+    if busy:
+        if len(busy) == 1:
+            return f"interviewer {busy[0]} is busy then"
+        return f"interviewers {' and '.join(busy)} are busy at their sessions then"
     if req.stage == "loop" and not req.preferred.intersection(p.interviewers):
         return "no hiring manager among its interviewers"
     if req.onsite:
