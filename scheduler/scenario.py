@@ -242,6 +242,16 @@ def _scalar(current: Any, value: Any, what: str) -> Any:
     return value
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that reads dates as text, so that ``_date`` names a bad one's field."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rule) for tag, rule in rules if tag != "tag:yaml.org,2002:timestamp"]
+    for first, rules in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_scenario(spec: str | Path | ScenarioConfig) -> ScenarioConfig:
     """A named scenario, a YAML file (``base:`` plus overrides, or the ``scenario.yaml``
     of a snapshot, whose ``scenario:`` holds the whole config), or a config as is."""
@@ -256,7 +266,7 @@ def load_scenario(spec: str | Path | ScenarioConfig) -> ScenarioConfig:
             raise ValueError(f"{text}: no such scenario file")
         raise ValueError(f"unknown scenario '{text}': use one of {', '.join(NAMED)} or a YAML file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
         if data is None:
             raise ValueError(f"{path}: empty scenario file (write base: default and the changes)")
     except UnicodeDecodeError:
@@ -269,9 +279,10 @@ def load_scenario(spec: str | Path | ScenarioConfig) -> ScenarioConfig:
         raise ValueError(f"{path}: a scenario file must be a mapping")
     if isinstance(data.get("scenario"), dict):  # a snapshot's scenario.yaml (isched generate)
         data = dict(data["scenario"])
-    base = NAMED.get(str(data.pop("base", "default")))
+    name = str(data.pop("base", "default"))
+    base = NAMED.get(name)
     if base is None:
-        raise ValueError(f"{path}: unknown base scenario")
+        raise ValueError(f"{path}: base: unknown scenario {name!r} (use one of {', '.join(NAMED)})")
     data.setdefault("name", path.stem)
     return validate_scenario(_merge(base, data, str(path)), str(path))
 
@@ -319,7 +330,39 @@ def validate_scenario(config: ScenarioConfig, where: str) -> ScenarioConfig:
             raise ValueError(f"{where}: {name} must be between 0 and 1")
     if config.form_delay_p == 0:
         raise ValueError(f"{where}: form_delay_p must be above 0")
+    _check_day(config, where)
     return config
+
+
+def _check_day(config: ScenarioConfig, where: str) -> None:
+    """The working day, its slots and the interview format: a day that holds a screen and
+    a loop, as every calendar computation assumes."""
+    h, fmt = config.hours, config.interview
+    if not 0 <= h.start_hour < h.end_hour <= 24:
+        hours = f"{h.start_hour} and {h.end_hour}"
+        raise ValueError(f"{where}: hours.start_hour and hours.end_hour must be hours of the "
+                         f"day with start_hour < end_hour, not {hours}")  # fmt: skip
+    if h.slot_minutes < 1 or 60 % h.slot_minutes:
+        raise ValueError(f"{where}: hours.slot_minutes must divide an hour (5, 10, 15, 20, "
+                         f"30, 60...), not {h.slot_minutes}")  # fmt: skip
+    for name in ("screen_slots", "loop_sessions", "session_slots"):
+        if getattr(fmt, name) < 1:
+            raise ValueError(f"{where}: interview.{name} must be at least 1")
+    for name in ("extended_extra_slots", "break_slots", "min_gap_days"):
+        if getattr(fmt, name) < 0:
+            raise ValueError(f"{where}: interview.{name} must not be negative")
+    local = (fmt.candidate_local_start_hour, fmt.candidate_local_end_hour)
+    if not 0 <= local[0] < local[1] <= 24:
+        raise ValueError(f"{where}: interview.candidate_local_start_hour and "
+                         "candidate_local_end_hour must be hours, start < end")  # fmt: skip
+    longest = frozenset({"extended_time", "breaks"})
+    for what, span in (
+        ("a screen", fmt.screen_length(longest)),
+        ("a loop", fmt.loop_span(longest)),
+    ):
+        if span > h.slots_per_day:
+            raise ValueError(f"{where}: {what} with extended time and breaks takes {span} slots; "
+                             f"the working day has {h.slots_per_day}")  # fmt: skip
 
 
 def scenario_to_dict(config: ScenarioConfig) -> dict[str, Any]:

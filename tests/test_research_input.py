@@ -44,6 +44,16 @@ def one_line_error(result, *words: str) -> str:  # type: ignore[no-untyped-def]
         ("screen_noise_sd: -1", "screen_noise_sd must not be negative"),
         ("onboarding_share: -1", "onboarding_share must not be negative"),
         ("start_window_offsets_days: []", "start_window_offsets_days must list days"),
+        ("season_start: 2027-02-31", "season_start must be a date (YYYY-MM-DD), not '2027-02-31'"),
+        ("hours: {slot_minutes: 0}", "hours.slot_minutes must divide an hour"),
+        ("hours: {slot_minutes: 7}", "hours.slot_minutes must divide an hour"),
+        ("hours: {start_hour: 17, end_hour: 9}", "start_hour < end_hour, not 17 and 9"),
+        ("hours: {end_hour: 30}", "start_hour < end_hour, not 9 and 30"),
+        ("interview: {loop_sessions: 0}", "interview.loop_sessions must be at least 1"),
+        ("interview: {screen_slots: 0}", "interview.screen_slots must be at least 1"),
+        ("interview: {break_slots: -1}", "interview.break_slots must not be negative"),
+        ("interview: {session_slots: 40}", "a loop with extended time and breaks takes 125 slots"),
+        ("interview: {candidate_local_end_hour: 3}", "candidate_local_end_hour must be hours"),
     ],
 )
 def test_a_scenario_field_no_season_can_have_is_named(
@@ -54,6 +64,13 @@ def test_a_scenario_field_no_season_can_have_is_named(
     with pytest.raises(ValueError) as found:
         load_scenario(path)
     assert str(found.value).startswith(f"{path}: ") and words in str(found.value)
+
+
+def test_an_unknown_base_scenario_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "typo.yaml"
+    path.write_text("base: tinny\n")
+    with pytest.raises(ValueError, match="base: unknown scenario 'tinny' \\(use one of tiny"):
+        load_scenario(path)
 
 
 def test_dates_and_time_zones_that_a_season_can_have_load(tmp_path: Path) -> None:
