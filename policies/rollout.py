@@ -19,16 +19,17 @@ from policies import Policy, make_policy
 
 @cache
 def code_version() -> str:
-    """The git commit of the code (``unknown`` outside a checkout)."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=Path(__file__).resolve().parent,
-        )
+    """The git commit of the code, with ``+dirty`` when tracked files differ from it (so a
+    row says when it came from uncommitted code); ``unknown`` outside a checkout."""
+
+    def git(*args: str) -> str:
+        out = subprocess.run(["git", *args], capture_output=True, text=True, check=True,
+                             cwd=Path(__file__).resolve().parent)  # fmt: skip
         return out.stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 

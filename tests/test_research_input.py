@@ -265,3 +265,20 @@ def test_collect_on_test_seeds_warns(tmp_path: Path) -> None:
                     "--episodes", "2", "--seed", "499999", "--out", tmp_path / "d")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "warning: seeds 500000-500000 are test seeds" in result.stderr
+
+
+def test_code_version_says_when_the_code_differs_from_its_commit() -> None:
+    """Rows, manifests and models carry the commit and ``+dirty`` for uncommitted edits of
+    tracked files, as git sees this checkout now."""
+    import subprocess
+
+    from policies.rollout import code_version
+
+    root = Path(__file__).resolve().parents[1]
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], capture_output=True, text=True, check=True,
+                              cwd=root).stdout.strip()  # fmt: skip
+
+    dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    assert code_version() == git("rev-parse", "--short", "HEAD") + ("+dirty" if dirty else "")
