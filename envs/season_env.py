@@ -173,7 +173,15 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
-        if options and isinstance(options.get("season"), Season):
+        options = options or {}
+        unknown = sorted(set(options) - {"season"})
+        if unknown:
+            raise ValueError(f"reset options: unknown {', '.join(map(repr, unknown))} (the "
+                             "env takes 'season')")  # fmt: skip
+        if "season" in options and not isinstance(options["season"], Season):
+            kind = type(options["season"]).__name__
+            raise TypeError(f"reset options: 'season' must be a Season, not {kind}")
+        if "season" in options:
             season = options["season"]
         elif self.fixed_season is not None:
             season = self.fixed_season

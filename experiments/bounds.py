@@ -37,10 +37,23 @@ def check_bound(kind: str) -> str | None:
 
 
 def bound_row(kind: str) -> BoundRow:
-    """The row function of a bound kind (``ImportError`` when its module is missing)."""
+    """The row function of a bound kind (``ImportError`` when its module is missing); its
+    ``status`` in one vocabulary whatever the solver (HiGHS' ``Optimal`` is ``OPTIMAL``,
+    as CP-SAT says it)."""
     module, _, function = BOUND_ROWS[kind].partition(":")
     found: BoundRow = getattr(importlib.import_module(module), function)
-    return found
+
+    def row(scenario: str, seed: int) -> dict[str, Any]:
+        out = found(scenario, seed)
+        out["status"] = solver_status(str(out.get("status", "")))
+        return out
+
+    return row
+
+
+def solver_status(status: str) -> str:
+    """A solver's status in CP-SAT's words: upper case, words joined by ``_``."""
+    return "_".join(status.upper().split())
 
 
 def hindsight_row(scenario: str, seed: int) -> dict[str, Any]:

@@ -95,7 +95,9 @@ def summarize(
         ]
         means = table.mean()
         floor = float(means.get("random", means.min())) if len(means) else 0.0
-        tight = bound_table.min(axis=1).mean() if len(bound_table.columns) else float("nan")
+        # the tightest kind on the mean (as ``stats.gap_to_bound`` picks it): a per-season
+        # minimum of several kinds need not be a bound of anything
+        tight = bound_table.mean().min() if len(bound_table.columns) else float("nan")
         ceiling = float(tight) if np.isfinite(tight) else float(means.max())
         out.append(ScenarioSummary(str(scenario), base, lines, bounds, floor, ceiling))
     return out

@@ -138,6 +138,9 @@ def writable_file(path: Path, option: str) -> None:
     standard output, always can)."""
     if path == STDOUT:
         return
+    if path.suffix.lower() not in ("", ".csv", ".parquet"):
+        raise InputProblem(f"{option} {path}: rows are written as .csv or .parquet, "
+                           f"not {path.suffix}")  # fmt: skip
     if path.is_dir():
         raise InputProblem(f"{option} {path}: is a directory, expected a CSV file path")
     writable_dir(path.parent, option, path)

@@ -480,6 +480,9 @@ def test_out_dash_writes_the_rows_to_standard_output_and_nothing_else(tmp_path: 
         frame = pd.read_csv(io.StringIO(result.stdout))
         assert len(frame) == rows and "seed" in frame.columns
         assert list(tmp_path.iterdir()) == []
+    xlsx = isched("simulate", "--episodes", "1", "--out", tmp_path / "rows.xlsx")
+    assert xlsx.returncode == 2 and "written as .csv or .parquet, not .xlsx" in xlsx.stderr
+    assert list(tmp_path.iterdir()) == []
     both = isched("simulate", "--episodes", "1", "--out", "-", "--json")
     assert both.returncode == 2 and "standard output" in both.stderr
     assert len(both.stderr.strip().splitlines()) == 1
@@ -508,3 +511,17 @@ def test_ctrl_c_of_simulate_says_so_and_leaves_only_whole_seasons(tmp_path: Path
     assert 2 <= len(seasons) < 50
     for where in seasons:
         assert check_schedule(where, where / "schedule.csv", where / "offers.csv") == []
+
+
+def test_every_bound_kind_reports_its_status_in_one_vocabulary() -> None:
+    """``isched bound`` rows say OPTIMAL whether CP-SAT (hindsight) or HiGHS (information,
+    penalized) solved them, so a filter on the column works for every kind."""
+    import io
+
+    statuses = set()
+    for kind in ("hindsight", "information", "penalized"):
+        result = isched("bound", "--scenario", "tiny", "--kind", kind, "--episodes", "2",
+                        "--out", "-")  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        statuses |= set(pd.read_csv(io.StringIO(result.stdout))["status"])
+    assert statuses == {"OPTIMAL"}

@@ -199,3 +199,15 @@ def test_slot_features_agree_with_the_season_state() -> None:
         if terminated:
             break
     assert seen_unhireable > 0 and seen_offer > 0 and seen_pending > 0
+
+
+def test_reset_refuses_options_it_does_not_know() -> None:
+    """A typo in ``options`` (``seasons``) or a ``season`` that is not a ``Season`` is an
+    error, not a silent reset to a drawn season."""
+    env = gym.make(envs.ENV_ID, scenario="tiny")
+    with pytest.raises(ValueError, match="unknown 'seasons'"):
+        env.reset(seed=0, options={"seasons": 1})
+    with pytest.raises(TypeError, match="'season' must be a Season, not int"):
+        env.reset(seed=0, options={"season": 5})
+    obs, info = env.reset(seed=0, options={})
+    assert info["action_mask"].dtype == np.int8 and obs.shape == (OBS_SIZE,)

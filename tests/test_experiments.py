@@ -403,3 +403,16 @@ def test_the_reading_ranks_only_policies_that_played_the_same_seasons() -> None:
     assert "of the policies that played all 3 seasons" in text
     assert "not ranked by IQM: planner (2)" in text
     assert "planner has the highest" not in text
+
+
+def test_the_profiles_ceiling_is_the_tightest_bound_on_the_mean() -> None:
+    """Two bound kinds that cross season by season: the plots' ceiling is the lower of their
+    means (a bound), not the mean of per-season minima (which bounds nothing)."""
+    from experiments.summary import summarize
+
+    rows = [{"scenario": "s", "kind": kind, "policy": name, "seed": seed, "return": value}
+            for seed, (a, b, p) in enumerate([(10.0, 14.0, 5.0), (14.0, 10.0, 6.0)])
+            for kind, name, value in (("bound", "a", a), ("bound", "b", b),
+                                      ("policy", "fifo", p))]  # fmt: skip
+    (summary,) = summarize(pd.DataFrame(rows))
+    assert summary.ceiling == 12.0  # the mean of the per-season minima would be 10.0
