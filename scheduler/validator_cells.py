@@ -300,7 +300,7 @@ def with_columns(raw: RawTable, columns: tuple[str, ...]) -> Cells:
     """``raw`` as cells; every column in ``columns`` must be in its header."""
     for column in columns:
         if column not in raw.header:
-            raise InputError(f"{raw.label} row 1, column {column}: missing column")
+            raise InputError(f"{raw.label}, column {column}: missing required column")  # as solve
     return Cells(raw)
 
 

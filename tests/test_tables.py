@@ -328,12 +328,22 @@ def test_failed_write_leaves_no_partial_files(
     assert [p.name for p in tmp_path.iterdir()] == (["snap"] if existing else [])
 
 
-def test_check_refuses_a_busy_block_of_an_unknown_person_as_solve_does(snap_dir: Path) -> None:
+def _drop_timezone(root: Path) -> None:
+    frame = pd.read_csv(root / "candidates.csv", dtype=str, keep_default_na=False)
+    frame.drop(columns=["timezone"]).to_csv(root / "candidates.csv", index=False)
+
+
+@pytest.mark.parametrize(
+    "change", [_set("busy", 2, "person_id", "I9999"), _drop_timezone], ids=["person", "column"]
+)
+def test_check_refuses_bad_tables_in_the_words_solve_uses(
+    snap_dir: Path, change: Callable[[Path], None]
+) -> None:
     """A busy.csv row for someone in neither interviewers.csv nor candidates.csv (a typo, or
-    a person who left): ``solve`` and ``check`` give the same one line, not a pass."""
+    a person who left), a missing column: ``solve`` and ``check`` give the same one line."""
     from scheduler.validator import check_schedule
 
-    _set("busy", 2, "person_id", "I9999")(snap_dir)
+    change(snap_dir)
     schedule = snap_dir / "schedule.csv"
     schedule.write_text("interview_id,candidate_id,posting_id,stage,interviewer_ids,start,end,"
                         "office,room_id,status\n")  # fmt: skip
