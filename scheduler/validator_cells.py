@@ -263,7 +263,8 @@ class Cells:
         except ValueError:
             raise self.fail(row, column, f"not an ISO 8601 datetime: {show(value)}") from None
         if moment.tzinfo is None or moment.utcoffset() is None:
-            raise self.fail(row, column, f"datetime without a UTC offset: {show(value)}")
+            message = f"datetime {show(value)} has no UTC offset (e.g. 2027-02-01T09:00:00-08:00)"
+            raise self.fail(row, column, message)  # as solve says it
         self.in_years(row, column, value, moment.year)
         return moment
 

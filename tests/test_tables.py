@@ -352,3 +352,29 @@ def test_check_refuses_bad_tables_in_the_words_solve_uses(
     with pytest.raises(ValueError) as check:
         check_schedule(snap_dir, schedule)
     assert str(check.value) == str(solve.value)
+
+
+def test_a_datetime_without_offset_reads_the_same_from_solve_check_and_a_previous_plan(
+    snap_dir: Path,
+) -> None:
+    """Excel drops the offset of a datetime cell it reformats: the three readers give the
+    same words and an example with an offset."""
+    from scheduler.solver.replan import read_previous
+    from scheduler.validator import check_schedule
+
+    header = ("interview_id,candidate_id,posting_id,stage,interviewer_ids,start,end,office,"
+              "room_id,status\n")  # fmt: skip
+    schedule = snap_dir / "schedule.csv"
+    schedule.write_text(header + "IV-1,C1,,screen,I1,2027-02-01T09:00:00,2027-02-01T10:00:00-08:00,"
+                        "virtual,,proposed\n")  # fmt: skip
+    with pytest.raises(ValueError) as previous:
+        read_previous(schedule)
+    _set("busy", 1, "start", "2027-02-01T09:00:00")(snap_dir)
+    with pytest.raises(TableError) as solve:
+        read_snapshot(snap_dir)
+    schedule.write_text(header)
+    with pytest.raises(ValueError) as check:
+        check_schedule(snap_dir, schedule)
+    wording = "datetime '2027-02-01T09:00:00' has no UTC offset (e.g. 2027-02-01T09:00:00-08:00)"
+    for found in (previous, solve, check):
+        assert str(found.value).endswith(wording), str(found.value)

@@ -66,7 +66,8 @@ def _when(label: str, row: int, column: str, text: str) -> dt.datetime:
     except ValueError:
         raise TableError(label, row, column, f"bad datetime {text!r}") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise TableError(label, row, column, f"datetime {text!r} has no UTC offset")
+        message = f"datetime {text!r} has no UTC offset (e.g. 2027-02-01T09:00:00-08:00)"
+        raise TableError(label, row, column, message)
     return moment.astimezone(OFFICE_TZ)
 
 
