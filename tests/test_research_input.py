@@ -280,5 +280,6 @@ def test_code_version_says_when_the_code_differs_from_its_commit() -> None:
         return subprocess.run(["git", *args], capture_output=True, text=True, check=True,
                               cwd=root).stdout.strip()  # fmt: skip
 
+    code_version.cache_clear()  # HEAD may have moved since this process first asked
     dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
     assert code_version() == git("rev-parse", "--short", "HEAD") + ("+dirty" if dirty else "")
