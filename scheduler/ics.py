@@ -48,6 +48,7 @@ __all__ = [
     "read_calendar",
     "read_cancelled",
     "sent_sequence",
+    "unlisted_events",
     "sequence_for",
     "write_ics",
 ]
@@ -129,6 +130,33 @@ def read_cancelled(path: Path | None) -> dict[str, Event]:
 def cancelled_events(events: Mapping[str, Event]) -> dict[str, Event]:
     """The events of ``read_calendar`` that are cancelled."""
     return {i: e for i, e in events.items() if str(e.get("STATUS", "")).upper() == "CANCELLED"}
+
+
+def unlisted_events(
+    events: Mapping[str, Event],
+    listed: set[str],
+    snapshot_date: dt.date,
+    now: dt.datetime,
+) -> dict[str, Event]:
+    """Events calendars hold (``read_calendar``) that neither the previous plan nor the new
+    one lists (``listed``; say, a row deleted by hand), dated after ``snapshot_date`` and not
+    begun by ``now``: as cancelled events at ``SEQUENCE`` + 1, so calendars drop them."""
+    out: dict[str, Event] = {}
+    for interview_id, event in sorted(events.items()):
+        if interview_id in listed or str(event.get("STATUS", "")).upper() == "CANCELLED":
+            continue
+        start = event.decoded("DTSTART")
+        if not isinstance(start, dt.datetime) or start <= now or _event_day(event) <= snapshot_date:
+            continue
+        gone = Event()
+        for key, value in event.property_items(recursive=False)[1:-1]:  # no BEGIN/END
+            if key not in ("STATUS", "SEQUENCE", "DTSTAMP"):
+                gone.add(key, value, encode=False)
+        gone.add("dtstamp", now)
+        gone.add("status", "CANCELLED")
+        gone.add("sequence", int(event.get("SEQUENCE", 0)) + 1)
+        out[interview_id] = gone
+    return out
 
 
 def _sent_form(event: Event) -> tuple[Any, ...]:

@@ -633,3 +633,40 @@ def test_a_moved_confirmed_loop_names_every_interviewer_busy_at_their_session(
         f"interviewers {people[1]} and {people[2]} are busy at their sessions then"
     )
     assert_valid(snap, tmp_path / "out")
+
+
+def test_an_interview_deleted_by_hand_from_the_plan_is_cancelled_in_the_calendar(
+    planned: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    """A row deleted from schedule.csv (the candidate withdrew; the coordinator dropped the
+    row as well): its event, still in the plan's schedule.ics, goes out CANCELLED at its
+    SEQUENCE + 1, with a warning. A deleted row whose candidate is still there is planned
+    again under its id, not cancelled."""
+    import icalendar
+
+    base, schedule = planned
+    plan = tmp_path / "plan"
+    shutil.copytree(base.parent / "first", plan)
+    gone, again = schedule.iloc[0], schedule.iloc[1]
+    schedule.iloc[2:].to_csv(plan / "schedule.csv", index=False)
+    snap = copy(base, tmp_path)
+    cands = read(snap / "candidates.csv")
+    cands[cands["candidate_id"] != gone["candidate_id"]].to_csv(
+        snap / "candidates.csv", index=False
+    )
+    args = ["solve", str(snap), "--out", str(tmp_path / "out"), "--solver", "greedy",
+            "--previous", str(plan / "schedule.csv")]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert [u["interview_id"] for u in report["cancelled_unlisted"]] == [gone["interview_id"]]
+    assert f"warning: {gone['interview_id']} (" in result.stderr
+    calendar = icalendar.Calendar.from_ical((tmp_path / "out" / "schedule.ics").read_bytes())
+    events = {str(e["UID"]).removesuffix("@isched"): e for e in calendar.walk("VEVENT")}
+    cancelled = events[gone["interview_id"]]
+    assert str(cancelled["STATUS"]) == "CANCELLED"
+    assert cancelled.decoded("SEQUENCE") == int(gone["sequence"]) + 1
+    after = read(tmp_path / "out" / "schedule.csv")
+    assert again["interview_id"] in set(after["interview_id"])
+    assert str(events[again["interview_id"]]["STATUS"]) != "CANCELLED"
+    assert_valid(snap, tmp_path / "out")

@@ -9,6 +9,7 @@ covers the whole job.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ import pandas as pd
 from icalendar import Event
 
 from scheduler.domain import Snapshot
-from scheduler.ics import cancelled_events, read_calendar
+from scheduler.ics import cancelled_events, read_calendar, unlisted_events
 from scheduler.scenario import ScenarioConfig
 from scheduler.solver.config import SolveOptions
 from scheduler.solver.engine import Job, Outcome
@@ -134,6 +135,9 @@ def solve_snapshot(
     if calendar and rows and not set(calendar) & {row.interview_id for row in rows}:
         calendar = {}  # another plan's calendar: nothing of it applies
     frame, moved = schedule_rows(problem, placements, plan, calendar)
+    listed = {row.interview_id for row in rows} | set(frame["interview_id"])
+    day = snapshot_day(snapshot, meta)
+    unlisted = unlisted_events(calendar, listed, day, dt.datetime.now(dt.UTC))
     bound, source, gap = _bound(outcome)
     new_start = {p.request: problem.horizon.time(p.day, p.start).isoformat() for p in placements}
     report: dict[str, Any] = {
@@ -185,6 +189,10 @@ def solve_snapshot(
         "dropped_previous": plan.dropped_report(),
         "previous_rows": len(rows),
         "previous_calendar": calendar_path.name if calendar and calendar_path else None,
+        "cancelled_unlisted": [
+            {"interview_id": i, "start": e.decoded("DTSTART").isoformat()}
+            for i, e in unlisted.items()
+        ],
         "previous_matched": len(plan.rows),
         "parts": outcome.parts,
         "undecomposed_variables": outcome.undecomposed_variables,
@@ -197,4 +205,5 @@ def solve_snapshot(
         previous_frame = previous_frame[~blank].reset_index(drop=True)  # a spreadsheet's tail
         for word in ("stage", "status"):  # read as read_previous reads them
             previous_frame[word] = previous_frame[word].str.strip().str.lower()
-    return SolveResult(problem, frame, report, previous_frame, cancelled_events(calendar))
+    cancelled = cancelled_events(calendar) | unlisted
+    return SolveResult(problem, frame, report, previous_frame, cancelled)

@@ -30,6 +30,10 @@ def report_warnings(report: dict[str, Any], previous: str = "--previous") -> lis
         lines.append(f"no schedule.ics of that plan beside {previous}: what calendars hold "
                      "(interviews cancelled, or moved by hand since) is not known, so their "
                      "updates may be ignored; keep the plan's schedule.ics beside it")  # fmt: skip
+    for u in report.get("cancelled_unlisted", []):  # a row deleted by hand, say
+        when = u["start"][:16]
+        lines.append(f"{u['interview_id']} ({when}) is in the previous calendar but in "
+                     f"neither {previous} nor the new plan: cancelled in schedule.ics")  # fmt: skip
     stale = report.get("proposed_before_horizon", [])
     if stale:  # by design (only confirmed rows are kept), but easy to forget
         first = (report.get("horizon") or {}).get("first_day")
