@@ -225,6 +225,17 @@ def _cross_checks(
         _check_training_seeds(step, where)
 
 
+def seeds_role(start: int, count: int) -> str:
+    """What the seeds ``start .. start + count - 1`` are under the protocol, in words."""
+    last = start + count - 1
+    if start >= TUNING_SEEDS_END:
+        return f"{count} test seeds from {start}"
+    if last < TUNING_SEEDS_END:
+        return f"{count} tuning seeds from {start} (not held out: below {TUNING_SEEDS_END})"
+    return (f"{count} seeds from {start}: {start}-{TUNING_SEEDS_END - 1} tuning seeds (not "
+            f"held out), {TUNING_SEEDS_END}-{last} test seeds")  # fmt: skip
+
+
 def _scenarios(raw: Any, base: Path, where: str) -> tuple[ScenarioSpec, ...]:
     if not isinstance(raw, list) or not raw:
         raise ConfigError(f"{where}: 'scenarios': expected a list of names or YAML paths")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from experiments import plots
-from experiments.config import ExperimentConfig
+from experiments.config import ExperimentConfig, seeds_role
 from experiments.files import write_atomic
 from experiments.stats import Estimate
 from experiments.summary import ScenarioSummary, normalized_scores, summarize
@@ -43,7 +43,7 @@ def write_report(
             "text",
             f"{len(frame)} rows: {len(config.scenarios)} scenarios, "
             f"{len(config.policies)} policies, {len(config.bounds)} bounds, "
-            f"{config.seed_count} test seeds from {config.seed_start}.",
+            f"{seeds_role(config.seed_start, config.seed_count)}.",
         ),
         *summary,
         Block("heading", "Decision time"),

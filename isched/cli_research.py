@@ -211,7 +211,7 @@ def compare(
     """
     from rich.progress import TimeRemainingColumn
 
-    from experiments.config import load_config
+    from experiments.config import TUNING_SEEDS_END, load_config, seeds_role
     from experiments.report import write_report
     from experiments.runner import BACKENDS, run_experiment
 
@@ -223,6 +223,9 @@ def compare(
         raise InputProblem("--address needs --backend ray")
     config = load_config(config_path)
     writable_dir(out_dir, "--out")
+    if config.seed_start < TUNING_SEEDS_END:  # fine for tuning; not for a held-out number
+        err.print(f"warning: {seeds_role(config.seed_start, config.seed_count)}",
+                  markup=False, highlight=False, soft_wrap=True)  # fmt: skip
     command = f"isched compare {config_path} --out {out_dir}" + (
         f" --backend {backend}" if backend != "local" else ""
     )

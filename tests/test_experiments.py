@@ -418,3 +418,22 @@ def test_the_profiles_ceiling_is_the_tightest_bound_on_the_mean() -> None:
                                       ("policy", "fifo", p))]  # fmt: skip
     (summary,) = summarize(pd.DataFrame(rows))
     assert summary.ceiling == 12.0  # the mean of the per-season minima would be 10.0
+
+
+def test_the_report_and_the_cli_say_when_seeds_are_not_held_out(tmp_path) -> None:
+    """A run on tuning seeds is fine for tuning, but its report must not call them test
+    seeds: the report names them tuning seeds and ``compare`` warns in one line."""
+    from experiments.config import TUNING_SEEDS_END, seeds_role
+
+    assert seeds_role(TUNING_SEEDS_END, 3) == f"3 test seeds from {TUNING_SEEDS_END}"
+    assert "tuning seeds from 1000 (not held out" in seeds_role(1000, 2)
+    straddle = seeds_role(TUNING_SEEDS_END - 1, 2)
+    assert f"{TUNING_SEEDS_END - 1}-{TUNING_SEEDS_END - 1} tuning seeds" in straddle
+    config = write(
+        tmp_path, "scenarios: [tiny]\npolicies: [fifo]\nseeds: {start: 1000, count: 2}\n"
+    )
+    result = isched("compare", config, "--out", tmp_path / "o", "--workers", "1")
+    assert result.returncode == 0, result.stderr
+    assert "warning: 2 tuning seeds from 1000 (not held out" in result.stderr
+    report = (tmp_path / "o" / "report.md").read_text()
+    assert "2 tuning seeds from 1000" in report and "test seeds" not in report.split("\n\n")[1]
