@@ -670,3 +670,42 @@ def test_an_interview_deleted_by_hand_from_the_plan_is_cancelled_in_the_calendar
     assert again["interview_id"] in set(after["interview_id"])
     assert str(events[again["interview_id"]]["STATUS"]) != "CANCELLED"
     assert_valid(snap, tmp_path / "out")
+
+
+def test_a_busy_block_at_a_time_moved_by_hand_is_read_as_the_interview_with_a_warning(
+    planned: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    """A confirmed screen whose calendar entry was sent a day earlier than the row now says
+    (moved by hand since), with a block of exactly its length in its screener's calendar at
+    the row's time: the block is taken to be the interview (as ``check`` reads it), and the
+    re-plan warns that it may be a meeting instead."""
+    import icalendar
+
+    base, schedule = planned
+    plan = tmp_path / "plan"
+    shutil.copytree(base.parent / "first", plan)
+    screen = schedule[schedule["stage"] == "screen"].iloc[0]
+    calendar = icalendar.Calendar.from_ical((plan / "schedule.ics").read_bytes())
+    for event in calendar.walk("VEVENT"):
+        if str(event["UID"]) == f"{screen['interview_id']}@isched":
+            for key in ("DTSTART", "DTEND"):
+                sent = event.decoded(key) - pd.Timedelta(days=1)
+                event.pop(key)
+                event.add(key.lower(), sent)
+    (plan / "schedule.ics").write_bytes(calendar.to_ical())
+    _confirmed(schedule, screen["interview_id"]).to_csv(plan / "schedule.csv", index=False)
+    snap = copy(base, tmp_path)
+    add_busy(snap, screen["interviewer_ids"], screen["start"], screen["end"])
+    args = ["solve", str(snap), "--out", str(tmp_path / "out"), "--solver", "greedy",
+            "--previous", str(plan / "schedule.csv")]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    (entry,) = report["moved_by_hand_on_busy"]
+    assert (entry["interview_id"], entry["people"]) == (
+        screen["interview_id"], screen["interviewer_ids"],
+    )  # fmt: skip
+    assert f"warning: confirmed {screen['interview_id']} was moved by hand" in result.stderr
+    after = read(tmp_path / "out" / "schedule.csv").set_index("interview_id")
+    assert after.loc[screen["interview_id"], "start"] == screen["start"]
+    assert_valid(snap, tmp_path / "out")

@@ -33,6 +33,7 @@ from scheduler.solver.replan import (
     apply_previous,
     ignored_blocks,
     read_previous,
+    row_sessions,
 )
 from scheduler.solver.state import State
 from scheduler.tables import read_snapshot
@@ -106,6 +107,29 @@ def previous_calendar(previous: Path) -> Path | None:
         if path.is_file():
             return path
     return None
+
+
+def blocks_taken_as_moved_interviews(
+    snapshot: Snapshot, config: ScenarioConfig, plan: Replan, calendar: dict[str, Event]
+) -> list[dict[str, str]]:
+    """Kept confirmed rows moved by hand since their calendar entry was sent whose new
+    sessions match busy blocks exactly: those blocks are read as the interview itself (as
+    ``check`` reads them), which is right when the interviewers put the new time in their
+    calendars and wrong when the block is another meeting; a coordinator should know."""
+    busy = {(b.person_id, b.start.timestamp(), b.end.timestamp()) for b in snapshot.busy}
+    accommodation = {c.candidate_id: c.accommodation for c in snapshot.candidates}
+    out = []
+    kept = [plan.rows[p.request] for p in plan.fixed] + list(plan.held.values())
+    for row in sorted(kept, key=lambda r: r.interview_id):
+        sent = calendar.get(row.interview_id)
+        if sent is None or sent.decoded("DTSTART").timestamp() == row.start.timestamp():
+            continue
+        sessions = row_sessions(row, accommodation.get(row.candidate_id, frozenset()), config)
+        people = [p for p, b, e in sessions if (p, b.timestamp(), e.timestamp()) in busy]
+        if people:
+            out.append({"interview_id": row.interview_id, "start": row.start.isoformat(),
+                        "people": ";".join(people)})  # fmt: skip
+    return out
 
 
 def solve_snapshot(
@@ -189,6 +213,7 @@ def solve_snapshot(
         "dropped_previous": plan.dropped_report(),
         "previous_rows": len(rows),
         "previous_calendar": calendar_path.name if calendar and calendar_path else None,
+        "moved_by_hand_on_busy": blocks_taken_as_moved_interviews(snapshot, config, plan, calendar),
         "cancelled_unlisted": [
             {"interview_id": i, "start": e.decoded("DTSTART").isoformat()}
             for i, e in unlisted.items()

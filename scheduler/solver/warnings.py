@@ -30,6 +30,11 @@ def report_warnings(report: dict[str, Any], previous: str = "--previous") -> lis
         lines.append(f"no schedule.ics of that plan beside {previous}: what calendars hold "
                      "(interviews cancelled, or moved by hand since) is not known, so their "
                      "updates may be ignored; keep the plan's schedule.ics beside it")  # fmt: skip
+    for h in report.get("moved_by_hand_on_busy", []):  # the block may be another meeting
+        people = h["people"].replace(";", ", ")
+        lines.append(f"confirmed {h['interview_id']} was moved by hand to {h['start'][:16]} "
+                     f"since its calendar entry was sent; the busy blocks of {people} then "
+                     "are taken to be this interview: if one is a meeting, move it")  # fmt: skip
     for u in report.get("cancelled_unlisted", []):  # a row deleted by hand, say
         when = u["start"][:16]
         lines.append(f"{u['interview_id']} ({when}) is in the previous calendar but in "
