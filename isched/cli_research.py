@@ -223,9 +223,6 @@ def compare(
         raise InputProblem("--address needs --backend ray")
     config = load_config(config_path)
     writable_dir(out_dir, "--out")
-    if config.seed_start < TUNING_SEEDS_END:  # fine for tuning; not for a held-out number
-        err.print(f"warning: {seeds_role(config.seed_start, config.seed_count)}",
-                  markup=False, highlight=False, soft_wrap=True)  # fmt: skip
     command = f"isched compare {config_path} --out {out_dir}" + (
         f" --backend {backend}" if backend != "local" else ""
     )
@@ -245,6 +242,9 @@ def compare(
         task = bar.add_task("seasons", total=None)
 
         def start(done: int, total: int) -> None:
+            if config.seed_start < TUNING_SEEDS_END:  # fine for tuning, not held out
+                err.print(f"warning: {seeds_role(config.seed_start, config.seed_count)}",
+                          markup=False, highlight=False, soft_wrap=True)  # fmt: skip
             bar.update(task, completed=done, total=total)
             bar.reset(task, completed=done, total=total)  # the ETA counts only this run
 
