@@ -569,7 +569,7 @@ def test_a_previous_plan_without_its_calendar_is_warned(
             "--previous", str(previous)]  # fmt: skip
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0
-    assert "warning: no schedule.ics of that plan beside --previous" in result.stderr
+    assert "warning: no calendar (schedule.ics) of --previous was found beside it" in result.stderr
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["previous_calendar"] is None
 

@@ -27,9 +27,10 @@ def report_warnings(report: dict[str, Any], previous: str = "--previous") -> lis
         and "previous_calendar" in report
         and (report["previous_calendar"] is None)
     ):
-        lines.append(f"no schedule.ics of that plan beside {previous}: what calendars hold "
-                     "(interviews cancelled, or moved by hand since) is not known, so their "
-                     "updates may be ignored; keep the plan's schedule.ics beside it")  # fmt: skip
+        lines.append(f"no calendar (schedule.ics) of {previous} was found beside it: what "
+                     "calendars hold (interviews cancelled, or moved by hand since) is not "
+                     "known, so their updates may be ignored; keep the plan's schedule.ics "
+                     "beside it")  # fmt: skip
     for h in report.get("moved_by_hand_on_busy", []):  # the block may be another meeting
         people = h["people"].replace(";", ", ")
         lines.append(f"confirmed {h['interview_id']} was moved by hand to {h['start'][:16]} "
