@@ -953,6 +953,15 @@ def test_a_moved_interview_names_what_blocks_its_old_place(tiny: Path) -> None:
     assert cause_of_move(old, gone) == f"interviewer {person} is no longer in interviewers.csv"
     no_room = replace(snapshot, rooms=snapshot.rooms[1:], busy=[])
     assert cause_of_move(old, no_room) == f"room {room} is no longer in rooms.csv"
+    # a loop: each interviewer is checked against their own session, not the whole loop
+    first, second = (i.interviewer_id for i in snapshot.interviewers[:2])
+    loop = {**old, "interviewer_ids": f"{first};{second}", "room_id": "",
+            "start": "2027-03-01T10:00:00-08:00", "end": "2027-03-01T12:00:00-08:00",
+            "session_starts": "2027-03-01T10:00:00-08:00;2027-03-01T11:00:00-08:00"}  # fmt: skip
+    late = dt.datetime.fromisoformat("2027-03-01T11:30:00-08:00")
+    both = [BusyBlock(first, late, late + dt.timedelta(hours=1)),  # after first's session
+            BusyBlock(second, late, late + dt.timedelta(hours=1))]  # fmt: skip
+    assert cause_of_move(loop, replace(snapshot, busy=both)) == f"{second} is busy then (busy.csv)"
 
 
 def test_a_refused_form_keeps_what_the_coordinator_entered(

@@ -49,11 +49,17 @@ def _cause(old: dict[str, str], tables: _Tables) -> str | None:
         return f"room {room} is no longer in rooms.csv"
     try:
         start, end = dt.datetime.fromisoformat(old["start"]), dt.datetime.fromisoformat(old["end"])
+        starts = [dt.datetime.fromisoformat(v) for v in old.get("session_starts", "").split(";")
+                  if v.strip()]  # fmt: skip
     except (KeyError, ValueError):
         return None
-    for person in (*people, old.get("candidate_id", "")):
+    whole = [(person, start, end) for person in people]
+    if len(starts) == len(people) and starts:  # each interviewer's own session of a loop
+        length = end - starts[-1]
+        whole = [(person, s, s + length) for person, s in zip(people, starts, strict=True)]
+    for person, begin, stop in (*whole, (old.get("candidate_id", ""), start, end)):
         for block_start, block_end in tables.busy.get(person, ()):
-            if block_start < end and start < block_end:
+            if block_start < stop and begin < block_end:
                 return f"{person} is busy then (busy.csv)"
     return None
 
