@@ -197,6 +197,8 @@ def test_a_form_sent_without_a_session_goes_to_the_login_form_and_back(
     assert parse_qs(urlsplit(response.headers["location"]).query)["next"] == [
         "/jobs/new?solver=greedy"
     ]
+    # browsers send that Referer only if the pages allow it: same-origin, never elsewhere
+    assert client.get("/health").headers["Referrer-Policy"] == "same-origin"
     api = client.post("/jobs", headers={"Authorization": ""})
     assert api.status_code == 401  # a script still gets JSON
 
@@ -982,8 +984,11 @@ def test_a_refused_form_keeps_what_the_coordinator_entered(
                        data={"confirmed": ids, "time_limit": "45"})  # fmt: skip
     assert page.status_code == 422 and 'id="upload-error"' in page.text
     for iid in ids:
-        assert f'value="{iid}" checked>' in page.text, iid
+        assert f'value="{iid}" aria-label="{iid} confirmed" checked>' in page.text, iid
     assert 'value="45.0"' in page.text or 'value="45"' in page.text
+    page = client.post("/jobs", files=table_files(tiny), data={"time_limit": "0"}, headers=html)
+    assert page.status_code in (400, 422) and "time_limit must be above 0" in page.text
+    assert 'name="time_limit"' in page.text and 'value="30"' not in page.text  # the 0 stays
 
 
 def test_downloads_are_named_by_their_job(client: TestClient, done_job: dict[str, object]) -> None:

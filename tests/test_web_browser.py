@@ -235,3 +235,23 @@ def test_a_job_another_coordinator_starts_appears_on_an_open_jobs_list(
     tab.wait_for_selector(f'#jobs tr[data-id="{job}"]', timeout=30_000)  # no reload by hand
     assert tab.locator("#jobs tr[data-id]").count() == shown + 1
     tab.wait_for_selector(f'#jobs tr[data-id="{job}"][data-status="done"]', timeout=60_000)
+
+
+def test_an_open_running_job_deleted_elsewhere_says_so_instead_of_polling_on(
+    page: Page, base_url: str, tmp_path: Path
+) -> None:
+    """A job page left open while another coordinator purges the running job: the page
+    reloads into "no such job" rather than fetching a 404 every second under "running"."""
+    snap = tmp_path / "default"
+    assert isched("generate", "--scenario", "default", "--seed", "2", "--out", snap).returncode == 0
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    created = httpx.post(f"{base_url}/jobs", files=table_files(snap), headers=headers,
+                         data={"time_limit": "60"})  # fmt: skip
+    job = created.json()["id"]
+    tab = page
+    tab.goto(f"{base_url}/jobs/{job}")
+    assert tab.inner_text("#job-status") in ("queued", "running")
+    gone = httpx.delete(f"{base_url}/jobs/{job}?purge=true", headers=headers)
+    assert gone.status_code == 200, gone.text
+    tab.wait_for_selector("#not-found", timeout=15_000)
+    assert "no such job" in tab.inner_text("#not-found")

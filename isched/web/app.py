@@ -115,7 +115,7 @@ class SecurityHeaders:
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("Cache-Control", "no-store")
                 headers["X-Content-Type-Options"] = "nosniff"
-                headers["Referrer-Policy"] = "no-referrer"
+                headers["Referrer-Policy"] = "same-origin"  # back_to reads it; never leaves
                 headers["X-Frame-Options"] = "DENY"
                 html = headers.get("content-type", "").startswith("text/html")
                 if html and scope["path"] != "/docs":

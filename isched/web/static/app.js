@@ -8,6 +8,10 @@ function follow(box) {
   const tick = async () => {
     try {
       const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (response.status === 401 || response.status === 404) {
+        window.location.reload(); // logged out or deleted elsewhere: the page says which
+        return;
+      }
       if (response.ok) {
         const job = await response.json();
         if (job.status !== "queued" && job.status !== "running") {
@@ -36,6 +40,10 @@ function watch(box) {
   const tick = async () => {
     try {
       const response = await fetch(box.dataset.watch, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (response.status === 401) {
+        window.location.reload(); // logged out elsewhere: the login form, then back here
+        return;
+      }
       if (response.ok) {
         const jobs = await response.json();
         const changed = jobs.length !== statuses.length
