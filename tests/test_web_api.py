@@ -457,6 +457,22 @@ def test_an_upload_over_the_limit_gives_413_saying_the_limit(
         assert response.status_code == 413, response.text
         assert response.json()["detail"] == "upload too large: the limit is 4096 bytes"
         assert small.get("/jobs").json() == []
+        browser = {"Accept": "text/html", "Referer": "http://testserver/jobs/new"}
+        page = small.post("/jobs", files=table_files(tiny), headers=browser)  # a page, not JSON
+        assert page.status_code == 413 and 'id="problem"' in page.text
+        assert "over the limit of 4096 bytes" in page.text and 'href="/jobs/new"' in page.text
+
+
+def test_a_form_without_its_fields_or_a_bad_query_is_a_page_for_a_browser(
+    client: TestClient,
+) -> None:
+    """FastAPI's validation JSON is for scripts; a person gets a page naming the field."""
+    html = {"Accept": "text/html"}
+    page = client.post("/jobs", data={"solver": "greedy"}, headers=html)
+    assert page.status_code == 422 and 'id="problem"' in page.text and "files" in page.text
+    page = client.get("/jobs?limit=abc", headers=html)
+    assert page.status_code == 422 and "limit" in page.text
+    assert client.get("/jobs?limit=abc").json()["detail"][0]["loc"] == ["query", "limit"]
 
 
 # Re-plan, cancel, delete -------------------------------------------------------------------

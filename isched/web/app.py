@@ -14,7 +14,11 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Form, Request
-from fastapi.exception_handlers import http_exception_handler
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -52,10 +56,17 @@ class BodyLimit:
         self.app = app
         self.limit = limit
 
-    def _refusal(self) -> JSONResponse:
+    def _refusal(self, scope: Scope) -> Response:
+        """413, saying the limit; for a browser a page with the way back to its form."""
         mb = self.limit / (1024 * 1024)
         limit = f"{mb:g} MB" if mb >= 1 else f"{self.limit} bytes"
-        return JSONResponse({"detail": f"upload too large: the limit is {limit}"}, 413)
+        detail = f"upload too large: the limit is {limit}"
+        request = Request(scope)
+        if wants_html(request):
+            words = (f"The upload is over the limit of {limit}, so nothing was read or "
+                     "stored. Go back and upload smaller tables (a .zip is smaller).")  # fmt: skip
+            return pages.problem_page(request, "Upload too large", words, 413)
+        return JSONResponse({"detail": detail}, 413)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -64,7 +75,7 @@ class BodyLimit:
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length", b"").decode()
         if length.isdigit() and int(length) > self.limit:
-            await self._refusal()(scope, receive, send)
+            await self._refusal(scope)(scope, receive, send)
             return
         seen = 0
         started = over = False
@@ -95,7 +106,7 @@ class BodyLimit:
             if not over:
                 raise
         if over and not started:
-            await self._refusal()(scope, receive, send)
+            await self._refusal(scope)(scope, receive, send)
 
 
 class SecurityHeaders:
@@ -160,6 +171,15 @@ def create_app(settings: Settings, run_jobs: bool = True) -> FastAPI:
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)
+
+    @app.exception_handler(RequestValidationError)
+    async def form_problem(request: Request, exc: RequestValidationError) -> Response:
+        """A browser's form sent without its fields, or a bad query: a page, not JSON."""
+        if not wants_html(request):
+            return await request_validation_exception_handler(request, exc)
+        parts = [f"{e['loc'][-1]}: {e['msg']}" for e in exc.errors() if e.get("loc")]
+        detail = "; ".join(parts) or "the form is incomplete"
+        return pages.problem_page(request, "The form is incomplete", detail, 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def not_found_page(request: Request, exc: StarletteHTTPException) -> Response:

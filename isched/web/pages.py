@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from isched.web import jobfiles, snapshots, views
-from isched.web.auth import authorized
+from isched.web.auth import authorized, back_to
 from isched.web.jobs import job_json, outputs
 from isched.web.settings import Settings
 from isched.web.store import Job, JobStore
@@ -62,6 +62,13 @@ def jobs_page(
 def not_found_page(request: Request, detail: str) -> HTMLResponse:
     """A 404 for a browser: what is missing and the way back to the jobs."""
     return render(request, "not_found.html", 404, detail=detail)
+
+
+def problem_page(request: Request, heading: str, detail: str, status: int) -> HTMLResponse:
+    """A refusal that has no form to show again (a body too large to read, a form sent
+    without its fields): what went wrong and the way back to the page it came from."""
+    back = back_to(request) if request.method != "GET" else "/"
+    return render(request, "problem.html", status, heading=heading, detail=detail, back=back)
 
 
 def new_page(
