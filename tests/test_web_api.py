@@ -374,6 +374,15 @@ def test_an_id_that_could_be_a_formula_or_a_path_is_refused(
     assert "bad id" in body["detail"]
 
 
+def test_a_zip_beside_table_files_is_told_to_come_alone(
+    client: TestClient, home: Path, tiny: Path
+) -> None:
+    body = refused(client, home, [*table_files(tiny), ("files", ("snap.zip", b"PK", "a/zip"))])
+    assert (
+        body["file"] == "snap.zip" and "holds the whole snapshot: upload it alone" in body["detail"]
+    )
+
+
 def test_upload_names_are_never_paths(client: TestClient, home: Path, tiny: Path) -> None:
     parts = table_files(tiny)
     evil = [("files", ("../../../etc/passwd", b"x", "text/plain")), *parts]

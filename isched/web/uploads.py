@@ -173,6 +173,9 @@ def stage(parts: list[Part], dest: Path, *, previous_ok: bool = False) -> Staged
             continue
         if name is None:
             label = shown(part.filename)
+            if plain(part.filename).lower().endswith((".zip", ".xlsx")):
+                message = f"{label}: a .zip or .xlsx holds the whole snapshot: upload it alone"
+                raise UploadError(message, file=label)
             expected = "the table files " + ", ".join(KNOWN) + ", one .zip or one .xlsx"
             raise UploadError(f"{label}: not a snapshot table (expected {expected})", file=label)
         table = TABLE_FILES.get(name, name)
