@@ -46,10 +46,10 @@ __all__ = [
     "event_uid",
     "cancelled_events",
     "read_calendar",
-    "read_cancelled",
     "sent_sequence",
     "unlisted_events",
     "sequence_for",
+    "session_times",
     "write_ics",
 ]
 
@@ -117,19 +117,15 @@ def read_calendar(path: Path | None) -> dict[str, Event]:
     return out
 
 
-def read_cancelled(path: Path | None) -> dict[str, Event]:
-    """The cancelled events of a previous ``schedule.ics``, by interview id.
-
-    A calendar that imported that file holds each of them as cancelled at its
-    ``SEQUENCE``: an update under the same ``UID`` at a lower or equal sequence
-    is ignored, so a re-plan must not reuse the id.
-    """
-    return cancelled_events(read_calendar(path))
+def _is_cancelled(event: Event) -> bool:
+    return str(event.get("STATUS", "")).upper() == "CANCELLED"
 
 
 def cancelled_events(events: Mapping[str, Event]) -> dict[str, Event]:
-    """The events of ``read_calendar`` that are cancelled."""
-    return {i: e for i, e in events.items() if str(e.get("STATUS", "")).upper() == "CANCELLED"}
+    """The events of ``read_calendar`` that are cancelled. A calendar that imported them
+    holds each as cancelled at its ``SEQUENCE``: an update under the same ``UID`` at a
+    lower or equal sequence is ignored, so a re-plan must not reuse the id."""
+    return {i: e for i, e in events.items() if _is_cancelled(e)}
 
 
 def unlisted_events(
@@ -143,7 +139,7 @@ def unlisted_events(
     begun by ``now``: as cancelled events at ``SEQUENCE`` + 1, so calendars drop them."""
     out: dict[str, Event] = {}
     for interview_id, event in sorted(events.items()):
-        if interview_id in listed or str(event.get("STATUS", "")).upper() == "CANCELLED":
+        if interview_id in listed or _is_cancelled(event):
             continue
         start = event.decoded("DTSTART")
         if not isinstance(start, dt.datetime) or start <= now or _event_day(event) <= snapshot_date:
@@ -176,11 +172,13 @@ def _sent_form(event: Event) -> tuple[Any, ...]:
     )
 
 
-def sent_sequence(row: Mapping[str, Any], sent: Event, snapshot: Snapshot) -> int:
+def sent_sequence(
+    row: Mapping[str, Any], sent: Event, snapshot: Snapshot, candidates: Mapping[str, Candidate]
+) -> int:
     """The ``SEQUENCE`` a row needs over the event calendars hold for it (``sent``): the
     same when calendars already show the row as it is, else one more. A row moved by hand
-    in ``schedule.csv`` since that file was written is caught here, not by its cells."""
-    candidates = {c.candidate_id: c for c in snapshot.candidates}
+    in ``schedule.csv`` since that file was written is caught here, not by its cells.
+    ``candidates`` are the snapshot's by id (built once by the caller, not per row)."""
     now = _event(row, snapshot, candidates, dt.datetime.now(dt.UTC), 0, DEFAULT_ORGANIZER)
     base = int(sent.get("SEQUENCE", 0))
     return base if _sent_form(now) == _sent_form(sent) else base + 1
@@ -316,7 +314,7 @@ def _interviewer_team(row: Mapping[str, Any], snapshot: Snapshot) -> str:
     return found.pop() if len(found) == 1 else ""
 
 
-def _sessions(row: Mapping[str, Any]) -> list[tuple[dt.datetime, dt.datetime, str]]:
+def session_times(row: Mapping[str, Any]) -> list[tuple[dt.datetime, dt.datetime, str]]:
     """(start, end, interviewer) per loop session.
 
     With ``session_starts`` every session is as long as the last one (start to the
@@ -339,7 +337,7 @@ def _description(row: Mapping[str, Any], candidate: Candidate | None) -> str:
     start = _when(row["start"])
     if _text(row["stage"]) == "loop":
         lines.append("Sessions (Pacific time):")
-        for k, (s, e, who) in enumerate(_sessions(row), start=1):
+        for k, (s, e, who) in enumerate(session_times(row), start=1):
             s, e = s.astimezone(OFFICE_TZ), e.astimezone(OFFICE_TZ)
             lines.append(f"  {k}. {s:%H:%M}-{e:%H:%M} with {who}")
     else:
@@ -421,7 +419,7 @@ def write_ics(
     rows have no ``sequence`` column, and its interviews the new schedule dropped
     are exported as cancelled (``cancelled_rows``, which ``snapshot_date`` tells what
     was held); ``cancelled_before`` are the previous file's own cancelled events
-    (``read_cancelled``), written again as they were unless a row has their id;
+    (``cancelled_events``), written again as they were unless a row has their id;
     ``stamp`` is the ``DTSTAMP`` (default: now, UTC).
     """
     stamp = dt.datetime.now(dt.UTC) if stamp is None else stamp

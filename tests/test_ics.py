@@ -290,12 +290,15 @@ def test_the_snapshot_date_says_what_was_held_whatever_the_clock(
     assert set(events) == {"L-C00003@isched", "today@isched", "later@isched"}  # not 22 Feb
 
 
-def test_read_cancelled_takes_only_cancelled_isched_events(tmp_path: Path) -> None:
+def test_the_cancelled_events_of_a_calendar_are_only_cancelled_isched_ones(tmp_path: Path) -> None:
     """The previous calendar's cancelled events by id; other events, another tool's UIDs, a
     file that is not iCalendar or no file at all give nothing."""
     from icalendar import Calendar, Event
 
-    from scheduler.ics import read_cancelled
+    from scheduler.ics import cancelled_events, read_calendar
+
+    def read_cancelled(path: Path | None) -> dict[str, Event]:
+        return cancelled_events(read_calendar(path))
 
     calendar = Calendar()
     for uid, status in (("IV-A-screen@isched", "CANCELLED"), ("IV-B-screen@isched", "TENTATIVE"),

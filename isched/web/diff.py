@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from scheduler.domain import Snapshot
+from scheduler.ics import session_times
 
 FIELDS = ("start", "end", "interviewer_ids", "office", "room_id")
 
@@ -49,15 +50,13 @@ def _cause(old: dict[str, str], tables: _Tables) -> str | None:
         return f"room {room} is no longer in rooms.csv"
     try:
         start, end = dt.datetime.fromisoformat(old["start"]), dt.datetime.fromisoformat(old["end"])
-        starts = [dt.datetime.fromisoformat(v) for v in old.get("session_starts", "").split(";")
-                  if v.strip()]  # fmt: skip
+        timed = [p for p in old.get("session_starts", "").split(";") if p.strip()]
+        own = session_times(old) if timed and len(timed) == len(people) else []
     except (KeyError, ValueError):
         return None
-    whole = [(person, start, end) for person in people]
-    if len(starts) == len(people) and starts:  # each interviewer's own session of a loop
-        length = end - starts[-1]
-        whole = [(person, s, s + length) for person, s in zip(people, starts, strict=True)]
-    for person, begin, stop in (*whole, (old.get("candidate_id", ""), start, end)):
+    sessions = [(who, begin, stop) for begin, stop, who in own]  # a loop: each one's own
+    sessions = sessions or [(person, start, end) for person in people]
+    for person, begin, stop in (*sessions, (old.get("candidate_id", ""), start, end)):
         for block_start, block_end in tables.busy.get(person, ()):
             if block_start < stop and begin < block_end:
                 return f"{person} is busy then (busy.csv)"

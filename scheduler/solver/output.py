@@ -113,10 +113,12 @@ def schedule_rows(
             row["sequence"] = was.sequence + 1  # the dropped row's calendar entry, revised
         rows.append(row)
     held = [held_row(row) for row in sorted(plan.held.values(), key=lambda r: (r.start, r.row))]
+    candidates = {c.candidate_id: c for c in problem.snapshot.candidates}
     for row in [*held, *rows]:
         sent = calendar.get(row["interview_id"])
         if sent is not None:
-            row["sequence"] = max(row["sequence"], sent_sequence(row, sent, problem.snapshot))
+            again = sent_sequence(row, sent, problem.snapshot, candidates)
+            row["sequence"] = max(row["sequence"], again)
     return pd.DataFrame([*held, *rows], columns=list(SCHEDULE_COLUMNS)), moved
 
 
