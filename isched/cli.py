@@ -21,6 +21,7 @@ from isched.cli_common import (
     app,
     comma_list,
     err,
+    on_interrupt,
     one_line_errors,
     out,
     progress,
@@ -129,14 +130,9 @@ def simulate(
                 checked.append(len(found))
             bar.advance(task)
 
-        try:
+        kept = f"; each season written under {export} is whole" if export else ""
+        with on_interrupt(lambda: f"no summary{kept}"):
             rows = run(scenario, names, episodes, seed, on_episode=done)
-        except KeyboardInterrupt:
-            kept = f"; each season written under {export} is whole" if export else ""
-            err.print(
-                f"interrupted: no summary{kept}", markup=False, highlight=False, soft_wrap=True
-            )
-            raise typer.Exit(130) from None
     played = [r for r in rows if r["policy"] != "hindsight"]  # the bound plays no season
     for row, found in zip(played, checked, strict=False):
         row["hard_violations"] = found

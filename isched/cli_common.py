@@ -51,15 +51,20 @@ def one_line_errors(func: F) -> F:
 
 
 @contextlib.contextmanager
-def interrupted_leaves(out_dir: Path) -> Iterator[None]:
-    """Ctrl-C inside: one line saying ``out_dir`` is as it was, exit 130 (the work is
-    staged, ``experiments.files.staged_dir``, so nothing of it was written)."""
+def on_interrupt(say: Callable[[], str]) -> Iterator[None]:
+    """Ctrl-C inside: ``interrupted: `` and what ``say()`` tells of the outputs (asked then,
+    so it can count what was done), one line on stderr, exit 130."""
     try:
         yield
     except KeyboardInterrupt:
-        err.print(f"interrupted: {out_dir} is as it was (nothing written)", markup=False,
-                  highlight=False, soft_wrap=True)  # fmt: skip
+        err.print(f"interrupted: {say()}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(130) from None
+
+
+def interrupted_leaves(out_dir: Path) -> contextlib.AbstractContextManager[None]:
+    """``on_interrupt`` for work staged beside ``out_dir`` (``experiments.files.staged_dir``):
+    nothing of it was written."""
+    return on_interrupt(lambda: f"{out_dir} is as it was (nothing written)")
 
 
 def _click_error_class() -> type[Exception]:

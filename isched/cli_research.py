@@ -18,6 +18,7 @@ from isched.cli_common import (
     comma_list,
     err,
     interrupted_leaves,
+    on_interrupt,
     one_line_errors,
     out,
     progress,
@@ -252,7 +253,12 @@ def compare(
             counts["new"] += 1
             bar.advance(task)
 
-        try:
+        def kept() -> str:
+            return (
+                f"{counts['new']} new rows kept in {out_dir}; the same command goes on from there"
+            )
+
+        with on_interrupt(kept):
             frame = run_experiment(
                 config,
                 out_dir,
@@ -264,11 +270,6 @@ def compare(
                 on_message=lambda m: err.print(m, markup=False),
                 rerun=comma_list(rerun),
             )
-        except KeyboardInterrupt:
-            err.print(f"interrupted: {counts['new']} new rows kept in {out_dir}; the same "
-                      "command goes on from there", markup=False, highlight=False,
-                      soft_wrap=True)  # fmt: skip
-            raise typer.Exit(130) from None
     write_report(config, frame, out_dir, command)
     out.print(
         f"{len(frame)} rows ({counts['new']} new) in {out_dir}/results.parquet; "

@@ -184,7 +184,7 @@ def solve_snapshot(
         "cpsat_bound": outcome.cpsat_bound,
         "lp_bound": outcome.lp_bound,
         "lp_model": outcome.lp_model,
-        "snapshot_date": snapshot_day(snapshot, meta).isoformat(),
+        "snapshot_date": day.isoformat(),
         "id_case_twins": meta.get("case_twins", []),
         "horizon": {
             "first_day": problem.horizon.days[0].isoformat() if problem.horizon.days else None,
@@ -196,7 +196,7 @@ def solve_snapshot(
             "loops": sum(r.stage == "loop" for r in problem.requests),
         },
         "kept_confirmed": len(plan.fixed) + len(plan.held),
-        "held_confirmed": plan.held_report(snapshot_day(snapshot, meta)),
+        "held_confirmed": plan.held_report(day),
         "proposed_before_horizon": sorted(row.interview_id for row in plan.stale),
         "moved": moved,
         "moved_confirmed": [
