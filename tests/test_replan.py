@@ -263,6 +263,35 @@ def test_a_withdrawn_candidates_interview_is_cancelled_in_the_new_calendar(
     assert_valid(snap, tmp_path / "out")
 
 
+def test_a_dropped_interview_is_cancelled_above_the_sequence_calendars_hold(
+    planned: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    """The plan's schedule.csv says sequence 0 for a screen that calendars hold at SEQUENCE
+    3 (a stale copy of the file); its candidate withdraws: the cancellation goes out at 4,
+    not at 1, which calendars would ignore."""
+    import icalendar
+
+    base, schedule = planned
+    plan = tmp_path / "plan"
+    shutil.copytree(base.parent / "first", plan)
+    row = schedule.iloc[0]
+    uid = f"{row['interview_id']}@isched"
+    calendar = icalendar.Calendar.from_ical((plan / "schedule.ics").read_bytes())
+    for event in calendar.walk("VEVENT"):
+        if str(event["UID"]) == uid:
+            del event["SEQUENCE"]
+            event.add("sequence", 3)
+    (plan / "schedule.ics").write_bytes(calendar.to_ical())
+    snap = copy(base, tmp_path)
+    cands = read(snap / "candidates.csv")
+    cands[cands["candidate_id"] != row["candidate_id"]].to_csv(snap / "candidates.csv", index=False)
+    solve(snap, tmp_path / "out", plan / "schedule.csv", solver="greedy")
+    after = icalendar.Calendar.from_ical((tmp_path / "out" / "schedule.ics").read_bytes())
+    gone = next(e for e in after.walk("VEVENT") if str(e["UID"]) == uid)
+    assert str(gone["STATUS"]) == "CANCELLED"
+    assert gone.decoded("SEQUENCE") == 4
+
+
 @pytest.mark.parametrize("later", [0, 1])
 def test_confirmed_interviews_before_the_horizon_are_kept_as_they_were(
     planned: tuple[Path, pd.DataFrame], tmp_path: Path, later: int
@@ -572,6 +601,36 @@ def test_a_previous_plan_without_its_calendar_is_warned(
     assert "warning: no calendar (schedule.ics) of --previous was found beside it" in result.stderr
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["previous_calendar"] is None
+
+
+@pytest.mark.parametrize("kind", ["garbage", "other_plan"])
+def test_a_calendar_found_but_not_used_is_named_with_its_reason(
+    planned: tuple[Path, pd.DataFrame], tmp_path: Path, kind: str
+) -> None:
+    """A schedule.ics beside --previous that is not iCalendar, or holds none of the plan's
+    ids, is not used, and the warning names it and says why, rather than 'not found'."""
+    base, schedule = planned
+    plan = tmp_path / "plan"
+    plan.mkdir()
+    previous = write(schedule, plan / "schedule.csv")
+    if kind == "garbage":
+        (plan / "schedule.ics").write_text("this is not a calendar\n")
+        why = "it holds no interview isched wrote"
+    else:
+        text = (base.parent / "first" / "schedule.ics").read_text()
+        (plan / "schedule.ics").write_text(text.replace("UID:IV-", "UID:XX-"))
+        why = "none of its interviews is in the previous plan"
+    args = ["solve", str(base), "--out", str(tmp_path / "out"), "--solver", "greedy",
+            "--previous", str(previous)]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert f"warning: the calendar schedule.ics beside --previous was not used: {why}" in (
+        result.stderr
+    )
+    assert "was found beside it" not in result.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["previous_calendar"] is None
+    assert report["previous_calendar_ignored"]["file"] == "schedule.ics"
 
 
 def test_blank_rows_a_spreadsheet_leaves_in_the_previous_plan_are_skipped(

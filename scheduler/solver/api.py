@@ -13,6 +13,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -132,6 +133,21 @@ def blocks_taken_as_moved_interviews(
     return out
 
 
+def _raise_to_calendar(previous: pd.DataFrame, calendar: Mapping[str, Event]) -> None:
+    """Raise each previous row's ``sequence`` to its event's in the calendar, so that an
+    interview the re-plan drops is cancelled above what calendars hold (a stale or
+    hand-edited ``sequence`` cell would otherwise send a cancellation they ignore)."""
+    if not calendar or "sequence" not in previous.columns:
+        return
+    for i, interview_id in previous["interview_id"].str.strip().items():
+        event = calendar.get(interview_id)
+        if event is None:
+            continue
+        cell = str(previous.at[i, "sequence"]).strip()
+        own = int(cell) if cell.isdigit() else 0
+        previous.at[i, "sequence"] = str(max(own, int(event.get("SEQUENCE", 0))))
+
+
 def solve_snapshot(
     snapshot_dir: Path | str,
     options: SolveOptions | None = None,
@@ -156,8 +172,12 @@ def solve_snapshot(
     placed = {p.request for p in placements} | set(plan.held)
     calendar_path = previous_calendar(Path(previous)) if previous is not None else None
     calendar = read_calendar(calendar_path)
-    if calendar and rows and not set(calendar) & {row.interview_id for row in rows}:
+    ignored = None
+    if calendar_path is not None and not calendar:
+        ignored = "it holds no interview isched wrote (unreadable, or another tool's)"
+    elif calendar and rows and not set(calendar) & {row.interview_id for row in rows}:
         calendar = {}  # another plan's calendar: nothing of it applies
+        ignored = "none of its interviews is in the previous plan (another plan's calendar?)"
     frame, moved = schedule_rows(problem, placements, plan, calendar)
     listed = {row.interview_id for row in rows} | set(frame["interview_id"])
     day = snapshot_day(snapshot, meta)
@@ -213,6 +233,9 @@ def solve_snapshot(
         "dropped_previous": plan.dropped_report(),
         "previous_rows": len(rows),
         "previous_calendar": calendar_path.name if calendar and calendar_path else None,
+        "previous_calendar_ignored": (
+            {"file": calendar_path.name, "why": ignored} if ignored and calendar_path else None
+        ),
         "moved_by_hand_on_busy": blocks_taken_as_moved_interviews(snapshot, config, plan, calendar),
         "cancelled_unlisted": [
             {"interview_id": i, "start": e.decoded("DTSTART").isoformat()}
@@ -230,5 +253,6 @@ def solve_snapshot(
         previous_frame = previous_frame[~blank].reset_index(drop=True)  # a spreadsheet's tail
         for word in ("stage", "status"):  # read as read_previous reads them
             previous_frame[word] = previous_frame[word].str.strip().str.lower()
+        _raise_to_calendar(previous_frame, calendar)
     cancelled = cancelled_events(calendar) | unlisted
     return SolveResult(problem, frame, report, previous_frame, cancelled)

@@ -22,7 +22,12 @@ def report_warnings(report: dict[str, Any], previous: str = "--previous") -> lis
     if report.get("previous_rows") and report.get("previous_matched") == 0:
         lines.append(f"none of the {report['previous_rows']} rows of {previous} is an interview "
                      "of this snapshot (a schedule of another snapshot?)")  # fmt: skip
-    if (
+    ignored = report.get("previous_calendar_ignored")
+    if report.get("previous_matched") and ignored:
+        lines.append(f"the calendar {ignored['file']} beside {previous} was not used: "
+                     f"{ignored['why']}; what calendars hold (interviews cancelled, or moved "
+                     "by hand since) is not known, so their updates may be ignored")  # fmt: skip
+    elif (
         report.get("previous_matched")
         and "previous_calendar" in report
         and (report["previous_calendar"] is None)
