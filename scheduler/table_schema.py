@@ -113,6 +113,12 @@ def date(value: str) -> dt.date:
     return day
 
 
+def no_offset(shown: str) -> str:
+    """The one wording of a datetime without a UTC offset, as solve, check and a previous
+    plan say it (``shown`` is the value as the message quotes it)."""
+    return f"datetime {shown} has no UTC offset (e.g. 2027-02-01T09:00:00-08:00)"
+
+
 def aware_datetime(value: str) -> dt.datetime:
     """An ISO 8601 datetime with a UTC offset, converted to Pacific (office) time."""
     try:
@@ -120,7 +126,7 @@ def aware_datetime(value: str) -> dt.datetime:
     except ValueError:
         raise ValueError(f"bad datetime {value!r} (expected ISO 8601 with a UTC offset)") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"datetime {value!r} has no UTC offset (e.g. 2027-02-01T09:00:00-08:00)")
+        raise ValueError(no_offset(repr(value)))
     _in_years(moment, value)
     return moment.astimezone(OFFICE_TZ)
 

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from scheduler.csv_hints import encoding_problem, first_bad_byte, separator_problem
+from scheduler.table_schema import no_offset
 
 TABLE_NAMES = ("postings", "candidates", "interviewers", "rooms", "start_windows", "busy")
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -263,8 +264,7 @@ class Cells:
         except ValueError:
             raise self.fail(row, column, f"not an ISO 8601 datetime: {show(value)}") from None
         if moment.tzinfo is None or moment.utcoffset() is None:
-            message = f"datetime {show(value)} has no UTC offset (e.g. 2027-02-01T09:00:00-08:00)"
-            raise self.fail(row, column, message)  # as solve says it
+            raise self.fail(row, column, no_offset(show(value)))  # as solve says it
         self.in_years(row, column, value, moment.year)
         return moment
 

@@ -30,7 +30,7 @@ from scheduler.scenario import ScenarioConfig
 from scheduler.solver.greedy import fits
 from scheduler.solver.problem import Problem, Request
 from scheduler.solver.state import Placement, State, block
-from scheduler.table_schema import TableError, identifier
+from scheduler.table_schema import TableError, identifier, no_offset
 from scheduler.tables import load_columns
 
 COLUMNS = ("interview_id", "candidate_id", "stage", "interviewer_ids", "start", "end", "status")
@@ -66,8 +66,7 @@ def _when(label: str, row: int, column: str, text: str) -> dt.datetime:
     except ValueError:
         raise TableError(label, row, column, f"bad datetime {text!r}") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
-        message = f"datetime {text!r} has no UTC offset (e.g. 2027-02-01T09:00:00-08:00)"
-        raise TableError(label, row, column, message)
+        raise TableError(label, row, column, no_offset(repr(text)))
     return moment.astimezone(OFFICE_TZ)
 
 
