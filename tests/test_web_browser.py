@@ -108,6 +108,8 @@ def test_upload_wait_see_the_calendar_and_unplaced_and_download_the_ics(
     offices = tab.locator("#calendar .office").evaluate_all("els => els.map(e => e.dataset.office)")
     assert offices and set(offices) <= {"los_gatos", "los_angeles", "virtual"}
     assert tab.locator("#calendar .box").count() > 0
+    widths = tab.locator("#calendar .box").evaluate_all("els => els.map(e => e.clientWidth)")
+    assert min(widths) >= 36, widths  # a busy day's column widens: a label stays readable
     unplaced = tab.locator("#unplaced tbody tr")
     assert unplaced.count() > 0
     assert "form_incomplete" in tab.inner_text("#unplaced") or "no_" in tab.inner_text("#unplaced")

@@ -55,11 +55,35 @@ class Box:
     width: float = 100.0
     label: str = ""
 
+    @property
+    def details(self) -> list[str]:
+        """The lines under the label that the box's height holds: the time, then the place
+        and the interviewers (the tooltip has them all)."""
+        e = self.event
+        lines = [f"{e.start:%H:%M}-{e.end:%H:%M}"]
+        if not e.virtual:
+            lines.append(f"room {e.room_id}")
+        lines += e.interviewers
+        return lines[: max(0, int(self.height / LINE_PERCENT) - 1)]
+
+
+LINE_PERCENT = 3.2
+"""Height of one label line, in percent of a day column (0.72em type on 30em)."""
+
 
 @dataclass
 class Week:
     monday: dt.date
     days: list[tuple[dt.date, list[Box]]]
+    lanes: list[int] = field(default_factory=list)
+    """Side-by-side lanes each day needs (1 at least): a busy day's column is as much
+    wider, so its boxes keep room for their labels."""
+
+    @property
+    def columns(self) -> str:
+        """CSS ``grid-template-columns``: the hour axis, then each day by its lanes."""
+        days = " ".join(f"minmax({3.5 * n:g}em, {n}fr)" for n in self.lanes)
+        return f"3.2em {days}"
 
 
 @dataclass
@@ -138,14 +162,18 @@ def _percent(moment: dt.datetime, day: dt.date, hours: WorkingHours) -> float:
     return max(0.0, min(100.0, 100.0 * (moment - start).total_seconds() / length))
 
 
-def _lanes(boxes: list[Box]) -> None:
-    """Side by side where boxes overlap: each overlapping cluster splits the column."""
+def _lanes(boxes: list[Box]) -> int:
+    """Side by side where boxes overlap: each overlapping cluster splits the column. The
+    most lanes a cluster needs (1 for an empty day)."""
     boxes.sort(key=lambda b: (b.top, -b.height))
     cluster: list[tuple[Box, int]] = []
     lane_ends: list[float] = []
     cluster_end = -1.0
+    most = 1
 
     def close() -> None:
+        nonlocal most
+        most = max(most, len(lane_ends))
         for box, lane in cluster:
             box.width = 100.0 / max(1, len(lane_ends))
             box.left = lane * box.width
@@ -162,6 +190,7 @@ def _lanes(boxes: list[Box]) -> None:
         cluster.append((box, lane))
         cluster_end = max(cluster_end, box.top + box.height)
     close()
+    return most
 
 
 def office_calendars(events: list[Event], hours: WorkingHours) -> list[OfficeCalendar]:
@@ -187,8 +216,7 @@ def office_calendars(events: list[Event], hours: WorkingHours) -> list[OfficeCal
             if day.weekday() >= 5:
                 weeks[monday].days.append((day, by_day[day]))
         for week in weeks.values():
-            for _, boxes in week.days:
-                _lanes(boxes)
+            week.lanes = [_lanes(boxes) for _, boxes in week.days]
         calendars.append(OfficeCalendar(office, list(weeks.values()), len(by_office[office])))
     return calendars
 
