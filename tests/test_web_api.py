@@ -236,6 +236,9 @@ def test_upload_solve_download_and_the_validator_agrees(
     assert ics.headers["content-type"].startswith("text/calendar")
     report = client.get(f"/jobs/{job_id}/report.json").json()
     assert report["scheduled"] == done_job["summary"]["scheduled"]
+    assert done_job["summary"]["snapshot_date"] == report["snapshot_date"]  # jobs told apart
+    page = client.get("/", headers={"Accept": "text/html"}).text
+    assert f"<td>{report['snapshot_date']}</td>" in page
     assert all({"candidate_id", "stage", "reason"} <= set(u) for u in report["unscheduled"])
     listed = client.get("/jobs").json()
     assert listed[-1]["id"] == job_id or job_id in [j["id"] for j in listed]

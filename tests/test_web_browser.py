@@ -113,6 +113,12 @@ def test_upload_wait_see_the_calendar_and_unplaced_and_download_the_ics(
     unplaced = tab.locator("#unplaced tbody tr")
     assert unplaced.count() > 0
     assert "form_incomplete" in tab.inner_text("#unplaced") or "no_" in tab.inner_text("#unplaced")
+    counts = tab.locator("#unplaced-groups td.count").all_inner_texts()
+    every = tab.locator("#unplaced-all tbody tr")
+    assert sum(int(c.split()[0]) for c in counts) == every.count()  # the groups hold them all
+    assert not every.first.is_visible()  # one row each only when asked for
+    tab.click("#unplaced-all summary")
+    assert every.first.is_visible()
     assert tab.locator("#timelines tbody tr").count() > 0
     assert tab.locator("#load tbody tr").count() > 0
     with tab.expect_download() as download:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from isched.web.views import Event, office_calendars
+from isched.web.views import Event, office_calendars, unplaced_groups
 from scheduler.domain import OFFICE_TZ, WorkingHours
 
 
@@ -61,3 +61,17 @@ def test_a_box_shows_what_its_height_holds() -> None:
     assert len(small.details) == int(small.height / 3.2) - 1 < 4
     small.height = 3.0
     assert small.details == []
+
+
+def test_unplaced_requests_are_grouped_by_what_holds_them_back_largest_first() -> None:
+    unscheduled = [
+        {"candidate_id": "C3", "stage": "loop", "reason": "no_common_slot"},
+        {"candidate_id": "C1", "stage": "screen", "reason": "form_incomplete"},
+        {"candidate_id": "C2", "stage": "screen", "reason": "form_incomplete"},
+        {"candidate_id": "C4", "stage": "loop", "reason": "form_incomplete"},
+    ]
+    groups = unplaced_groups(unscheduled)
+    assert [g.reason for g in groups] == ["form_incomplete", "no_common_slot"]
+    assert groups[0].candidates == ["C1", "C2", "C4"]
+    assert groups[0].stages == {"screen": 2, "loop": 1}
+    assert unplaced_groups([]) == []

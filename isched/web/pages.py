@@ -126,6 +126,7 @@ def job_page(
             timelines=views.timelines(events, snapshot.interviewers, days, config.hours),
             loads=views.loads(events, snapshot.interviewers),
             unplaced=report.get("unscheduled", []),
+            unplaced_groups=views.unplaced_groups(report.get("unscheduled", [])),
             warnings=report_warnings(report, previous="the previous plan"),
             diff=jobfiles.read_json(folder / jobfiles.OUT / "diff.json"),
             outputs=outputs(settings, job),

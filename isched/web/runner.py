@@ -147,6 +147,7 @@ class Runner:
                     "unscheduled": len(report.get("unscheduled", [])),
                     "gap": report.get("gap"),
                     "solve_seconds": report.get("solve_seconds"),
+                    "snapshot_date": report.get("snapshot_date"),
                 }
                 self.store.finish(job_id, self.owner, "done", summary=summary)
             else:

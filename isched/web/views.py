@@ -10,6 +10,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -291,3 +292,25 @@ def loads(events: list[Event], interviewers: list[Interviewer]) -> list[Load]:
         )
     rows.sort(key=lambda r: (-r.week_share, -r.total, r.interviewer_id))
     return rows
+
+
+@dataclass
+class UnplacedGroup:
+    """The unplaced requests one blocking constraint holds back."""
+
+    reason: str
+    stages: dict[str, int]
+    candidates: list[str]
+
+
+def unplaced_groups(unscheduled: list[dict[str, Any]]) -> list[UnplacedGroup]:
+    """report.json's ``unscheduled``, one group per blocking constraint, the largest first:
+    a coordinator reads "26 wait for their follow-up form" before the list of 26."""
+    groups: dict[str, UnplacedGroup] = {}
+    for u in unscheduled:
+        reason = str(u.get("reason", ""))
+        group = groups.setdefault(reason, UnplacedGroup(reason, {}, []))
+        stage = str(u.get("stage", ""))
+        group.stages[stage] = group.stages.get(stage, 0) + 1
+        group.candidates.append(str(u.get("candidate_id", "")))
+    return sorted(groups.values(), key=lambda g: (-len(g.candidates), g.reason))
