@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -48,9 +49,15 @@ def make_policy(name: str, seed: int = 0, **kwargs: Any) -> Policy:
     if factory is None:
         raise ValueError(f"unknown policy '{name}': choose from {', '.join(policy_names())}")
     _check_call(factory, key, name, arg, seed, kwargs)
-    if arg:
-        return factory(arg, seed=seed, **kwargs)
-    return factory(seed=seed, **kwargs)
+    try:
+        if arg:
+            return factory(arg, seed=seed, **kwargs)
+        return factory(seed=seed, **kwargs)
+    except TypeError as problem:  # an option its settings do not have
+        unknown = re.search(r"unexpected keyword argument '(\w+)'", str(problem))
+        if unknown is None:
+            raise
+        raise ValueError(f"policy '{name}': unknown option {unknown.group(1)!r}") from None
 
 
 def _check_call(

@@ -388,8 +388,8 @@ def _candidates(
         quality=prior + rng.normal(size=n),
         screen_noise=rng.normal(0.0, config.screen_noise_sd, n),
         loop_noise=rng.normal(0.0, config.loop_noise_sd, n),
-        patience_days=(2 + rng.exponential(config.patience_mean_days - 2, n)).astype(np.int64),
-        deadline_days=(8 + rng.exponential(config.deadline_mean_days - 8, n)).astype(np.int64),
+        patience_days=_days(2 + rng.exponential(config.patience_mean_days - 2, n)),
+        deadline_days=_days(8 + rng.exponential(config.deadline_mean_days - 8, n)),
         no_show_screen=rng.random(n) < config.no_show_p,
         no_show_loop=rng.random(n) < config.no_show_p,
         accept_draw=rng.random(n),
@@ -456,3 +456,13 @@ def busy_blocks_from_masks(
                 else:
                     s += 1
     return blocks
+
+
+MAX_DRAWN_DAYS = 100_000
+"""Patience and deadline draws are capped here (far beyond any season), so that a huge
+mean cannot overflow a day count."""
+
+
+def _days(drawn: np.ndarray) -> np.ndarray:
+    """Whole days of a patience or deadline draw, at most ``MAX_DRAWN_DAYS``."""
+    return np.minimum(drawn, MAX_DRAWN_DAYS).astype(np.int64)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -236,6 +237,8 @@ def _scalar(current: Any, value: Any, what: str) -> Any:
                 raise ValueError(f"{what} must be a number, not {value!r}") from None
         if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
             raise ValueError(f"{what} must be a number, not {value!r}")
+        if value in (math.inf, -math.inf):
+            raise ValueError(f"{what} must be a finite number, not {value!r}")
         value = float(value)
     elif isinstance(current, str) and not isinstance(value, str):
         raise ValueError(f"{what} must be text, not {value!r}")
@@ -302,11 +305,13 @@ def validate_scenario(config: ScenarioConfig, where: str) -> ScenarioConfig:
         "offer_response_days",
         "onboarding_share",
         "publications_mean",
-        "screen_noise_sd",
-        "loop_noise_sd",
     ):
         if getattr(config, name) < 0:
             raise ValueError(f"{where}: {name} must not be negative")
+    for name in ("screen_noise_sd", "loop_noise_sd"):
+        if getattr(config, name) <= 0:
+            raise ValueError(f"{where}: {name} must be above 0 (an interview's signal is the "
+                             "quality plus a normal noise of this sd)")  # fmt: skip
     if config.horizon_days < 1:
         raise ValueError(f"{where}: horizon_days must be at least 1")
     for name, floor in (("patience_mean_days", 2), ("deadline_mean_days", 8)):

@@ -87,12 +87,30 @@ def csv_table(path: Path) -> RawTable:
         raise InputError(f"{path.name}{where}: {message}") from None
     except csv.Error as exc:
         raise InputError(f"{path.name} row {len(records) + 1}: unreadable CSV: {exc}") from None
+    unclosed = unclosed_quote_row(path)
+    if unclosed is not None:  # as solve says it
+        message = 'a quoted value is not closed (a " without its closing one)'
+        raise InputError(f"{path.name} row {unclosed}: {message}")
     if records and records[0]:
         records[0][0] = records[0][0].lstrip("\ufeff")  # a second byte-order mark
         wrong_separator = separator_problem(records[0][0]) if len(records[0]) == 1 else None
         if wrong_separator:
             raise InputError(f"{path.name} row 1: {wrong_separator}")
     return raw_table(path.name, records)
+
+
+def unclosed_quote_row(path: Path) -> int | None:
+    """The row whose quoted value the file ends inside (the lenient reader takes the rest
+    of the file as that value), or None."""
+    rows = 0
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            for _ in csv.reader(handle, strict=True):
+                rows += 1
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            return rows + 1
+    return None
 
 
 def cell_text(value: Any) -> str:

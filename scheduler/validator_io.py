@@ -281,7 +281,9 @@ def read_snapshot(snapshot: Path, need_windows: bool) -> SnapshotRec:
     for row, c in cells.rows():
         cid = cells.ident(row, c, "candidate_id")
         unique(cells, row, "candidate_id", cid, candidates)
-        cells.ident(row, c, "posting_id", required=False)
+        posting = cells.ident(row, c, "posting_id", required=False)
+        if posting and posting not in postings:  # as solve says it
+            raise cells.fail(row, "posting_id", f"unknown posting_id {posting!r}")
         areas = {cells.choice(row, c, "primary_area", AREAS)}
         if c.get("secondary_area", ""):
             areas.add(cells.choice(row, c, "secondary_area", AREAS))
@@ -292,13 +294,17 @@ def read_snapshot(snapshot: Path, need_windows: bool) -> SnapshotRec:
             except (ZoneInfoNotFoundError, ValueError):
                 message = f"unknown IANA time zone {show(tz_name)}"
                 raise cells.fail(row, "timezone", message) from None
+        available_from = cells.date(row, c, "available_from")
+        available_until = cells.date(row, c, "available_until")
+        if available_until < available_from:  # as solve says it
+            raise cells.fail(row, "available_until", "before available_from")
         candidates[cid] = CandidateRec(
             candidate_id=cid,
             areas=frozenset(areas),
             tz=zones[tz_name],
             form_completed_date=cells.optional_date(row, c, "form_completed_date"),
-            available_from=cells.date(row, c, "available_from"),
-            available_until=cells.date(row, c, "available_until"),
+            available_from=available_from,
+            available_until=available_until,
             accommodation=cells.subset(row, c, "accommodation", ACCOMMODATIONS),
             last_interview_date=cells.optional_date(row, c, "last_interview_date"),
             screened=c.get("stage", "") == "screened",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -14,6 +15,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 import envs
 from envs.layout import END_DAY, N_ACTIONS, OBS_SIZE
 from envs.season_env import InterviewSchedulingEnv
+from policies import make_policy
 
 
 def make(scenario: str = "tiny") -> InterviewSchedulingEnv:
@@ -211,3 +213,32 @@ def test_reset_refuses_options_it_does_not_know() -> None:
         env.reset(seed=0, options={"season": 5})
     obs, info = env.reset(seed=0, options={})
     assert info["action_mask"].dtype == np.int8 and obs.shape == (OBS_SIZE,)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"max_actions_per_day": 0}, "max_actions_per_day must be at least 1, not 0"),
+        ({"max_actions_per_day": -5}, "max_actions_per_day must be at least 1, not -5"),
+        ({"max_actions_per_day": 2.5}, "max_actions_per_day must be a whole number"),
+        ({"render_mode": "human"}, "render_mode 'human': choose None or ansi"),
+    ],
+)
+def test_an_env_argument_it_cannot_use_is_refused_when_made(kwargs: dict, words: str) -> None:
+    with pytest.raises(ValueError, match=words):
+        gym.make(envs.ENV_ID, scenario="tiny", **kwargs)
+
+
+def test_a_huge_patience_or_deadline_mean_plays_a_whole_season(tmp_path: Path) -> None:
+    """Draws are capped far beyond any season, so a huge mean cannot overflow a day."""
+    path = tmp_path / "patient.yaml"
+    path.write_text("base: tiny\npatience_mean_days: 1.0e30\ndeadline_mean_days: 1.0e30\n")
+    env = gym.make(envs.ENV_ID, scenario=str(path))
+    obs, info = env.reset(seed=0)
+    policy = make_policy("greedy_fit")
+    policy.reset(env)
+    while True:
+        obs, _, terminated, truncated, info = env.step(policy.act(obs, info))
+        if terminated or truncated:
+            break
+    assert info["kpis"]["drop_off_rate"] == 0.0

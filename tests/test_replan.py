@@ -768,3 +768,20 @@ def test_a_busy_block_at_a_time_moved_by_hand_is_read_as_the_interview_with_a_wa
     after = read(tmp_path / "out" / "schedule.csv").set_index("interview_id")
     assert after.loc[screen["interview_id"], "start"] == screen["start"]
     assert_valid(snap, tmp_path / "out")
+
+
+def test_a_confirmed_interview_with_no_new_time_is_called_dropped_not_moved() -> None:
+    """A coordinator must tell the candidate either way, but "moved" with no time is
+    misleading: the interview is gone from the plan and cancelled in the calendar."""
+    from scheduler.solver.warnings import report_warnings
+
+    entry = {"interview_id": "IV-C1-loop", "candidate_id": "C1", "stage": "loop",
+             "reason": "room R1 is no longer in rooms.csv",
+             "old_start": "2027-03-01T10:00:00-08:00"}  # fmt: skip
+    later = "2027-03-02T10:00:00-08:00"
+    gone = report_warnings({"moved_confirmed": [{**entry, "new_start": None}]})
+    kept = report_warnings({"moved_confirmed": [{**entry, "new_start": later}]})
+    assert gone == ["confirmed IV-C1-loop (C1, loop) dropped: room R1 is no longer in rooms.csv; "
+                    "no new time was found, so it is cancelled in schedule.ics"]  # fmt: skip
+    assert kept == ["confirmed IV-C1-loop (C1, loop) moved: room R1 is no longer in rooms.csv; "
+                    "now 2027-03-02T10:00:00-08:00"]  # fmt: skip

@@ -41,7 +41,11 @@ def one_line_error(result, *words: str) -> str:  # type: ignore[no-untyped-def]
         ("horizon_days: 0", "horizon_days must be at least 1"),
         ("patience_mean_days: 1.0", "patience_mean_days must be at least 2"),
         ("deadline_mean_days: -5", "deadline_mean_days must be at least 8"),
-        ("screen_noise_sd: -1", "screen_noise_sd must not be negative"),
+        ("screen_noise_sd: -1", "screen_noise_sd must be above 0"),
+        ("screen_noise_sd: 0", "screen_noise_sd must be above 0"),
+        ("loop_noise_sd: 0.0", "loop_noise_sd must be above 0"),
+        ("patience_mean_days: .inf", "patience_mean_days must be a finite number"),
+        ("deadline_mean_days: -.inf", "deadline_mean_days must be a finite number"),
         ("onboarding_share: -1", "onboarding_share must not be negative"),
         ("start_window_offsets_days: []", "start_window_offsets_days must list days"),
         ("season_start: 2027-02-31", "season_start must be a date (YYYY-MM-DD), not '2027-02-31'"),
@@ -114,6 +118,9 @@ def test_a_policy_name_with_a_wrong_argument_is_named(name: str, words: str) -> 
 def test_a_policy_option_it_does_not_take_is_named() -> None:
     with pytest.raises(ValueError, match="policy 'fifo': .*bogus"):
         make_policy("fifo", bogus=1)
+    for name in ("cpsat", "cpsat_rolling"):  # options that go on to a settings class
+        with pytest.raises(ValueError, match=f"^policy '{name}': unknown option 'nonsense'$"):
+            make_policy(name, nonsense=3)
 
 
 def test_a_policy_argument_error_is_one_line_from_simulate() -> None:

@@ -57,8 +57,12 @@ def report_warnings(report: dict[str, Any], previous: str = "--previous") -> lis
             lines.append(f"confirmed {_who(h)} was on {day}, before the snapshot: kept as it "
                          "was; update the candidate's stage in candidates.csv")  # fmt: skip
     for m in report.get("moved_confirmed", []):  # a coordinator must tell the candidate
-        where = f"now {m['new_start']}" if m.get("new_start") else "not placed again"
-        if m.get("new_start") and m["new_start"] == m.get("old_start"):
+        if not m.get("new_start"):  # no time found: it is gone from the plan
+            lines.append(f"confirmed {_who(m)} dropped: {m['reason']}; no new time was "
+                         "found, so it is cancelled in schedule.ics")  # fmt: skip
+            continue
+        where = f"now {m['new_start']}"
+        if m["new_start"] == m.get("old_start"):
             where = "kept its time, with another room or other interviewers (now proposed)"
         lines.append(f"confirmed {_who(m)} moved: {m['reason']}; {where}")
     return lines
