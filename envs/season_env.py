@@ -144,11 +144,10 @@ class InterviewSchedulingEnv(gym.Env[np.ndarray, int]):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             modes = ", ".join(self.metadata["render_modes"])
             raise ValueError(f"render_mode {render_mode!r}: choose None or {modes}")
+        shown = repr(max_actions_per_day)
         if isinstance(max_actions_per_day, bool) or not isinstance(max_actions_per_day, int):
-            shown = repr(max_actions_per_day)
             raise ValueError(f"max_actions_per_day must be a whole number, not {shown}")
         if max_actions_per_day < 1:
-            shown = repr(max_actions_per_day)
             raise ValueError(f"max_actions_per_day must be at least 1, not {shown}")
         self.fixed_season = scenario if isinstance(scenario, Season) else None
         self.scenario_config: ScenarioConfig = (

@@ -11,6 +11,8 @@ import csv
 import io
 
 SAVE_AS = "save the table as 'CSV UTF-8 (comma delimited)'"
+UNCLOSED_QUOTE = 'a quoted value is not closed (a " without its closing one)'
+"""A file that ends inside a quoted value, as the loaders and the validator name it."""
 
 
 def separator_problem(header_line: str) -> str | None:

@@ -237,7 +237,7 @@ def _scalar(current: Any, value: Any, what: str) -> Any:
                 raise ValueError(f"{what} must be a number, not {value!r}") from None
         if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
             raise ValueError(f"{what} must be a number, not {value!r}")
-        if value in (math.inf, -math.inf):
+        if math.isinf(value):
             raise ValueError(f"{what} must be a finite number, not {value!r}")
         value = float(value)
     elif isinstance(current, str) and not isinstance(value, str):

@@ -25,7 +25,12 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from scheduler.csv_hints import encoding_problem, first_bad_byte, separator_problem
+from scheduler.csv_hints import (
+    UNCLOSED_QUOTE,
+    encoding_problem,
+    first_bad_byte,
+    separator_problem,
+)
 from scheduler.domain import (
     ACCOMMODATIONS,
     ROLES,
@@ -144,8 +149,7 @@ def load_columns(path: Path) -> dict[str, list[str]]:
             raise TableError(label, int(line), None, message) from None
         unclosed = re.search(r"EOF inside string starting at row (\d+)", str(exc))
         if unclosed:  # pandas counts from 0 at the header
-            message = 'a quoted value is not closed (a " without its closing one)'
-            raise TableError(label, int(unclosed.group(1)) + 1, None, message) from None
+            raise TableError(label, int(unclosed.group(1)) + 1, None, UNCLOSED_QUOTE) from None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise TableError(label, None, None, f"unreadable CSV: {first}") from None
     except UnicodeDecodeError:

@@ -22,7 +22,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scheduler.csv_hints import encoding_problem, first_bad_byte, separator_problem
+from scheduler.csv_hints import (
+    UNCLOSED_QUOTE,
+    encoding_problem,
+    first_bad_byte,
+    separator_problem,
+)
 from scheduler.table_schema import no_offset
 
 TABLE_NAMES = ("postings", "candidates", "interviewers", "rooms", "start_windows", "busy")
@@ -77,9 +82,13 @@ def raw_table(label: str, records: list[list[str]], empty: str = "file") -> RawT
 def csv_table(path: Path) -> RawTable:
     records: list[list[str]] = []
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            for values in csv.reader(handle):
-                records.append(values)
+        try:  # strict first: it tells a file that ends inside a quoted value
+            _read_csv(path, records, strict=True)
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):  # as solve says it
+                raise InputError(f"{path.name} row {len(records) + 1}: {UNCLOSED_QUOTE}") from None
+            records.clear()  # a stray quote inside a value: read leniently, as before
+            _read_csv(path, records, strict=False)
     except UnicodeDecodeError:
         message = encoding_problem(path.read_bytes())
         row, column = first_bad_byte(path.read_bytes())
@@ -87,10 +96,6 @@ def csv_table(path: Path) -> RawTable:
         raise InputError(f"{path.name}{where}: {message}") from None
     except csv.Error as exc:
         raise InputError(f"{path.name} row {len(records) + 1}: unreadable CSV: {exc}") from None
-    unclosed = unclosed_quote_row(path)
-    if unclosed is not None:  # as solve says it
-        message = 'a quoted value is not closed (a " without its closing one)'
-        raise InputError(f"{path.name} row {unclosed}: {message}")
     if records and records[0]:
         records[0][0] = records[0][0].lstrip("\ufeff")  # a second byte-order mark
         wrong_separator = separator_problem(records[0][0]) if len(records[0]) == 1 else None
@@ -99,18 +104,11 @@ def csv_table(path: Path) -> RawTable:
     return raw_table(path.name, records)
 
 
-def unclosed_quote_row(path: Path) -> int | None:
-    """The row whose quoted value the file ends inside (the lenient reader takes the rest
-    of the file as that value), or None."""
-    rows = 0
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            for _ in csv.reader(handle, strict=True):
-                rows += 1
-    except csv.Error as exc:
-        if "unexpected end of data" in str(exc):
-            return rows + 1
-    return None
+def _read_csv(path: Path, records: list[list[str]], strict: bool) -> None:
+    """Append the file's records to ``records`` (so a failure knows how far it got)."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for values in csv.reader(handle, strict=strict):
+            records.append(values)
 
 
 def cell_text(value: Any) -> str:
