@@ -19,8 +19,10 @@ install: $(STAMP)
 demo: install
 	$(VENV)/bin/isched demo
 
+# Two processes, one per core; each test file stays in one process (its fixtures run once).
+TEST_WORKERS ?= 2
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # Chromium for the browser test (tests/test_web_browser.py), from Debian; nothing when present.
 browser:
