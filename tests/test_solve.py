@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -156,6 +157,39 @@ def test_one_worker_keeps_the_time_limit_on_the_wall_clock() -> None:
     assert solver.parameters.max_deterministic_time == 60.0 * cpsat.DETERMINISTIC_PER_SECOND
     cpsat.parameters(solver, 60.0, 1, 0, True)
     assert solver.parameters.max_time_in_seconds == 60.0
+
+
+def test_one_workers_wall_clock_is_what_is_left_after_the_models_conversion(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Converting a ``large`` model to CP-SAT takes seconds; the wall-clock limit is the
+    job's time left once that is done, so the job ends within --time-limit."""
+    from scheduler.solver import cpsat
+    from scheduler.solver.linear import LinearModel
+
+    model = LinearModel()
+    xs = [model.add_var(("x", k), obj=k + 1) for k in range(4)]
+    model.add_row(xs, hi=2)
+    converted_at: list[float] = []
+    limits: list[float | None] = []
+    convert, set_parameters = cpsat.to_cp_model, cpsat.parameters
+
+    def slow_convert(m: LinearModel):  # type: ignore[no-untyped-def]
+        out = convert(m)
+        time.sleep(0.3)
+        converted_at.append(time.perf_counter())
+        return out
+
+    def spy(solver, time_limit, workers, seed, tuned, wall_limit=None):  # type: ignore[no-untyped-def]
+        limits.append(wall_limit)
+        set_parameters(solver, time_limit, workers, seed, tuned, wall_limit)
+
+    monkeypatch.setattr(cpsat, "to_cp_model", slow_convert)
+    monkeypatch.setattr(cpsat, "parameters", spy)
+    deadline = time.perf_counter() + 5.0
+    result = cpsat.solve(model, time_limit=5.0, workers=1, seed=0, deadline=deadline)
+    assert result.status == "OPTIMAL" and result.objective == 7
+    assert limits[0] is not None and limits[0] <= deadline - converted_at[0] + 1e-6
 
 
 # Re-plan ---------------------------------------------------------------------------------------

@@ -127,10 +127,11 @@ def solve(
     hint: Sequence[int] | None = None,
     stop_at: float | None = None,
     tuned: bool = True,
-    wall_limit: float | None = None,
+    deadline: float | None = None,
 ) -> CpResult:
     """Maximise ``model``; ``stop_at``: an upper bound at which to stop (proven optimal);
-    ``wall_limit``: with one worker, the seconds the wall clock allows (``parameters``)."""
+    ``deadline``: with one worker, the ``time.perf_counter()`` by which the wall clock
+    ends the search, counted after the model's conversion (``parameters``)."""
     began = time.perf_counter()
     if model.n_vars == 0:
         return CpResult("OPTIMAL", [], model.constant, float(model.constant), 0.0)
@@ -140,6 +141,7 @@ def solve(
             cp.add_hint(x, int(v))
     solver = cp_model.CpSolver()
     left = time_limit if workers == 1 else time_limit - (time.perf_counter() - began)
+    wall_limit = None if deadline is None else max(0.05, deadline - time.perf_counter())
     parameters(solver, left, workers, seed, tuned, wall_limit)
     callback = _StopAtBound(stop_at) if stop_at is not None else None
     code = solver.solve(cp, callback)

@@ -220,7 +220,7 @@ def _solve_part(
         time_limit=budget
         if job.options.workers == 1
         else max(0.05, budget - (time.perf_counter() - began)),
-        wall_limit=max(0.05, job.left()),
+        deadline=job.deadline,
         workers=job.options.workers,
         seed=job.options.seed,
         hint=values,
