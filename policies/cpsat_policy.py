@@ -170,6 +170,9 @@ class CpSatPolicy:
 
     name = "cpsat_rolling"
 
+    options_class = CpSatConfig
+    """The options ``make_policy("cpsat_rolling", **options)`` takes."""
+
     def __init__(self, seed: int = 0, **kwargs: Any) -> None:
         self.seed = seed
         self.cfg = CpSatConfig(**kwargs)

@@ -288,7 +288,7 @@ class HindsightPolicy:
 
     name = "hindsight"
 
-    def __init__(self, seed: int = 0, **kwargs: Any) -> None:
+    def __init__(self, seed: int = 0) -> None:
         self.seed = seed
 
     def reset(self, env: gym.Env) -> None:

@@ -121,6 +121,9 @@ class BidPricePlanner:
 
     name = "cpsat"
 
+    options_class = PlannerConfig
+    """The options ``make_policy("cpsat", **options)`` takes."""
+
     def __init__(self, seed: int = 0, **kwargs: Any) -> None:
         self.seed = seed
         self.cfg = PlannerConfig(**kwargs)

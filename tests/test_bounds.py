@@ -188,6 +188,27 @@ def test_penalized_bound_is_a_bound_and_at_most_its_lagrangian() -> None:
     assert low > 0
 
 
+@pytest.mark.slow
+def test_bounds_hold_on_default_seasons() -> None:
+    """On ``default`` (8 seasons): hindsight above every season's return, the information
+    and penalized bounds above the planner's and the best rule's means (paired), and
+    penalized never above its Lagrangian."""
+    from policies.penalized_bound import penalized_bound
+
+    n = 8
+    seasons = [season_for("default", s) for s in range(n)]
+    hindsight = np.array([hindsight_bound(s).bound for s in seasons])
+    information = np.array([information_bound(s).bound for s in seasons])
+    penalized = [penalized_bound(s) for s in seasons]
+    assert all(r.bound <= r.lagrangian + 1e-3 for r in penalized)
+    for policy in ("cpsat", "greedy_fit"):
+        ret = np.array([r["return"] for r in simulate("default", [policy], n, 0)])
+        assert np.all(hindsight >= ret - 1e-6)
+        for bound in (information, np.array([r.bound for r in penalized])):
+            _, low, _ = mean_ci(bound - ret)
+            assert low > 0, policy
+
+
 def test_a_candidate_whose_hours_hold_no_loop_is_never_looped_nor_counted() -> None:
     """The env books a loop only inside the candidate's local hours. A candidate whose hours
     hold no whole loop on any day from their form on (most of those in Asia/Shanghai) is

@@ -89,6 +89,20 @@ def test_planner_seasons_replay_without_violations(
         assert kpis["hires"] > 10
 
 
+@pytest.mark.slow
+def test_the_planner_plans_large_and_its_season_replays_without_violations(
+    tmp_path: Path,
+) -> None:
+    """On ``large`` (100 postings, 5,000 applicants) the planner plans for real: its
+    season passes the validator and it hires more than the best rule."""
+    kpis, where = play("large", 0, tmp_path / "season")
+    assert kpis["invalid_actions"] == 0
+    assert check_schedule(where, where / "schedule.csv", where / "offers.csv") == []
+    env = gym.make(envs.ENV_ID, scenario="large")
+    rule, _, _ = run_episode(env, make_policy("greedy_fit", seed=0), 0)
+    assert kpis["return"] > rule["return"]
+
+
 def test_the_planner_is_reproducible(tmp_path: Path) -> None:
     a, _ = play("tiny", 4, tmp_path / "a")
     b, _ = play("tiny", 4, tmp_path / "b")

@@ -119,8 +119,15 @@ def test_a_policy_option_it_does_not_take_is_named() -> None:
     with pytest.raises(ValueError, match="policy 'fifo': .*bogus"):
         make_policy("fifo", bogus=1)
     for name in ("cpsat", "cpsat_rolling"):  # options that go on to a settings class
-        with pytest.raises(ValueError, match=f"^policy '{name}': unknown option 'nonsense'$"):
+        takes = rf"^policy '{name}': unknown option 'nonsense' \({name} takes: .*time_limit"
+        with pytest.raises(ValueError, match=takes):
             make_policy(name, nonsense=3)
+    none = r"^policy 'greedy_fit': unknown option 'x' \(greedy_fit takes no options\)$"
+    with pytest.raises(ValueError, match=none):
+        make_policy("greedy_fit", x=1)
+    with pytest.raises(ValueError, match=r"unknown option 'temperature' \(rl takes no options\)$"):
+        make_policy("rl:models/default", temperature=0.1)  # refused, not ignored
+    assert make_policy("cpsat", hold_margin=0.5).cfg.hold_margin == 0.5  # type: ignore[attr-defined]
 
 
 def test_a_policy_argument_error_is_one_line_from_simulate() -> None:

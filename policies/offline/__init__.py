@@ -6,8 +6,6 @@ it registers the ``rl`` policy prefix, so ``make_policy("rl:MODEL_DIR")`` works.
 
 from __future__ import annotations
 
-from typing import Any
-
 from policies.base import Policy, register_policy
 from policies.offline.algorithm import ALGORITHMS, get_algorithm
 
@@ -16,7 +14,7 @@ ALGOS = tuple(ALGORITHMS)
 
 
 @register_policy("rl")
-def make_rl_policy(model_dir: str, seed: int = 0, **kwargs: Any) -> Policy:
+def make_rl_policy(model_dir: str, seed: int = 0) -> Policy:
     """The greedy policy of a trained checkpoint (``isched train``) in ``model_dir``."""
     from policies.offline.policy import OfflinePolicy
 
