@@ -363,6 +363,8 @@ def test_a_renamed_room_keeps_a_confirmed_loops_time_and_panel(
     assert (now["start"], now["interviewer_ids"]) == (loop["start"], loop["interviewer_ids"])
     assert now["room_id"] != loop["room_id"] and now["sequence"] == str(int(loop["sequence"]) + 1)
     assert f"room {loop['room_id']} is no longer in rooms.csv; kept its time" in result.stderr
+    changed = f"kept its time, with room {loop['room_id']} -> {now['room_id']} (now proposed)"
+    assert changed in result.stderr  # what changed, not "another room or interviewers"
     assert_valid(snap, tmp_path / "out")
 
 

@@ -184,6 +184,10 @@ def solve_snapshot(
     unlisted = unlisted_events(calendar, listed, day, dt.datetime.now(dt.UTC))
     bound, source, gap = _bound(outcome)
     new_start = {p.request: problem.horizon.time(p.day, p.start).isoformat() for p in placements}
+    after = {
+        str(row["interview_id"]): {k: str(row[k]) for k in ("room_id", "interviewer_ids")}
+        for row in frame.fillna("").to_dict("records")
+    }
     report: dict[str, Any] = {
         "status": outcome.status,
         "objective": outcome.objective,
@@ -227,6 +231,10 @@ def solve_snapshot(
                 "reason": reason,
                 "old_start": plan.rows[r].start.isoformat(),
                 "new_start": new_start.get(r),
+                "old_room": plan.rows[r].room_id,
+                "new_room": after.get(plan.rows[r].interview_id, {}).get("room_id"),
+                "old_interviewers": ";".join(plan.rows[r].interviewer_ids),
+                "new_interviewers": after.get(plan.rows[r].interview_id, {}).get("interviewer_ids"),
             }
             for r, reason in sorted(plan.moved_confirmed.items())
         ],

@@ -63,9 +63,19 @@ def report_warnings(report: dict[str, Any], previous: str = "--previous") -> lis
             continue
         where = f"now {m['new_start']}"
         if m["new_start"] == m.get("old_start"):
-            where = "kept its time, with another room or other interviewers (now proposed)"
+            where = f"kept its time, {_what_changed(m)} (now proposed)"
         lines.append(f"confirmed {_who(m)} moved: {m['reason']}; {where}")
     return lines
+
+
+def _what_changed(m: dict[str, Any]) -> str:
+    """The room and interviewers of a confirmed interview that kept its time, old -> new."""
+    changes = []
+    for key, what in (("room", "room"), ("interviewers", "interviewers")):
+        old, new = m.get(f"old_{key}"), m.get(f"new_{key}")
+        if old is not None and new is not None and old != new:
+            changes.append(f"{what} {old or 'none'} -> {new or 'none'}".replace(";", ", "))
+    return "with " + " and ".join(changes) if changes else "with another room or interviewers"
 
 
 def _who(entry: dict[str, Any]) -> str:
