@@ -137,6 +137,7 @@ def decision_table(summaries: list[ScenarioSummary]) -> Block:
         "median per decision (ms)",
         "mean per decision (ms)",
         "per working day (ms)",
+        "baseline's per day ÷ this (paired)",
     ]
     rows = [
         [
@@ -145,11 +146,18 @@ def decision_table(summaries: list[ScenarioSummary]) -> Block:
             _num(line.kpis.get("decision_ms_median"), 3),
             _num(line.kpis.get("decision_ms_mean"), 3),
             _num(line.kpis.get("decision_ms_per_day"), 1),
+            "—" if line.policy == s.baseline else _ratio(line.baseline_time_ratio),
         ]
         for s in summaries
         for line in s.lines
     ]
     return Block("table", (header, rows))
+
+
+def _ratio(e: Estimate | None) -> str:
+    if e is None:
+        return "n/a"
+    return f"{e.value:.1f}× [{e.low:.1f}, {e.high:.1f}]"
 
 
 def reading(summaries: list[ScenarioSummary]) -> list[str]:

@@ -95,6 +95,24 @@ def paired_difference(
     return bootstrap_ci(a - b, mean, level, reps, seed)
 
 
+def ratio_of_means(
+    num: np.ndarray, den: np.ndarray, level: float = 0.95, reps: int = REPS, seed: int = 0
+) -> Estimate:
+    """``mean(num) / mean(den)`` over the same seasons (say, one policy's time per day over
+    another's), with a paired stratified-bootstrap interval: both redrawn on one index."""
+    num, den = _as_runs_by_tasks(num), _as_runs_by_tasks(den)
+    if num.shape != den.shape:
+        raise ValueError(f"paired scores differ in shape: {num.shape} and {den.shape}")
+    runs, tasks = num.shape
+    index = np.random.default_rng(seed).integers(0, runs, size=(reps, runs, tasks))
+    tops = np.take_along_axis(np.broadcast_to(num, (reps, runs, tasks)), index, axis=1)
+    bottoms = np.take_along_axis(np.broadcast_to(den, (reps, runs, tasks)), index, axis=1)
+    values = tops.reshape(reps, -1).sum(axis=1) / bottoms.reshape(reps, -1).sum(axis=1)
+    tail = 100 * (1 - level) / 2
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return Estimate(float(num.sum() / den.sum()), float(low), float(high))
+
+
 def probability_of_improvement(x: np.ndarray, y: np.ndarray) -> float:
     """P(X > Y): a run of X beats a run of Y (ties count half), averaged over tasks.
 

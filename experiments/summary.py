@@ -31,6 +31,8 @@ class PolicyLine:
     kpis: dict[str, float] = field(default_factory=dict)
     paired: int = 0
     """Seasons played by both this policy and the baseline (what ``versus_baseline`` uses)."""
+    baseline_time_ratio: Estimate | None = None
+    """The baseline's decision time per working day over this policy's, paired by season."""
 
 
 @dataclass
@@ -131,6 +133,13 @@ def _line(
         (frame["scenario"] == scenario) & (frame["policy"] == policy) & (frame["kind"] == "policy")
     ]
     kpis = {k: float(rows[k].mean()) for k in KPI_COLUMNS if k in rows}
+    ratio = None
+    if policy != base and "decision_ms_per_day" in frame:
+        times = _per_day_times(frame, scenario)[[policy, base]].dropna()
+        if len(times) and (times > 0).all().all():
+            ratio = stats.ratio_of_means(
+                times[base].to_numpy(), times[policy].to_numpy(), seed=seed
+            )
     return PolicyLine(
         policy=policy,
         seasons=int(x.size),
@@ -141,7 +150,14 @@ def _line(
         gap=gap,
         kpis=kpis,
         paired=paired,
+        baseline_time_ratio=ratio,
     )
+
+
+def _per_day_times(frame: pd.DataFrame, scenario: str) -> pd.DataFrame:
+    """Decision time per working day (ms), per seed (rows) and policy (columns)."""
+    part = frame[(frame["scenario"] == scenario) & (frame["kind"] == "policy")]
+    return part.pivot(index="seed", columns="policy", values="decision_ms_per_day")
 
 
 def normalized_scores(

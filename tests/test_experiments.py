@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -128,6 +129,9 @@ def test_smoke_config_runs_end_to_end_on_both_backends_with_the_same_numbers(
         assert column in frame, column
     report = (out / "report.md").read_text()
     assert "isched compare" in report and "probability of improvement" in report
+    # decision time per day against the baseline's, paired by season: the speed bar's number
+    assert "baseline's per day ÷ this (paired)" in report
+    assert re.search(r"\| \d+\.\d× \[\d+\.\d, \d+\.\d\] \|", report), report
 
     ray_out = tmp_path / "ray"
     ray_frame = run_experiment(load_config(config), ray_out, backend="ray", workers=2)

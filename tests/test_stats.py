@@ -65,3 +65,19 @@ def test_bootstrap_intervals_cover_the_true_centre_at_about_the_nominal_rate(sta
         e = stats.bootstrap_ci(x, statistic, reps=1000, seed=trial)
         covered += e.low <= 2.0 <= e.high
     assert 0.89 <= covered / trials <= 0.99
+
+
+def test_ratio_of_means_is_paired_by_season() -> None:
+    """Per-day times of two policies on the same seasons: the ratio of their means, with
+    an interval from resampling seasons (both columns on one index)."""
+    slow = np.array([40.0, 50.0, 60.0, 45.0, 55.0])
+    fast = slow / 200.0  # a constant ratio: every paired resample gives exactly it
+    exact = stats.ratio_of_means(slow, fast)
+    assert (exact.value, exact.low, exact.high) == pytest.approx((200.0, 200.0, 200.0))
+    rng = np.random.default_rng(0)
+    noisy = stats.ratio_of_means(slow, fast * rng.uniform(0.9, 1.1, size=5), seed=3)
+    assert noisy.low < noisy.value < noisy.high
+    assert noisy == stats.ratio_of_means(slow, fast * np.random.default_rng(0).uniform(
+        0.9, 1.1, size=5), seed=3)  # fmt: skip
+    with pytest.raises(ValueError, match="differ in shape"):
+        stats.ratio_of_means(slow, fast[:4])
