@@ -34,6 +34,9 @@ import yaml
 
 from policies.ppo import TRAINING_SEASONS, PpoSettings
 
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+"""The folder holding ``experiments/`` (its scenario paths resolve there too)."""
+
 TUNING_SEEDS_END = TRAINING_SEASONS[1]
 """Seasons below this seed may tune or train anything; test seeds start at or above it."""
 TRAIN_KINDS = ("offline", "ppo")
@@ -250,12 +253,15 @@ def _scenarios(raw: Any, base: Path, where: str) -> tuple[ScenarioSpec, ...]:
 
 
 def scenario_spec(item: str, base: Path, context: str) -> ScenarioSpec:
-    """A named scenario, or a YAML file (relative to the cwd, else to the config) that loads."""
+    """A named scenario, or a YAML file that loads: relative to the cwd, else to the config,
+    else to the project root (so a copy of ``experiments/configs/*.yaml`` runs anywhere)."""
     from scheduler.scenario import load_scenario
 
     if item in NAMED_SCENARIOS:
         return ScenarioSpec(label=item, source=item)
-    candidates = [Path(item)] if Path(item).is_absolute() else [Path(item), base / item]
+    candidates = (
+        [Path(item)] if Path(item).is_absolute() else [Path(item), base / item, PROJECT_ROOT / item]
+    )
     found = next((p for p in candidates if p.is_file()), None)
     if found is None:
         raise ConfigError(

@@ -41,8 +41,9 @@ def write_report(
         Block("heading", f"Experiment {config.name}", 1),
         Block(
             "text",
-            f"{len(frame)} rows: {len(config.scenarios)} scenarios, "
-            f"{len(config.policies)} policies, {len(config.bounds)} bounds, "
+            f"{len(frame)} rows: {_count(len(config.scenarios), 'scenario')}, "
+            f"{_count(len(config.policies), 'policy', 'policies')}, "
+            f"{_count(len(config.bounds), 'bound')}, "
             f"{seeds_role(config.seed_start, config.seed_count)}.",
         ),
         *summary,
@@ -152,6 +153,10 @@ def decision_table(summaries: list[ScenarioSummary]) -> Block:
         for line in s.lines
     ]
     return Block("table", (header, rows))
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 def _ratio(e: Estimate | None) -> str:

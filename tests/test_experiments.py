@@ -129,6 +129,7 @@ def test_smoke_config_runs_end_to_end_on_both_backends_with_the_same_numbers(
         assert column in frame, column
     report = (out / "report.md").read_text()
     assert "isched compare" in report and "probability of improvement" in report
+    assert "9 rows: 1 scenario, 2 policies, 1 bound," in report
     # decision time per day against the baseline's, paired by season: the speed bar's number
     assert "baseline's per day ÷ this (paired)" in report
     assert re.search(r"\| \d+\.\d× \[\d+\.\d, \d+\.\d\] \|", report), report
@@ -441,3 +442,17 @@ def test_the_report_and_the_cli_say_when_seeds_are_not_held_out(tmp_path) -> Non
     assert "warning: 2 tuning seeds from 1000 (not held out" in result.stderr
     report = (tmp_path / "o" / "report.md").read_text()
     assert "2 tuning seeds from 1000" in report and "test seeds" not in report.split("\n\n")[1]
+
+
+def test_a_copy_of_a_shipped_config_runs_from_any_directory(tmp_path, monkeypatch) -> None:
+    """Its scenario paths (``experiments/scenarios/outage.yaml``) resolve under the project
+    root when neither the working directory nor the copy's folder holds them."""
+    shipped = Path(__file__).resolve().parents[1] / "experiments" / "configs" / "planner.yaml"
+    copy = tmp_path / "mine" / "planner.yaml"
+    copy.parent.mkdir()
+    copy.write_text(shipped.read_text())
+    monkeypatch.chdir(tmp_path)
+    config = load_config(copy)
+    outage = [s for s in config.scenarios if s.label == "outage"]
+    assert outage and Path(outage[0].source).is_file()
+    assert Path(outage[0].source).parts[-2:] == ("scenarios", "outage.yaml")
