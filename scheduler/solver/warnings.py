@@ -71,8 +71,8 @@ def report_warnings(report: dict[str, Any], previous: str = "--previous") -> lis
 def _what_changed(m: dict[str, Any]) -> str:
     """The room and interviewers of a confirmed interview that kept its time, old -> new."""
     changes = []
-    for key, what in (("room", "room"), ("interviewers", "interviewers")):
-        old, new = m.get(f"old_{key}"), m.get(f"new_{key}")
+    for what in ("room", "interviewers"):
+        old, new = m.get(f"old_{what}"), m.get(f"new_{what}")
         if old is not None and new is not None and old != new:
             changes.append(f"{what} {old or 'none'} -> {new or 'none'}".replace(";", ", "))
     return "with " + " and ".join(changes) if changes else "with another room or interviewers"
