@@ -622,6 +622,33 @@ def test_a_confirmed_interview_can_be_unconfirmed_on_a_replan(
     assert status_after(kept) == "confirmed"
 
 
+def test_a_schedule_csv_uploaded_with_confirmed_rows_keeps_them_beside_the_ticks(
+    client: TestClient, done_job: dict
+) -> None:
+    """The page's form sends ``release_unlisted``: it may release only the rows it showed
+    ticked (the plan's confirmed ones). A row an uploaded schedule.csv confirms besides
+    them stays confirmed; a row the page showed ticked and the coordinator un-ticked is
+    released, whatever the file says."""
+    plan = client.get(f"/jobs/{done_job['id']}/schedule.csv").text
+    ids = list(pd.read_csv(io.StringIO(plan), dtype=str)["interview_id"])
+    first, second = ids[0], ids[1]
+    started = client.post(f"/jobs/{done_job['id']}/replan",
+                          data={"confirmed": first, "solver": "greedy"}).json()  # fmt: skip
+    parent = wait_for(client, started["id"])
+    edited = pd.read_csv(io.StringIO(client.get(f"/jobs/{parent['id']}/schedule.csv").text),
+                         dtype=str, keep_default_na=False)  # fmt: skip
+    edited.loc[edited["interview_id"].isin([first, second]), "status"] = "confirmed"
+    upload = [("files", ("schedule.csv", edited.to_csv(index=False).encode(), "text/csv"))]
+    data = {"solver": "greedy", "release_unlisted": "true"}  # nothing ticked
+    job = client.post(f"/jobs/{parent['id']}/replan", files=upload, data=data).json()
+    job = wait_for(client, job["id"])
+    assert job["status"] == "done", job
+    rows = pd.read_csv(io.StringIO(client.get(f"/jobs/{job['id']}/schedule.csv").text),
+                       dtype=str).set_index("interview_id")  # fmt: skip
+    assert rows.loc[second, "status"] == "confirmed"  # the file's mark, not shown on the page
+    assert rows.loc[first, "status"] == "proposed"  # shown ticked, un-ticked
+
+
 def test_the_jobs_list_comes_in_pages(client: TestClient, done_job: dict, tiny: Path) -> None:
     """``limit`` and ``offset`` page the list, ``X-Total-Count`` counts it; a page links to
     the older and newer jobs."""

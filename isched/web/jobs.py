@@ -93,10 +93,17 @@ def _confirmed_ids(confirmed: list[str]) -> list[str]:
     return ids
 
 
-def _previous_plan(schedule: bytes, confirmed: list[str], release_unlisted: bool = False) -> bytes:
+def _previous_plan(
+    schedule: bytes,
+    confirmed: list[str],
+    release_unlisted: bool = False,
+    shown: set[str] | None = None,
+) -> bytes:
     """The plan to re-plan from, with the ``confirmed`` interview ids marked confirmed; with
     ``release_unlisted``, a row the plan marks confirmed but ``confirmed`` does not list is
-    proposed again (a coordinator un-ticked it)."""
+    proposed again (a coordinator un-ticked it). ``shown``: the ids the page showed ticked
+    (the parent plan's confirmed rows) when ``schedule`` is an uploaded schedule.csv; only
+    those can have been un-ticked, so a row the file confirms besides them stays confirmed."""
     from scheduler.solver.replan import read_previous
 
     with tempfile.TemporaryDirectory(prefix="isched-web-") as tmp:
@@ -115,9 +122,20 @@ def _previous_plan(schedule: bytes, confirmed: list[str], release_unlisted: bool
             raise UploadError(message, file="schedule.csv", column="interview_id")
     marked = frame["interview_id"].str.strip().isin(confirmed)
     if release_unlisted:
-        frame.loc[~marked & (frame["status"].str.strip() == "confirmed"), "status"] = "proposed"
+        unticked = ~marked & (frame["status"].str.strip().str.lower() == "confirmed")
+        if shown is not None:
+            unticked &= frame["interview_id"].str.strip().isin(shown)
+        frame.loc[unticked, "status"] = "proposed"
     frame.loc[marked, "status"] = "confirmed"
     return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def _confirmed_rows(schedule: bytes) -> set[str]:
+    """The interview ids a written plan marks confirmed."""
+    frame = pd.read_csv(io.BytesIO(schedule), dtype=str, keep_default_na=False)
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    status = frame["status"].str.strip().str.lower()
+    return set(frame.loc[status == "confirmed", "interview_id"].str.strip())
 
 
 def create_job(
@@ -153,8 +171,10 @@ def create_job(
             raise _kept_table_named(error, tables, kept, parent) from None
         if parent is not None:
             plan_path = settings.jobs_dir / parent.id / jobfiles.OUT / "schedule.csv"
-            plan = staged.plan if staged.plan is not None else plan_path.read_bytes()
-            previous = _previous_plan(plan, ids, release_unlisted)
+            parent_plan = plan_path.read_bytes()
+            plan = staged.plan if staged.plan is not None else parent_plan
+            shown = None if staged.plan is None else _confirmed_rows(parent_plan)
+            previous = _previous_plan(plan, ids, release_unlisted, shown)
             jobfiles.write_atomic(staging / jobfiles.PREVIOUS, previous)
             calendar = settings.jobs_dir / parent.id / jobfiles.OUT / "schedule.ics"
             if calendar.is_file():
