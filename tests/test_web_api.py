@@ -523,7 +523,11 @@ def test_replan_keeps_confirmed_rows_and_says_what_moved(
     diff = client.get(f"/jobs/{job['id']}/diff.json").json()
     assert diff["kept"] + diff["moved"] + diff["removed"] == len(plan)
     for change in diff["changes"]:
-        assert change["reason"] and change["change"] in ("moved", "added", "removed")
+        assert change["reason"] and change["change"] in ("moved", "added", "removed", "status")
+    ticked = [c for c in diff["changes"] if c["interview_id"] == keep["interview_id"]]
+    assert [(c["change"], c["reason"]) for c in ticked] == [
+        ("status", "proposed → confirmed: it stays where it is")
+    ]  # its calendar entry changes (TENTATIVE to CONFIRMED), so the diff says so
     if ill not in keep["interviewer_ids"].split(";"):
         assert all(ill not in r.split(";") for r in new["interviewer_ids"])
         change = next(c for c in diff["changes"] if c["interview_id"] == other["interview_id"])
@@ -638,6 +642,11 @@ def test_a_schedule_csv_uploaded_with_confirmed_rows_keeps_them_beside_the_ticks
     edited = pd.read_csv(io.StringIO(client.get(f"/jobs/{parent['id']}/schedule.csv").text),
                          dtype=str, keep_default_na=False)  # fmt: skip
     edited.loc[edited["interview_id"].isin([first, second]), "status"] = "confirmed"
+    sent = edited.set_index("interview_id").loc[second, "start"]
+    for column in ("start", "end"):  # and moved by hand a day later
+        at = edited["interview_id"] == second
+        edited.loc[at, column] = (pd.Timestamp(edited.loc[at, column].iloc[0])
+                                  + pd.Timedelta(days=1)).isoformat()  # fmt: skip
     upload = [("files", ("schedule.csv", edited.to_csv(index=False).encode(), "text/csv"))]
     data = {"solver": "greedy", "release_unlisted": "true"}  # nothing ticked
     job = client.post(f"/jobs/{parent['id']}/replan", files=upload, data=data).json()
@@ -647,6 +656,18 @@ def test_a_schedule_csv_uploaded_with_confirmed_rows_keeps_them_beside_the_ticks
                        dtype=str).set_index("interview_id")  # fmt: skip
     assert rows.loc[second, "status"] == "confirmed"  # the file's mark, not shown on the page
     assert rows.loc[first, "status"] == "proposed"  # shown ticked, un-ticked
+    # the diff is against the plan the invites came from: the hand move and the un-ticking
+    changes = {c["interview_id"]: c for c in client.get(f"/jobs/{job['id']}/diff.json").json()
+               ["changes"]}  # fmt: skip
+    assert rows.loc[second, "start"] == edited.set_index("interview_id").loc[second, "start"]
+    moved = changes[second]
+    assert (moved["change"], moved["reason"]) == (
+        "moved",
+        "moved by hand in the uploaded schedule.csv",
+    )
+    assert moved["was"]["start"] == sent and moved["now"]["start"] == rows.loc[second, "start"]
+    assert changes[first]["change"] == "status"
+    assert changes[first]["reason"].startswith("confirmed → proposed: un-confirmed")
 
 
 def test_the_jobs_list_comes_in_pages(client: TestClient, done_job: dict, tiny: Path) -> None:

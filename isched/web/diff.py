@@ -63,6 +63,10 @@ def _cause(old: dict[str, str], tables: _Tables) -> str | None:
     return None
 
 
+def _status(row: dict[str, str]) -> str:
+    return row.get("status", "").strip().lower() or "proposed"
+
+
 def _where(row: dict[str, str]) -> dict[str, str]:
     return {key: row.get(key, "") for key in FIELDS}
 
@@ -72,10 +76,21 @@ def replan_diff(
     schedule: pd.DataFrame,
     report: dict[str, Any],
     snapshot: Snapshot | None = None,
+    edited: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Counts (kept, moved, added, removed) and one entry per change with its reason; with the
-    new ``snapshot``, a moved interview's reason names what blocks its old place."""
+    new ``snapshot``, a moved interview's reason names what blocks its old place.
+
+    ``previous`` is the plan as it was sent; ``edited``, where given, the plan the re-plan
+    started from (the ticks, and a schedule.csv edited by hand): an interview kept where the
+    edit put it is "moved by hand". A kept interview whose status changed (confirmed or
+    un-confirmed) is listed too, since its calendar entry is updated."""
     before = {r["interview_id"]: r for r in previous.fillna("").astype(str).to_dict("records")}
+    hand = (
+        {}
+        if edited is None
+        else {r["interview_id"]: r for r in edited.fillna("").astype(str).to_dict("records")}
+    )
     after = {r["interview_id"]: r for r in schedule.fillna("").astype(str).to_dict("records")}
     confirmed_moved = {m["interview_id"]: m["reason"] for m in report.get("moved_confirmed", [])}
     dropped = {d["interview_id"]: d["reason"] for d in report.get("dropped_previous", [])}
@@ -98,6 +113,19 @@ def replan_diff(
         fields = [k for k in FIELDS if old.get(k, "") != new.get(k, "")]
         if not fields:
             counts["kept"] += 1
+            was, now = _status(old), _status(new)
+            if was != now:
+                reason = (f"{was} → {now}: " + ("un-confirmed, it may move at the next "
+                          "re-plan" if was == "confirmed" else "it stays where it is"))  # fmt: skip
+                changes.append({**entry, "change": "status", "was": _where(old),
+                                "now": _where(new), "fields": [], "reason": reason})  # fmt: skip
+            continue
+        by_hand = hand.get(interview_id)
+        if by_hand is not None and all(by_hand.get(k, "") == new.get(k, "") for k in fields):
+            changes.append({**entry, "change": "moved", "was": _where(old), "now": _where(new),
+                            "fields": fields, "reason": "moved by hand in the uploaded "
+                            "schedule.csv"})  # fmt: skip
+            counts["moved"] += 1
             continue
         cause = None if tables is None else _cause(old, tables)
         if interview_id in confirmed_moved:

@@ -176,6 +176,7 @@ def create_job(
             shown = None if staged.plan is None else _confirmed_rows(parent_plan)
             previous = _previous_plan(plan, ids, release_unlisted, shown)
             jobfiles.write_atomic(staging / jobfiles.PREVIOUS, previous)
+            jobfiles.write_atomic(staging / jobfiles.PARENT_PLAN, parent_plan)
             calendar = settings.jobs_dir / parent.id / jobfiles.OUT / "schedule.ics"
             if calendar.is_file():
                 shutil.copyfile(calendar, staging / jobfiles.PREVIOUS_CALENDAR)
@@ -200,7 +201,7 @@ def rerun_job(
     try:
         (staging / jobfiles.TABLES).mkdir(parents=True)
         copy_tables(source / jobfiles.TABLES, staging / jobfiles.TABLES)
-        for name in (jobfiles.PREVIOUS, jobfiles.PREVIOUS_CALENDAR):
+        for name in (jobfiles.PREVIOUS, jobfiles.PREVIOUS_CALENDAR, jobfiles.PARENT_PLAN):
             if (source / name).is_file():
                 shutil.copyfile(source / name, staging / name)
         if not any((staging / jobfiles.TABLES).iterdir()):

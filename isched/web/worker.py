@@ -60,6 +60,8 @@ def run(job_dir: Path, solver: str, time_limit: float, workers: int) -> None:
     if solver.partition(":")[0] not in ("cpsat", "greedy"):
         import policies.learned_solver  # noqa: F401  (registers rl:MODEL_DIR)
 
+    import pandas as pd
+
     from isched.web.diff import replan_diff
     from scheduler.solver import SolveOptions, solve_snapshot, write_outputs
 
@@ -74,7 +76,14 @@ def run(job_dir: Path, solver: str, time_limit: float, workers: int) -> None:
     snapshot = result.problem.snapshot
     write_outputs(out, result.schedule, result.report, snapshot, result.previous, result.cancelled)
     if result.previous is not None:
-        diff = replan_diff(result.previous, result.schedule, result.report, snapshot)
+        parent = job_dir / jobfiles.PARENT_PLAN
+        before = (
+            pd.read_csv(parent, dtype=str, keep_default_na=False)
+            if parent.is_file()
+            else result.previous
+        )
+        edited = result.previous if parent.is_file() else None
+        diff = replan_diff(before, result.schedule, result.report, snapshot, edited)
         jobfiles.write_json(out / "diff.json", diff)
 
 
