@@ -33,6 +33,7 @@ from typing import Any
 import yaml
 
 from policies.ppo import TRAINING_SEASONS, PpoSettings
+from scheduler.yaml_words import yaml_problem
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 """The folder holding ``experiments/`` (its scenario paths resolve there too)."""
@@ -144,9 +145,7 @@ def load_config(path: str | Path) -> ExperimentConfig:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as problem:
-        mark = getattr(problem, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{where}:{line} not valid YAML") from None
+        raise ConfigError(f"{where}: {yaml_problem(problem)}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: expected a mapping with scenarios, policies and seeds")
     known = {"name", "scenarios", "policies", "bounds", "seeds", "baseline", "train"}

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from scheduler.domain import InterviewFormat, WorkingHours
+from scheduler.yaml_words import yaml_problem
 
 
 @dataclass(frozen=True)
@@ -275,9 +276,7 @@ def load_scenario(spec: str | Path | ScenarioConfig) -> ScenarioConfig:
     except UnicodeDecodeError:
         raise ValueError(f"{path}: not UTF-8 text") from None
     except yaml.YAMLError as problem:
-        mark = getattr(problem, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ValueError(f"{path}{where}: not valid YAML") from None
+        raise ValueError(f"{path}: {yaml_problem(problem)}") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path}: a scenario file must be a mapping")
     if isinstance(data.get("scenario"), dict):  # a snapshot's scenario.yaml (isched generate)

@@ -45,6 +45,7 @@ from scheduler.domain import (
 from scheduler.generator import start_windows_for
 from scheduler.scenario import NAMED, ScenarioConfig, scenario_to_dict
 from scheduler.table_schema import TABLES, Table, TableError, scenario_from_dict
+from scheduler.yaml_words import yaml_problem
 
 __all__ = ["TableError", "read_snapshot", "scenario_from_dict", "write_snapshot"]
 
@@ -82,7 +83,9 @@ def _read_scenario(root: Path) -> tuple[ScenarioConfig, dict[str, Any]]:
         else:  # a plain scenario file (fields, maybe ``base:``) is accepted too
             rest = {k: v for k, v in data.items() if k not in ("seed", "snapshot_date")}
             config = scenario_from_dict(rest)
-    except (yaml.YAMLError, ValueError, UnicodeDecodeError) as exc:
+    except yaml.YAMLError as exc:
+        raise TableError(SCENARIO_FILE, None, None, yaml_problem(exc)) from None
+    except (ValueError, UnicodeDecodeError) as exc:
         raise TableError(SCENARIO_FILE, None, None, str(exc)) from None
     return config, {"seed": seed, "snapshot_date": day}
 

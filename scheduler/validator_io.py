@@ -39,6 +39,7 @@ from scheduler.validator_cells import (
     unique,
     with_columns,
 )
+from scheduler.yaml_words import yaml_problem
 
 VIRTUAL_OFFICE = "virtual"
 STAGES = ("screen", "loop")
@@ -164,7 +165,7 @@ def parse_rules(label: str, text: str) -> Rules:
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
-        raise InputError(f"{label}: not valid YAML: {str(exc).splitlines()[0]}") from None
+        raise InputError(f"{label}: {yaml_problem(exc)}") from None
     if not isinstance(data, dict):
         raise InputError(f"{label}: must be a mapping")
     scenario = data.get("scenario", data)

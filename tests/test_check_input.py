@@ -425,3 +425,20 @@ def test_a_candidate_solve_refuses_is_refused_by_check_too(
         ]
         assert lines[0] == lines[1], lines
         assert not (tmp_path / "out").exists()
+
+
+def test_a_scenario_yaml_that_does_not_parse_is_named_alike_by_solve_and_check(
+    seasons: dict[str, tuple[Path, Path]], tmp_path: Path
+) -> None:
+    """The file, the line and column, and what the parser found; no parser dump."""
+    snapshot, schedule = seasons["csv"]
+    broken = copy(snapshot, tmp_path / "broken")
+    lines = (broken / "scenario.yaml").read_text().splitlines()
+    (broken / "scenario.yaml").write_text("\n".join([*lines, "  bad: [1,"]) + "\n")
+    where = f"scenario.yaml: line {len(lines) + 1}, column 3: not valid YAML ("
+    said = [
+        one_line_error(isched(*command), where)
+        for command in (("solve", broken, "--out", tmp_path / "out"), ("check", broken, schedule))
+    ]
+    assert all("<unicode string>" not in line and "^" not in line for line in said)
+    assert not (tmp_path / "out").exists()
