@@ -705,6 +705,8 @@ def test_a_get_on_a_post_only_action_says_so_or_goes_to_its_form(
         page = client.get(url, headers={"Accept": "text/html"}, follow_redirects=False)
         assert page.status_code == 303
         assert page.headers["location"] == f"/jobs/{done_job['id']}#{action}"
+        target = client.get(f"/jobs/{done_job['id']}", headers={"Accept": "text/html"}).text
+        assert f'id="{action}"' in target  # the anchor the redirect names is on the page
         api = client.get(url)
         assert api.status_code == 405 and api.headers["allow"] == "POST"
         assert api.json()["detail"].startswith(f"{action} is a POST")
