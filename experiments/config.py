@@ -33,10 +33,8 @@ from typing import Any
 import yaml
 
 from policies.ppo import TRAINING_SEASONS, PpoSettings
+from scheduler.paths import PROJECT_ROOT
 from scheduler.yaml_words import yaml_problem
-
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-"""The folder holding ``experiments/`` (its scenario paths resolve there too)."""
 
 TUNING_SEEDS_END = TRAINING_SEASONS[1]
 """Seasons below this seed may tune or train anything; test seeds start at or above it."""

@@ -8,7 +8,6 @@ store as ``queued``. Nothing of a refused upload is kept.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import io
 import re
 import shutil
@@ -23,18 +22,12 @@ from isched.web import jobfiles, snapshots
 from isched.web.settings import Settings
 from isched.web.store import FINISHED, Job, JobStore
 from isched.web.uploads import Part, UploadError, check_tables, copy_tables, stage
+from scheduler.paths import PROJECT_ROOT
 from scheduler.table_schema import IDENTIFIER, TableError
 
 JOB_ID = jobfiles.JOB_ID
 MAX_TIME_LIMIT = 3600.0
 BUILT_IN = ("cpsat", "greedy")
-
-
-def project_root() -> Path | None:
-    """The directory holding ``models/`` beside the ``policies`` package (found, not imported:
-    importing it loads every policy)."""
-    spec = importlib.util.find_spec("policies")
-    return Path(spec.origin).resolve().parent.parent if spec and spec.origin else None
 
 
 def model_dir(name: str) -> Path | None:
@@ -46,8 +39,7 @@ def model_dir(name: str) -> Path | None:
         given = Path(name).expanduser()
     except RuntimeError:  # ~user of no such user
         return None
-    root = project_root()
-    tried = [given] if given.is_absolute() or root is None else [given, root / given]
+    tried = [given] if given.is_absolute() else [given, PROJECT_ROOT / given]
     return next((path for path in tried if _holds_model(path)), None)
 
 

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from envs.layout import LAYOUT_VERSION
+from scheduler.paths import PROJECT_ROOT
 
 
 class Checkpoint(NamedTuple):
@@ -66,10 +67,6 @@ def save_checkpoint(
     }
     (out / "config.json").write_text(json.dumps(config, indent=2, default=str) + "\n")
     return out / "model.pt"
-
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-"""The directory holding ``models/`` (the shipped ``models/default``) beside ``policies/``."""
 
 
 def model_dir_of(name: str | Path) -> Path:
