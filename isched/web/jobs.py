@@ -105,8 +105,7 @@ def _previous_plan(
             read_previous(path)
         except TableError as error:
             raise UploadError.from_table(error) from None
-    frame = pd.read_csv(io.BytesIO(schedule), dtype=str, keep_default_na=False)
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    frame = _plan_frame(schedule)
     known = set(frame["interview_id"].str.strip())
     for interview_id in confirmed:
         if interview_id not in known:
@@ -122,10 +121,16 @@ def _previous_plan(
     return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
-def _confirmed_rows(schedule: bytes) -> set[str]:
-    """The interview ids a written plan marks confirmed."""
+def _plan_frame(schedule: bytes) -> pd.DataFrame:
+    """A schedule.csv's rows as text, headers in lower case."""
     frame = pd.read_csv(io.BytesIO(schedule), dtype=str, keep_default_na=False)
     frame.columns = [str(c).strip().lower() for c in frame.columns]
+    return frame
+
+
+def _confirmed_rows(schedule: bytes) -> set[str]:
+    """The interview ids a written plan marks confirmed."""
+    frame = _plan_frame(schedule)
     status = frame["status"].str.strip().str.lower()
     return set(frame.loc[status == "confirmed", "interview_id"].str.strip())
 

@@ -76,13 +76,10 @@ def run(job_dir: Path, solver: str, time_limit: float, workers: int) -> None:
     snapshot = result.problem.snapshot
     write_outputs(out, result.schedule, result.report, snapshot, result.previous, result.cancelled)
     if result.previous is not None:
+        before, edited = result.previous, None  # a job from before parent.csv was kept
         parent = job_dir / jobfiles.PARENT_PLAN
-        before = (
-            pd.read_csv(parent, dtype=str, keep_default_na=False)
-            if parent.is_file()
-            else result.previous
-        )
-        edited = result.previous if parent.is_file() else None
+        if parent.is_file():  # the diff is against the plan as sent
+            before, edited = pd.read_csv(parent, dtype=str, keep_default_na=False), before
         diff = replan_diff(before, result.schedule, result.report, snapshot, edited)
         jobfiles.write_json(out / "diff.json", diff)
 
