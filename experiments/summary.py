@@ -60,10 +60,13 @@ KPI_COLUMNS = (
 )
 
 
-def returns_table(frame: pd.DataFrame, scenario: str, kind: str = "policy") -> pd.DataFrame:
-    """Return per seed (rows) and policy or bound kind (columns) of one scenario."""
+def returns_table(
+    frame: pd.DataFrame, scenario: str, kind: str = "policy", values: str = "return"
+) -> pd.DataFrame:
+    """Return (or another column, ``values``) per seed (rows) and policy or bound kind
+    (columns) of one scenario."""
     part = frame[(frame["scenario"] == scenario) & (frame["kind"] == kind)]
-    table = part.pivot(index="seed", columns="policy", values="return")
+    table = part.pivot(index="seed", columns="policy", values=values)
     return table[list(dict.fromkeys(part["policy"]))]
 
 
@@ -91,8 +94,13 @@ def summarize(
             k: stats.bootstrap_ci(bound_table[k].dropna().to_numpy(), stats.mean, seed=seed)
             for k in bound_table.columns
         }
+        times = (
+            returns_table(frame, scenario, values="decision_ms_per_day")
+            if "decision_ms_per_day" in frame
+            else None
+        )
         lines = [
-            _line(frame, scenario, table, bound_table, policy, base, seed)
+            _line(frame, scenario, table, bound_table, times, policy, base, seed)
             for policy in table.columns
         ]
         means = table.mean()
@@ -110,10 +118,12 @@ def _line(
     scenario: str,
     table: pd.DataFrame,
     bound_table: pd.DataFrame,
+    times: pd.DataFrame | None,
     policy: str,
     base: str,
     seed: int,
 ) -> PolicyLine:
+    """``times``: decision time per working day per seed and policy (None: not recorded)."""
     x = table[policy].dropna()
     versus = improvement = gap = None
     paired = 0
@@ -134,12 +144,10 @@ def _line(
     ]
     kpis = {k: float(rows[k].mean()) for k in KPI_COLUMNS if k in rows}
     ratio = None
-    if policy != base and "decision_ms_per_day" in frame:
-        times = _per_day_times(frame, scenario)[[policy, base]].dropna()
-        if len(times) and (times > 0).all().all():
-            ratio = stats.ratio_of_means(
-                times[base].to_numpy(), times[policy].to_numpy(), seed=seed
-            )
+    if policy != base and times is not None:
+        both = times[[policy, base]].dropna()
+        if len(both) and (both > 0).all().all():
+            ratio = stats.ratio_of_means(both[base].to_numpy(), both[policy].to_numpy(), seed=seed)
     return PolicyLine(
         policy=policy,
         seasons=int(x.size),
@@ -152,12 +160,6 @@ def _line(
         paired=paired,
         baseline_time_ratio=ratio,
     )
-
-
-def _per_day_times(frame: pd.DataFrame, scenario: str) -> pd.DataFrame:
-    """Decision time per working day (ms), per seed (rows) and policy (columns)."""
-    part = frame[(frame["scenario"] == scenario) & (frame["kind"] == "policy")]
-    return part.pivot(index="seed", columns="policy", values="decision_ms_per_day")
 
 
 def normalized_scores(

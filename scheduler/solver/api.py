@@ -51,6 +51,33 @@ class SolveResult:
     """The cancelled events of the previous calendar (``previous_calendar``), by id."""
 
 
+def _moved_confirmed(
+    plan: Replan, new_start: Mapping[int, str], frame: pd.DataFrame
+) -> list[dict[str, Any]]:
+    """Each confirmed interview that could not stay as it was: why, and its time, room and
+    interviewers before and now (``None`` where it has no place now)."""
+    if not plan.moved_confirmed:
+        return []
+    now = frame.fillna("").astype(str).set_index("interview_id")
+    out = []
+    for r, reason in sorted(plan.moved_confirmed.items()):
+        row = plan.rows[r]
+        new = now.loc[row.interview_id] if row.interview_id in now.index else None
+        out.append({
+            "interview_id": row.interview_id,
+            "candidate_id": row.candidate_id,
+            "stage": row.stage,
+            "reason": reason,
+            "old_start": row.start.isoformat(),
+            "new_start": new_start.get(r),
+            "old_room": row.room_id,
+            "new_room": None if new is None else new["room_id"],
+            "old_interviewers": ";".join(row.interviewer_ids),
+            "new_interviewers": None if new is None else new["interviewer_ids"],
+        })  # fmt: skip
+    return out
+
+
 def _bound(outcome: Outcome) -> tuple[float | None, str | None, float | None]:
     """Tightest certified bound, its source and the relative gap of the objective."""
     candidates = ((outcome.cpsat_bound, "cpsat"), (outcome.lp_bound, "lp"))
@@ -184,10 +211,6 @@ def solve_snapshot(
     unlisted = unlisted_events(calendar, listed, day, dt.datetime.now(dt.UTC))
     bound, source, gap = _bound(outcome)
     new_start = {p.request: problem.horizon.time(p.day, p.start).isoformat() for p in placements}
-    after = {
-        str(row["interview_id"]): {k: str(row[k]) for k in ("room_id", "interviewer_ids")}
-        for row in frame.fillna("").to_dict("records")
-    }
     report: dict[str, Any] = {
         "status": outcome.status,
         "objective": outcome.objective,
@@ -223,21 +246,7 @@ def solve_snapshot(
         "held_confirmed": plan.held_report(day),
         "proposed_before_horizon": sorted(row.interview_id for row in plan.stale),
         "moved": moved,
-        "moved_confirmed": [
-            {
-                "interview_id": plan.rows[r].interview_id,
-                "candidate_id": plan.rows[r].candidate_id,
-                "stage": plan.rows[r].stage,
-                "reason": reason,
-                "old_start": plan.rows[r].start.isoformat(),
-                "new_start": new_start.get(r),
-                "old_room": plan.rows[r].room_id,
-                "new_room": after.get(plan.rows[r].interview_id, {}).get("room_id"),
-                "old_interviewers": ";".join(plan.rows[r].interviewer_ids),
-                "new_interviewers": after.get(plan.rows[r].interview_id, {}).get("interviewer_ids"),
-            }
-            for r, reason in sorted(plan.moved_confirmed.items())
-        ],
+        "moved_confirmed": _moved_confirmed(plan, new_start, frame),
         "dropped_previous": plan.dropped_report(),
         "previous_rows": len(rows),
         "previous_calendar": calendar_path.name if calendar and calendar_path else None,
