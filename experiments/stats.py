@@ -48,10 +48,17 @@ def mean(scores: np.ndarray) -> float:
 def stratified_resamples(scores: np.ndarray, reps: int = REPS, seed: int = 0) -> np.ndarray:
     """``reps`` resamples of ``scores`` (runs x tasks), runs redrawn within each task."""
     x = _as_runs_by_tasks(scores)
-    runs, tasks = x.shape
-    rng = np.random.default_rng(seed)
-    index = rng.integers(0, runs, size=(reps, runs, tasks))
-    return np.take_along_axis(np.broadcast_to(x, (reps, runs, tasks)), index, axis=1)
+    return _resampled(x, _run_index(x.shape, reps, seed))
+
+
+def _run_index(shape: tuple[int, ...], reps: int, seed: int) -> np.ndarray:
+    """``reps`` draws of run indices (runs x tasks), redrawn within each task."""
+    runs, tasks = shape
+    return np.random.default_rng(seed).integers(0, runs, size=(reps, runs, tasks))
+
+
+def _resampled(x: np.ndarray, index: np.ndarray) -> np.ndarray:
+    return np.take_along_axis(np.broadcast_to(x, index.shape), index, axis=1)
 
 
 def bootstrap_ci(
@@ -103,10 +110,8 @@ def ratio_of_means(
     num, den = _as_runs_by_tasks(num), _as_runs_by_tasks(den)
     if num.shape != den.shape:
         raise ValueError(f"paired scores differ in shape: {num.shape} and {den.shape}")
-    runs, tasks = num.shape
-    index = np.random.default_rng(seed).integers(0, runs, size=(reps, runs, tasks))
-    tops = np.take_along_axis(np.broadcast_to(num, (reps, runs, tasks)), index, axis=1)
-    bottoms = np.take_along_axis(np.broadcast_to(den, (reps, runs, tasks)), index, axis=1)
+    index = _run_index(num.shape, reps, seed)  # one index for both: paired
+    tops, bottoms = _resampled(num, index), _resampled(den, index)
     values = tops.reshape(reps, -1).sum(axis=1) / bottoms.reshape(reps, -1).sum(axis=1)
     tail = 100 * (1 - level) / 2
     low, high = np.percentile(values, [tail, 100 - tail])
