@@ -38,12 +38,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy.special import ndtr
 
 from envs.state import SeasonState
 from experiments import season_study
 from experiments import stats as ci
 from experiments.best_candidates import hireable_candidates
+from policies.gaussian_bounds import normal_pdf
 from policies.information_bound import season_for
 from scheduler.rules import quality_prior
 
@@ -56,7 +57,7 @@ def online_value(means: np.ndarray, sd: float, seats: int) -> float:
     for m in np.asarray(means, float)[::-1]:
         worth = value[1:] - value[:-1]
         z = (worth - m) / sd
-        value[1:] += sd * stats.norm.pdf(z) + (m - worth) * stats.norm.sf(z)
+        value[1:] += sd * normal_pdf(z) + (m - worth) * ndtr(-z)
     return float(value[seats])
 
 
@@ -65,7 +66,7 @@ def fluid_value(means: np.ndarray, sd: float, seats: int) -> float:
     hires fit the seats, ``sum E[v 1{v > t}]``."""
     means = np.asarray(means, float)
     z = (fluid_threshold(means, sd, seats) - means) / sd
-    return float(np.sum(means * stats.norm.sf(z) + sd * stats.norm.pdf(z)))
+    return float(np.sum(means * ndtr(-z) + sd * normal_pdf(z)))
 
 
 def fluid_threshold(means: np.ndarray, sd: float, seats: int) -> float:
@@ -76,7 +77,9 @@ def fluid_threshold(means: np.ndarray, sd: float, seats: int) -> float:
         return math.inf
 
     def hires(t: float) -> float:
-        return float(stats.norm.sf((t - means) / sd).sum())
+        return float(ndtr((means - t) / sd).sum())
+
+    from scipy import optimize
 
     return 0.0 if hires(0.0) <= seats else optimize.brentq(lambda t: hires(t) - seats, 0.0, 1e3)
 

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 Statistic = Callable[[np.ndarray], float]
 REPS = 2000
@@ -38,7 +37,9 @@ def _as_runs_by_tasks(scores: np.ndarray) -> np.ndarray:
 
 def iqm(scores: np.ndarray) -> float:
     """Interquartile mean: the mean of the middle 50% of all scores (25% cut each side)."""
-    return float(stats.trim_mean(np.asarray(scores, dtype=float).ravel(), 0.25))
+    from scipy.stats import trim_mean  # scipy.stats takes a second to import
+
+    return float(trim_mean(np.asarray(scores, dtype=float).ravel(), 0.25))
 
 
 def mean(scores: np.ndarray) -> float:
@@ -86,7 +87,9 @@ def _fast_mean(samples: np.ndarray) -> np.ndarray:
 
 
 def _fast_iqm(samples: np.ndarray) -> np.ndarray:
-    return stats.trim_mean(samples.reshape(len(samples), -1), 0.25, axis=1)
+    from scipy.stats import trim_mean
+
+    return trim_mean(samples.reshape(len(samples), -1), 0.25, axis=1)
 
 
 _FAST: dict[Statistic, Callable[[np.ndarray], np.ndarray]] = {mean: _fast_mean, iqm: _fast_iqm}

@@ -32,11 +32,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.linear_solver import pywraplp
-from scipy import stats
 
 from envs.known import KnownState
 from envs.layout import Stage
 from envs.state import AREA_INDEX
+from policies.gaussian_bounds import equiprobable_bins
 from scheduler.domain import INTERNSHIP_WEEKS, Candidate
 from scheduler.rules import acceptance_probability
 
@@ -44,12 +44,8 @@ NEW, SCREENED, LOOPED = int(Stage.NEW), int(Stage.SCREENED), int(Stage.LOOPED)
 
 
 def equiprobable_means(k: int) -> np.ndarray:
-    """Conditional means of ``k`` equiprobable bins of N(0, 1)."""
-    if k <= 1:
-        return np.zeros(1)
-    edges = stats.norm.ppf(np.linspace(0.0, 1.0, k + 1))
-    pdf = stats.norm.pdf(edges)
-    return (pdf[:-1] - pdf[1:]) * k
+    """Conditional means of ``k`` equiprobable bins of N(0, 1) (one bin at 0 if ``k <= 1``)."""
+    return equiprobable_bins(k).copy() if k > 1 else np.zeros(1)
 
 
 @dataclass

@@ -103,11 +103,12 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from ortools.sat.python import cp_model
-from scipy import stats
+from scipy.special import betainc
 
 from envs.known import KnownState
 from envs.layout import END_DAY, N_VERBS, Verb
 from policies.base import register_policy
+from policies.bid_prices import equiprobable_means
 from policies.cpsat_rolling_model import LOOPED, NEW, SCREENED, DayModel
 from policies.settings_check import check_settings
 from scheduler.domain import AREAS, OFFICES
@@ -156,15 +157,6 @@ class _Plan:
     actions: dict[int, tuple[str, int, int, float]] = field(default_factory=dict)
 
 
-def _bins(k: int) -> list[float]:
-    """Conditional means of ``k`` equiprobable bins of N(0, 1)."""
-    if k <= 1:
-        return [0.0]
-    edges = stats.norm.ppf(np.linspace(0.0, 1.0, k + 1))
-    pdf = stats.norm.pdf(edges)
-    return [float((pdf[i] - pdf[i + 1]) * k) for i in range(k)]
-
-
 class CpSatPolicy:
     """Rolling-horizon CP-SAT planner (see the module docstring)."""
 
@@ -182,8 +174,8 @@ class CpSatPolicy:
         self.solve_seconds = 0.0
         """CP-SAT wall time this episode (s)."""
         self.days_planned = 0
-        self.zs = _bins(self.cfg.screen_quantiles)
-        self.zl = _bins(self.cfg.loop_quantiles)
+        self.zs = equiprobable_means(self.cfg.screen_quantiles).tolist()
+        self.zl = equiprobable_means(self.cfg.loop_quantiles).tolist()
         self.last_status = ""
         """CP-SAT status of the latest solve."""
         self.statuses: dict[str, int] = {}
@@ -226,7 +218,7 @@ class CpSatPolicy:
         assert e is not None
         cfg, n = e.config, e.n_days
         edges = np.arange(n + 1) / n
-        front = np.diff(stats.beta.cdf(edges, 1.5, 3.0))
+        front = np.diff(betainc(1.5, 3.0, edges))  # the Beta(1.5, 3) cdf
         applied = cfg.n_candidates * (
             cfg.arrival_front_share * front + (1 - cfg.arrival_front_share) / n
         )
