@@ -72,14 +72,14 @@ def fluid_value(means: np.ndarray, sd: float, seats: int) -> float:
 def fluid_threshold(means: np.ndarray, sd: float, seats: int) -> float:
     """The fluid bound's threshold: the least ``t >= 0`` whose expected hires among
     values ``N(means, sd**2)`` fit ``seats`` (``inf`` without a seat)."""
+    from scipy import optimize  # only here: scipy.optimize is slow to import
+
     means = np.asarray(means, float)
     if seats <= 0:
         return math.inf
 
     def hires(t: float) -> float:
         return float(ndtr((means - t) / sd).sum())
-
-    from scipy import optimize
 
     return 0.0 if hires(0.0) <= seats else optimize.brentq(lambda t: hires(t) - seats, 0.0, 1e3)
 
