@@ -191,7 +191,9 @@ def test_ctrl_c_ends_a_run_at_once_with_its_workers_and_says_how_to_go_on(tmp_pa
     os.killpg(job.pid, signal.SIGINT)
     _, stderr = job.communicate(timeout=20)
     assert job.returncode == 130
-    (line,) = stderr.strip().splitlines()
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr  # the whole stderr when it says more than one line
+    (line,) = lines
     assert line.startswith("interrupted: ") and "the same command goes on" in line
     time.sleep(0.5)
     with pytest.raises(ProcessLookupError):  # no worker of the run is left
