@@ -55,13 +55,15 @@ def make_policy(name: str, seed: int = 0, **kwargs: Any) -> Policy:
     return factory(seed=seed, **kwargs)
 
 
-def option_names(factory: Any) -> list[str] | None:
-    """The options ``factory`` takes: its keyword parameters, or, where it passes
-    ``**kwargs`` on, the fields of its ``options_class`` dataclass; None: not known."""
-    try:
-        signature = inspect.signature(factory)
-    except (TypeError, ValueError):  # a builtin: nothing to check
-        return None
+def option_names(factory: Any, signature: inspect.Signature | None = None) -> list[str] | None:
+    """The options ``factory`` (of ``signature``, when known) takes: its keyword parameters,
+    or, where it passes ``**kwargs`` on, the fields of its ``options_class`` dataclass;
+    None: not known."""
+    if signature is None:
+        try:
+            signature = inspect.signature(factory)
+        except (TypeError, ValueError):  # a builtin: nothing to check
+            return None
     params = list(signature.parameters.values())
     names = [
         p.name
@@ -94,7 +96,7 @@ def _check_call(
     if not arg and positional and positional[0].default is inspect.Parameter.empty:
         what = positional[0].name.upper()
         raise ValueError(f"policy '{name}': {key} needs an argument, {key}:{what}")
-    known = option_names(factory)
+    known = option_names(factory, signature)
     if known is not None:
         if positional:  # the ':' argument is not an option
             known = [n for n in known if n != positional[0].name]

@@ -43,11 +43,6 @@ from scheduler.rules import acceptance_probability
 NEW, SCREENED, LOOPED = int(Stage.NEW), int(Stage.SCREENED), int(Stage.LOOPED)
 
 
-def equiprobable_means(k: int) -> np.ndarray:
-    """Conditional means of ``k`` equiprobable bins of N(0, 1) (one bin at 0 if ``k <= 1``)."""
-    return equiprobable_bins(k).copy() if k > 1 else np.zeros(1)
-
-
 @dataclass
 class Prices:
     """Dual prices of the season's shared resources (all >= 0)."""
@@ -167,8 +162,8 @@ class PriceModel:
     def __init__(self, known: KnownState, costs: Costs, k_screen: int, k_loop: int) -> None:
         self.known = known
         self.costs = costs
-        self.zs = equiprobable_means(k_screen)
-        self.zl = equiprobable_means(k_loop)
+        self.zs = equiprobable_bins(k_screen)
+        self.zl = equiprobable_bins(k_loop)
         self.solver = pywraplp.Solver.CreateSolver("GLOP")
         self.objective = self.solver.Objective()
         n_p, n_w = len(known.postings), len(known.windows)

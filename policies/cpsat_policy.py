@@ -108,8 +108,8 @@ from scipy.special import betainc
 from envs.known import KnownState
 from envs.layout import END_DAY, N_VERBS, Verb
 from policies.base import register_policy
-from policies.bid_prices import equiprobable_means
 from policies.cpsat_rolling_model import LOOPED, NEW, SCREENED, DayModel
+from policies.gaussian_bounds import equiprobable_bins
 from policies.settings_check import check_settings
 from scheduler.domain import AREAS, OFFICES
 from scheduler.generator import AREA_POPULARITY
@@ -174,8 +174,8 @@ class CpSatPolicy:
         self.solve_seconds = 0.0
         """CP-SAT wall time this episode (s)."""
         self.days_planned = 0
-        self.zs = equiprobable_means(self.cfg.screen_quantiles).tolist()
-        self.zl = equiprobable_means(self.cfg.loop_quantiles).tolist()
+        self.zs = equiprobable_bins(self.cfg.screen_quantiles).tolist()
+        self.zl = equiprobable_bins(self.cfg.loop_quantiles).tolist()
         self.last_status = ""
         """CP-SAT status of the latest solve."""
         self.statuses: dict[str, int] = {}

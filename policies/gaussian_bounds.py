@@ -34,7 +34,9 @@ def normal_pdf(x: np.ndarray) -> np.ndarray:
 
 @cache
 def equiprobable_bins(k: int) -> np.ndarray:
-    """Conditional means ``E[Z | bin]`` of ``k`` equiprobable bins of ``N(0, 1)``."""
+    """Conditional means ``E[Z | bin]`` of ``k`` equiprobable bins of ``N(0, 1)`` (one bin,
+    at 0, if ``k <= 1``)."""
+    k = max(k, 1)
     edges = ndtri(np.linspace(0.0, 1.0, k + 1))
     pdf = normal_pdf(edges)  # 0 at the infinite ends
     return (pdf[:-1] - pdf[1:]) * k

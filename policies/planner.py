@@ -55,9 +55,9 @@ from policies.bid_prices import (
     Prices,
     Prospect,
     deadline_survival,
-    equiprobable_means,
     offer_terms,
 )
+from policies.gaussian_bounds import equiprobable_bins
 from policies.settings_check import check_settings
 from scheduler.domain import Candidate
 from scheduler.generator import generate_season
@@ -136,7 +136,7 @@ class BidPricePlanner:
         self.days_planned = 0
         self.statuses: dict[str, int] = {}
         self.futures: list[_Future] = []
-        self.z = equiprobable_means(self.cfg.decision_bins)
+        self.z = equiprobable_bins(self.cfg.decision_bins)
 
     # ------------------------------------------------------------------ setup
     def reset(self, env: gym.Env) -> None:

@@ -207,6 +207,14 @@ def test_simulate_is_reproducible(simulated) -> None:
     ]
 
 
+def test_simulate_says_how_violations_are_counted_when_no_season_is_written() -> None:
+    result = isched("simulate", "--scenario", "tiny", "--policy", "greedy", "--episodes", "1")
+    assert result.returncode == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines() if "greedy" in line)
+    assert row.rstrip(" │").endswith("—")  # nothing was checked, so no count
+    assert "checked when written with --export DIR" in result.stdout
+
+
 def test_simulate_out_writes_the_rows(simulated) -> None:
     rows, csv, _ = simulated
     frame = pd.read_csv(csv)

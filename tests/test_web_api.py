@@ -169,6 +169,7 @@ def test_a_session_cookie_ends_after_a_working_day_and_cannot_be_forged(
         session_value(TOKEN, now).partition(".")[2]: 303,  # no time
     }
     for cookie, status in cases.items():
+        client.cookies.clear()  # only this cookie, not the one the login set beside it
         client.cookies.set("isched_session", cookie)
         page = client.get("/jobs/new", headers=headers, follow_redirects=False)
         assert page.status_code == status, cookie
@@ -384,6 +385,17 @@ def test_a_zip_beside_table_files_is_told_to_come_alone(
     assert (
         body["file"] == "snap.zip" and "holds the whole snapshot: upload it alone" in body["detail"]
     )
+
+
+def test_a_refusal_that_is_not_a_bad_table_names_its_file_once_on_the_form(
+    client: TestClient, home: Path
+) -> None:
+    files = [("files", ("snap.zip", b"not a zip", "application/zip"))]
+    page = client.post("/jobs", files=files, headers={"Accept": "text/html"})
+    assert page.status_code == 422 and 'id="upload-error"' in page.text
+    assert '<td class="file">snap.zip</td>' in page.text
+    assert '<td class="problem">not a zip archive</td>' in page.text
+    assert page.text.count("snap.zip") == 1  # not again in a message line under the table
 
 
 def test_upload_names_are_never_paths(client: TestClient, home: Path, tiny: Path) -> None:
