@@ -16,6 +16,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from envs.layout import Stage
+from scheduler import interruptible
 from scheduler.domain import AREAS
 from scheduler.rules import delay_factor, expected_office_factor, mixed_area_factor
 
@@ -407,7 +408,7 @@ class DayModel:
             params.linearization_level = 2
             params.max_deterministic_time = limit
             params.max_time_in_seconds = limit * pol.cfg.wall_factor
-            status = solver.solve(model)
+            status = interruptible.solve(solver, model)
             pol.solve_seconds += solver.wall_time
             pol.last_status = solver.status_name(status)
             pol.statuses[pol.last_status] = pol.statuses.get(pol.last_status, 0) + 1

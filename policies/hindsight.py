@@ -80,6 +80,7 @@ from ortools.sat.python import cp_model
 from envs.feasibility import acceptance_probability, can_hold_loop
 from envs.state import SeasonState
 from policies.base import register_policy
+from scheduler import interruptible
 from scheduler.domain import INTERNSHIP_WEEKS
 from scheduler.generator import Season
 from scheduler.rules import interviewer_cost
@@ -216,7 +217,7 @@ def hindsight_bound(season: Season, time_limit: float = 20.0, workers: int = 1) 
     solver.parameters.num_workers = workers
     solver.parameters.max_time_in_seconds = time_limit
     solver.parameters.random_seed = 0
-    status = solver.solve(model)
+    status = interruptible.solve(solver, model)
     constant = rw.unfilled_penalty * sum(p.headcount for p in env.postings)
     found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     chosen = [k for k, v in hire.items() if found and solver.value(v)]

@@ -5,7 +5,8 @@ parent is killed (``kill -9``, an out-of-memory kill): ``process_pool`` gives
 each worker a thread that exits it once its parent is gone. Ctrl-C is the
 parent's: workers ignore SIGINT (a worker interrupted on the pool's queue could
 leave the parent joining it for ever), and a pool left by an exception, Ctrl-C
-included, terminates its workers instead of waiting for their tasks.
+included, terminates its workers instead of waiting for their tasks, then waits for
+the pool's manager thread to end, so that nothing is printed at exit.
 """
 
 from __future__ import annotations
@@ -49,12 +50,15 @@ class _Pool(ProcessPoolExecutor):
 def stop(pool: ProcessPoolExecutor) -> None:
     """End ``pool`` now: queued tasks cancelled, running ones' workers terminated."""
     workers = list((getattr(pool, "_processes", None) or {}).values())  # no public handle
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for process in workers:
         if process.is_alive():
             process.terminate()
     for process in workers:
         process.join(timeout=5)
+    if manager is not None:  # it closes its wake-up pipe as it ends; at exit, Python 3.11
+        manager.join(timeout=5)  # writes to that pipe unguarded (EBADF) if it is closing then
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:

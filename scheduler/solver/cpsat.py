@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from scheduler import interruptible
 from scheduler.solver.linear import INF, LinearModel
 
 STATUS = {
@@ -144,7 +145,7 @@ def solve(
     wall_limit = None if deadline is None else max(0.05, deadline - time.perf_counter())
     parameters(solver, left, workers, seed, tuned, wall_limit)
     callback = _StopAtBound(stop_at) if stop_at is not None else None
-    code = solver.solve(cp, callback)
+    code = interruptible.solve(solver, cp, callback)
     cap = solver.parameters.max_time_in_seconds
     by_clock = (
         workers == 1
