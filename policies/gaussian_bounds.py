@@ -35,11 +35,13 @@ def normal_pdf(x: np.ndarray) -> np.ndarray:
 @cache
 def equiprobable_bins(k: int) -> np.ndarray:
     """Conditional means ``E[Z | bin]`` of ``k`` equiprobable bins of ``N(0, 1)`` (one bin,
-    at 0, if ``k <= 1``)."""
+    at 0, if ``k <= 1``); read-only, since every caller shares the cached array."""
     k = max(k, 1)
     edges = ndtri(np.linspace(0.0, 1.0, k + 1))
     pdf = normal_pdf(edges)  # 0 at the infinite ends
-    return (pdf[:-1] - pdf[1:]) * k
+    means = (pdf[:-1] - pdf[1:]) * k
+    means.setflags(write=False)
+    return means
 
 
 @cache
