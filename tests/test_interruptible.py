@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from cli_runner import isched
 from ortools.sat.python import cp_model
 
@@ -68,12 +69,8 @@ def test_a_problem_in_the_search_is_raised_in_the_caller() -> None:
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.max_time_in_seconds = 10
-    try:
+    with pytest.raises(RuntimeError, match="callback failed"):
         interruptible.solve(solver, model, Broken())
-    except RuntimeError as problem:
-        assert "callback failed" in str(problem)
-    else:
-        raise AssertionError("the callback's error was lost")
 
 
 def test_ctrl_c_ends_the_search_at_once_with_keyboard_interrupt() -> None:

@@ -59,6 +59,11 @@ class UploadError(Exception):
         first = errors[0]
         return cls(str(first), 422, first.file, first.row, first.column, errors)
 
+    @property
+    def problem(self) -> str:
+        """The message without the ``FILE: `` it starts with, for a table that shows the file."""
+        return str(self).removeprefix(f"{self.file}: ") if self.file else str(self)
+
     def to_dict(self) -> dict[str, Any]:
         where = [{"detail": str(e), "file": e.file, "row": e.row, "column": e.column}
                  for e in self.errors]  # fmt: skip
