@@ -21,7 +21,7 @@ from isched.cli_common import (
     app,
     comma_list,
     err,
-    interrupted_leaves,
+    interrupted_writing,
     on_interrupt,
     one_line_errors,
     out,
@@ -261,9 +261,10 @@ def solve(
     writable_dir(out_dir, "--out")
     options = SolveOptions(solver=solver, time_limit=time_limit, workers=workers, seed=seed)
     busy = err.status(f"solving ({solver}, up to {time_limit:g} s)...")
-    with busy if err.is_terminal else contextlib.nullcontext(), tables as snapshot_path:
-        with interrupted_leaves(out_dir):  # Ctrl-C ends the search: nothing is written
-            result = solve_snapshot(snapshot_path, options, previous)
+    spinner = busy if err.is_terminal else contextlib.nullcontext()
+    # Ctrl-C ends the search and writes nothing, or comes after all three files are in place
+    with spinner, tables as snapshot_path, interrupted_writing(out_dir):
+        result = solve_snapshot(snapshot_path, options, previous)
         snapshot = result.problem.snapshot
         names = write_outputs(out_dir, result.schedule, result.report, snapshot,
                               result.previous, result.cancelled)  # fmt: skip

@@ -67,6 +67,26 @@ def interrupted_leaves(out_dir: Path) -> contextlib.AbstractContextManager[None]
     return on_interrupt(lambda: f"{out_dir} is as it was (nothing written)")
 
 
+@contextlib.contextmanager
+def interrupted_writing(out_dir: Path) -> Iterator[None]:
+    """``interrupted_leaves`` for work that ends by putting its files in place under
+    ``scheduler.interrupts.held``: a Ctrl-C that came while they were moved in says that
+    they were written whole."""
+    from scheduler.interrupts import WrittenThenInterrupted
+
+    try:
+        yield
+    except WrittenThenInterrupted as stop:
+        written = ", ".join(Path(name).name for name in stop.written)
+        said = f"wrote {written} to {out_dir} whole, then stopped"
+    except KeyboardInterrupt:
+        said = f"{out_dir} is as it was (nothing written)"
+    else:
+        return
+    err.print(f"interrupted: {said}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(130) from None
+
+
 def _click_error_class() -> type[Exception]:
     """Click's base error class, from typer's public ``BadParameter`` (typer vendors click)."""
     return next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")

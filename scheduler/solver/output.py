@@ -32,6 +32,7 @@ from typing import Any
 import pandas as pd
 from icalendar import Event
 
+from scheduler import interrupts
 from scheduler.domain import Snapshot
 from scheduler.ics import cancelled_events, sent_sequence, write_ics
 from scheduler.solver.problem import Problem
@@ -162,7 +163,8 @@ def write_outputs(
     ``cancelled`` are the previous calendar's cancelled events, carried over.
 
     Everything is written into a temporary sibling directory first and moved into
-    place only when complete, so a failure leaves ``out_dir`` as it was.
+    place only when complete, so a failure leaves ``out_dir`` as it was. Ctrl-C during
+    the move is held until all three are in place (``scheduler.interrupts.held``).
     """
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -176,11 +178,12 @@ def write_outputs(
                   snapshot_date=dt.date.fromisoformat(day) if day else None,
                   cancelled_before=cancelled)  # fmt: skip
         names = ["schedule.csv", "report.json", "schedule.ics"]
-        if not out.exists():
-            tmp.rename(out)
-            return names
-        for name in names:
-            os.replace(tmp / name, out / name)
+        with interrupts.held([str(out / name) for name in names]):  # all three files or none
+            if not out.exists():
+                tmp.rename(out)
+                return names
+            for name in names:
+                os.replace(tmp / name, out / name)
         return names
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
