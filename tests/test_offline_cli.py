@@ -24,7 +24,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     manifest = json.loads((root / "data" / "manifest.json").read_text())
     assert sorted(manifest["behaviors"]) == ["greedy", "greedy+eps0.2", "greedy+eps0.5", "random"]
     result = isched("train", root / "data", "--algo", "cql", "--out", root / "model",
-                    "--steps", "300", "--seed", "1", "--ensemble", "2")  # fmt: skip
+                    "--steps", "100", "--seed", "1", "--ensemble", "2")  # fmt: skip
     assert result.returncode == 0, result.stderr
     for name in ("model.pt", "config.json", "train_log.csv"):
         assert (root / "model" / name).is_file(), name
@@ -41,7 +41,7 @@ def test_collect_train_simulate_pipeline(model_dir: Path) -> None:
     assert all(r["invalid_actions"] == 0 for r in rows)
     assert time.perf_counter() - started < 60
     config = json.loads((model_dir / "config.json").read_text())
-    assert config["algo"] == "cql" and config["settings"]["steps"] == 300
+    assert config["algo"] == "cql" and config["settings"]["steps"] == 100
     assert config["settings"]["seed"] == 1 and config["settings"]["ensemble"] == 2
 
 
