@@ -363,8 +363,12 @@ def bound(
     if out_csv is not None:
         writable_file(out_csv, "--out")
     name = load_scenario(scenario).name  # an unknown scenario fails before any work
-    rows = []
-    with progress() as bar:
+    rows: list[dict[str, Any]] = []
+    kept = f"; {out_csv} is as it was" if out_csv not in (None, STDOUT) else ""
+    stopped = on_interrupt(
+        lambda: f"{len(rows)} of {episodes} seasons bounded, no row written{kept}"
+    )
+    with stopped, progress() as bar:
         task = bar.add_task(f"{kind} bound", total=episodes)
         for e in range(episodes):
             found = bound_row(kind)(scenario, seed + e)

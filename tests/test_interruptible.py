@@ -1,9 +1,11 @@
 """Ctrl-C ends a CP-SAT search at once with ``KeyboardInterrupt`` (CP-SAT's own handler
 would end only the search and let the caller go on), and ``isched solve`` then writes
-nothing and exits 130 with one line."""
+nothing and exits 130 with one line; ``isched bound`` says how many seasons it had
+bounded and writes no row."""
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -109,3 +111,21 @@ def test_ctrl_c_during_solve_writes_nothing_and_says_so(tmp_path: Path) -> None:
     assert stdout == "" and not out.exists()
     assert time.monotonic() - sent < 15
     assert not list(tmp_path.glob(".plan.*"))  # no temporary folder left beside it
+
+
+def test_ctrl_c_during_bound_says_how_far_it_got_and_writes_no_row(tmp_path: Path) -> None:
+    out = tmp_path / "bounds.csv"
+    args = [sys.executable, "-m", "isched.cli", "bound", "--scenario", "default", "--kind",
+            "information", "--episodes", "40", "--seed", "0", "--out", str(out)]  # fmt: skip
+    run = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(8)  # a season takes about a second; 40 take far longer
+    assert run.poll() is None
+    run.send_signal(signal.SIGINT)
+    stdout, stderr = run.communicate(timeout=60)
+    assert run.returncode == 130, (stdout, stderr)
+    (line,) = stderr.strip().splitlines()
+    kept = re.escape(f"; {out} is as it was")
+    said = re.fullmatch(rf"interrupted: (\d+) of 40 seasons bounded, no row written{kept}", line)
+    assert said is not None, line
+    assert int(said.group(1)) < 40
+    assert not out.exists() and stdout == ""
