@@ -236,7 +236,8 @@ def solve(
     """
     import contextlib
 
-    import policies.learned_solver  # noqa: F401  (registers rl:MODEL_DIR)
+    if solver.partition(":")[0] not in ("cpsat", "greedy"):  # policies take 0.8 s to import
+        import policies.learned_solver  # noqa: F401  (registers rl:MODEL_DIR)
     from scheduler.solver import SolveOptions, get_solver, solve_snapshot, write_outputs
     from scheduler.solver.warnings import report_warnings
 

@@ -139,11 +139,11 @@ def _hindsight_row(env: gym.Env, seed: int, episode: int) -> dict[str, Any]:
 
 def mean_ci(values: Iterable[float], level: float = 0.95) -> tuple[float, float, float]:
     """Mean and a Student-t confidence interval (low, high)."""
-    from scipy import stats
+    from scipy.special import stdtrit  # the t quantile; scipy.stats takes 0.7 s to import
 
     x = np.asarray(list(values), dtype=float)
     m = float(x.mean()) if x.size else float("nan")
     if x.size < 2:
         return m, m, m
-    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+    half = float(stdtrit(x.size - 1, 0.5 + level / 2) * x.std(ddof=1) / np.sqrt(x.size))
     return m, m - half, m + half

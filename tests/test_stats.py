@@ -81,3 +81,13 @@ def test_ratio_of_means_is_paired_by_season() -> None:
         0.9, 1.1, size=5), seed=3)  # fmt: skip
     with pytest.raises(ValueError, match="differ in shape"):
         stats.ratio_of_means(slow, fast[:4])
+
+
+def test_the_t_interval_of_simulate_and_bound_has_students_quantile() -> None:
+    from policies.rollout import mean_ci
+
+    m, low, high = mean_ci([1.0, 2.0, 3.0, 4.0])
+    half = 3.182446305284263 * np.std([1, 2, 3, 4], ddof=1) / 2  # t(3) at 0.975, from tables
+    assert m == 2.5 and low == pytest.approx(2.5 - half, rel=1e-12)
+    assert high == pytest.approx(2.5 + half, rel=1e-12)
+    assert mean_ci([5.0]) == (5.0, 5.0, 5.0)
