@@ -236,10 +236,12 @@ def solve(
     """
     import contextlib
 
-    if solver.partition(":")[0] not in ("cpsat", "greedy"):  # policies take 0.8 s to import
-        import policies.learned_solver  # noqa: F401  (registers rl:MODEL_DIR)
     from scheduler.solver import SolveOptions, get_solver, solve_snapshot, write_outputs
+    from scheduler.solver.registry import built_in
     from scheduler.solver.warnings import report_warnings
+
+    if not built_in(solver):  # the policies take 0.8 s to import
+        import policies.learned_solver  # noqa: F401  (registers rl:MODEL_DIR)
 
     if time_limit <= 0:
         raise InputProblem("--time-limit must be above 0")

@@ -57,13 +57,14 @@ def _phase(job_dir: Path, phase: str) -> None:
 
 def run(job_dir: Path, solver: str, time_limit: float, workers: int) -> None:
     """Solve the job in ``job_dir`` and write its outputs (raises on failure)."""
-    if solver.partition(":")[0] not in ("cpsat", "greedy"):
-        import policies.learned_solver  # noqa: F401  (registers rl:MODEL_DIR)
-
     import pandas as pd
 
     from isched.web.diff import replan_diff
     from scheduler.solver import SolveOptions, solve_snapshot, write_outputs
+    from scheduler.solver.registry import built_in
+
+    if not built_in(solver):
+        import policies.learned_solver  # noqa: F401  (registers rl:MODEL_DIR)
 
     previous = job_dir / jobfiles.PREVIOUS
     _phase(job_dir, f"solving ({solver}, up to {time_limit:g} s)")

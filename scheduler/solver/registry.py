@@ -18,6 +18,14 @@ from scheduler.solver.engine import Job, Outcome, solve_cpsat, solve_greedy
 
 Solver = Callable[[Job], Outcome]
 _SOLVERS: dict[str, Solver] = {"cpsat": solve_cpsat, "greedy": solve_greedy}
+BUILT_IN = tuple(_SOLVERS)
+"""The solvers of this package; any other name needs the package that registers it."""
+
+
+def built_in(name: str) -> bool:
+    """Whether ``name`` is a solver of this package, so no other package need be imported
+    (``cpsat:X`` is not: the message that refuses it lists every registered solver)."""
+    return name in BUILT_IN
 
 
 def register_solver(prefix: str) -> Callable[[Solver], Solver]:
@@ -36,6 +44,6 @@ def get_solver(name: str) -> tuple[Solver, str]:
     """The solver for ``name`` and its argument (after ``:``); ValueError if unknown."""
     prefix, _, arg = name.partition(":")
     solver = _SOLVERS.get(prefix)
-    if solver is None or (arg and prefix in ("cpsat", "greedy")):
+    if solver is None or (arg and prefix in BUILT_IN):
         raise ValueError(f"unknown solver '{name}': choose from {', '.join(solver_names())}")
     return solver, arg
