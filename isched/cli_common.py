@@ -53,7 +53,8 @@ def one_line_errors(func: F) -> F:
 @contextlib.contextmanager
 def on_interrupt(say: Callable[[], str]) -> Iterator[None]:
     """Ctrl-C inside: ``interrupted: `` and what ``say()`` tells of the outputs (asked then,
-    so it can count what was done), one line on stderr, exit 130."""
+    inside the handler, so it can count what was done and read ``sys.exception()``), one
+    line on stderr, exit 130."""
     try:
         yield
     except KeyboardInterrupt:
@@ -64,27 +65,27 @@ def on_interrupt(say: Callable[[], str]) -> Iterator[None]:
 def interrupted_leaves(out_dir: Path) -> contextlib.AbstractContextManager[None]:
     """``on_interrupt`` for work staged beside ``out_dir`` (``experiments.files.staged_dir``):
     nothing of it was written."""
-    return on_interrupt(lambda: f"{out_dir} is as it was (nothing written)")
+    return on_interrupt(lambda: _nothing_written(out_dir))
 
 
-@contextlib.contextmanager
-def interrupted_writing(out_dir: Path) -> Iterator[None]:
+def _nothing_written(out_dir: Path) -> str:
+    return f"{out_dir} is as it was (nothing written)"
+
+
+def interrupted_writing(out_dir: Path) -> contextlib.AbstractContextManager[None]:
     """``interrupted_leaves`` for work that ends by putting its files in place under
     ``scheduler.interrupts.held``: a Ctrl-C that came while they were moved in says that
     they were written whole."""
     from scheduler.interrupts import WrittenThenInterrupted
 
-    try:
-        yield
-    except WrittenThenInterrupted as stop:
-        written = ", ".join(Path(name).name for name in stop.written)
-        said = f"wrote {written} to {out_dir} whole, then stopped"
-    except KeyboardInterrupt:
-        said = f"{out_dir} is as it was (nothing written)"
-    else:
-        return
-    err.print(f"interrupted: {said}", markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(130) from None
+    def say() -> str:
+        stop = sys.exception()  # asked inside on_interrupt's handler: the interrupt
+        if isinstance(stop, WrittenThenInterrupted):
+            written = ", ".join(Path(name).name for name in stop.written)
+            return f"wrote {written} to {out_dir} whole, then stopped"
+        return _nothing_written(out_dir)
+
+    return on_interrupt(say)
 
 
 def _click_error_class() -> type[Exception]:
