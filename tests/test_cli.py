@@ -1,5 +1,8 @@
 """The ``isched`` command line as a user runs it: a subprocess, exit codes, stdout and stderr.
 
+These tests start a fresh interpreter for every command (the other CLI tests run it in
+the test's own interpreter, ``cli_runner.isched``), so what a first import does is tested.
+
 Contract: /work/shared/CLI.md. Everything runs on the ``tiny`` scenario to stay fast.
 """
 
@@ -14,7 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from cli_runner import isched
+from cli_runner import isched as isched_in_process
+from cli_runner import isched_process as isched
 
 from scheduler.tables import read_snapshot
 from scheduler.validator import KINDS, check_schedule
@@ -137,6 +141,33 @@ def test_installed_console_script_runs(tmp_path: Path) -> None:
 
 
 # generate --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        SIMULATE,
+        ("check", "--bogus"),
+        ("simulate", "--scenario", "tiny", "--policy", "nope"),
+        ("generate", "--scenario", "no-such.yaml", "--out", "x"),
+    ],
+    ids=["rows", "usage", "unknown-policy", "missing-file"],
+)
+def test_the_other_tests_in_process_runs_give_what_a_fresh_interpreter_gives(
+    args: tuple[str, ...], tmp_path: Path
+) -> None:
+    """The other CLI tests call ``isched`` in their own interpreter: exit code, stdout and
+    stderr must be those of the program started afresh."""
+    fresh, here = isched(*args, cwd=tmp_path), isched_in_process(*args, cwd=tmp_path)
+    assert (here.returncode, here.stderr) == (fresh.returncode, fresh.stderr)
+    if "--json" in args:  # the rows, but for the clock's columns
+        clock = {"seconds", "decision_ms_median"}
+        rows = [[{k: v for k, v in row.items() if k not in clock} for row in json.loads(r.stdout)]
+                for r in (fresh, here)]  # fmt: skip
+        assert rows[0] == rows[1] and len(rows[0]) == 4
+    else:
+        assert here.stdout == fresh.stdout
+    assert Path.cwd() != tmp_path
 
 
 def test_generate_writes_a_readable_deterministic_snapshot(tmp_path: Path) -> None:
