@@ -158,7 +158,9 @@ def test_the_other_tests_in_process_runs_give_what_a_fresh_interpreter_gives(
 ) -> None:
     """The other CLI tests call ``isched`` in their own interpreter: exit code, stdout and
     stderr must be those of the program started afresh."""
+    before = Path.cwd()
     fresh, here = isched(*args, cwd=tmp_path), isched_in_process(*args, cwd=tmp_path)
+    assert Path.cwd() == before  # the run's own directory is left with it
     assert (here.returncode, here.stderr) == (fresh.returncode, fresh.stderr)
     if "--json" in args:  # the rows, but for the clock's columns
         clock = {"seconds", "decision_ms_median"}
@@ -167,7 +169,6 @@ def test_the_other_tests_in_process_runs_give_what_a_fresh_interpreter_gives(
         assert rows[0] == rows[1] and len(rows[0]) == 4
     else:
         assert here.stdout == fresh.stdout
-    assert Path.cwd() != tmp_path
 
 
 def test_generate_writes_a_readable_deterministic_snapshot(tmp_path: Path) -> None:
