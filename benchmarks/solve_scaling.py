@@ -33,7 +33,7 @@ import envs
 from envs.export import coordinator_snapshot
 from policies.rollout import play_until
 from scheduler.scenario import NAMED, ScenarioConfig
-from scheduler.solver import SolveOptions, solve_snapshot, write_outputs
+from scheduler.solver import SolveOptions, solve_snapshot
 from scheduler.validator import check_schedule
 
 matplotlib.use("Agg")
@@ -66,7 +66,7 @@ def run(name: str, config: ScenarioConfig, limit: float, root: Path) -> dict[str
     result = solve_snapshot(snap, SolveOptions(time_limit=limit, workers=2, seed=0))
     seconds = time.perf_counter() - began
     out = root / f"{name}-out"
-    write_outputs(out, result.schedule, result.report, result.problem.snapshot)
+    result.write(out)
     r = result.report
     return {
         "scenario": name,

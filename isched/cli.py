@@ -236,7 +236,7 @@ def solve(
     """
     import contextlib
 
-    from scheduler.solver import SolveOptions, get_solver, solve_snapshot, write_outputs
+    from scheduler.solver import SolveOptions, get_solver, solve_snapshot
     from scheduler.solver.registry import built_in
     from scheduler.solver.warnings import report_warnings
 
@@ -268,9 +268,7 @@ def solve(
     # Ctrl-C ends the search and writes nothing, or comes after all three files are in place
     with spinner, tables as snapshot_path, interrupted_writing(out_dir):
         result = solve_snapshot(snapshot_path, options, previous)
-        snapshot = result.problem.snapshot
-        names = write_outputs(out_dir, result.schedule, result.report, snapshot,
-                              result.previous, result.cancelled)  # fmt: skip
+        names = result.write(out_dir)
     r = result.report
     gap = "n/a" if r["gap"] is None else f"{100 * r['gap']:.2f}% ({r['bound_source']} bound)"
     out.print(

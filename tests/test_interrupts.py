@@ -13,7 +13,7 @@ import typer
 from isched.cli import generate
 from isched.cli_common import interrupted_writing
 from scheduler.interrupts import WrittenThenInterrupted, held
-from scheduler.solver import SolveOptions, output, solve_snapshot, write_outputs
+from scheduler.solver import SolveOptions, SolveResult, output, solve_snapshot
 
 NAMES = ("schedule.csv", "report.json", "schedule.ics")
 
@@ -36,12 +36,10 @@ def test_held_without_a_signal_changes_nothing() -> None:
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def solved(root: Path, seed: int) -> tuple[object, ...]:
+def solved(root: Path, seed: int) -> SolveResult:
     snap = root / f"tiny-{seed}"
     generate(out_dir=snap, scenario="tiny", seed=seed, day=None, fmt="csv")
-    result = solve_snapshot(snap, SolveOptions(time_limit=5, workers=1))
-    snapshot = result.problem.snapshot
-    return result.schedule, result.report, snapshot, result.previous, result.cancelled
+    return solve_snapshot(snap, SolveOptions(time_limit=5, workers=1))
 
 
 def test_ctrl_c_between_two_replacements_still_puts_all_three_files_in_place(
@@ -49,8 +47,8 @@ def test_ctrl_c_between_two_replacements_still_puts_all_three_files_in_place(
 ) -> None:
     old, new = solved(tmp_path, 0), solved(tmp_path, 3)
     out, fresh = tmp_path / "plan", tmp_path / "fresh"
-    write_outputs(out, *old)  # type: ignore[arg-type]
-    write_outputs(fresh, *new)  # type: ignore[arg-type]
+    old.write(out)
+    new.write(fresh)
     before = {name: (out / name).read_bytes() for name in NAMES}
     replace = os.replace
     calls: list[str] = []
@@ -66,7 +64,7 @@ def test_ctrl_c_between_two_replacements_still_puts_all_three_files_in_place(
 
     monkeypatch.setattr(output.os, "replace", replace_then_ctrl_c)
     with pytest.raises(WrittenThenInterrupted) as stop:
-        write_outputs(out, *new)  # type: ignore[arg-type]
+        new.write(out)
     assert calls == list(NAMES)
     assert [Path(name).name for name in stop.value.written] == list(NAMES)
     after = {name: (out / name).read_bytes() for name in NAMES}

@@ -17,7 +17,7 @@ from cli_runner import isched
 from typer.testing import CliRunner
 
 from isched.cli import app, generate
-from scheduler.solver import SolveOptions, solve_snapshot, write_outputs
+from scheduler.solver import SolveOptions, solve_snapshot
 from scheduler.validator import check_schedule
 
 REASONS = {
@@ -48,8 +48,7 @@ def read(path: Path) -> pd.DataFrame:
 def solve(snap: Path, out: Path, previous: Path | None = None, **options: object) -> dict:
     """Solve in-process, write OUT, return the report."""
     result = solve_snapshot(snap, SolveOptions(**options), previous)  # type: ignore[arg-type]
-    snapshot = result.problem.snapshot
-    write_outputs(out, result.schedule, result.report, snapshot, result.previous, result.cancelled)
+    result.write(out)
     return result.report
 
 

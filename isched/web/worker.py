@@ -60,7 +60,7 @@ def run(job_dir: Path, solver: str, time_limit: float, workers: int) -> None:
     import pandas as pd
 
     from isched.web.diff import replan_diff
-    from scheduler.solver import SolveOptions, solve_snapshot, write_outputs
+    from scheduler.solver import SolveOptions, solve_snapshot
     from scheduler.solver.registry import built_in
 
     if not built_in(solver):
@@ -74,14 +74,13 @@ def run(job_dir: Path, solver: str, time_limit: float, workers: int) -> None:
     )
     _phase(job_dir, "writing the results")
     out = job_dir / jobfiles.OUT
-    snapshot = result.problem.snapshot
-    write_outputs(out, result.schedule, result.report, snapshot, result.previous, result.cancelled)
+    result.write(out)
     if result.previous is not None:
         before, edited = result.previous, None  # a job from before parent.csv was kept
         parent = job_dir / jobfiles.PARENT_PLAN
         if parent.is_file():  # the diff is against the plan as sent
             before, edited = pd.read_csv(parent, dtype=str, keep_default_na=False), before
-        diff = replan_diff(before, result.schedule, result.report, snapshot, edited)
+        diff = replan_diff(before, result.schedule, result.report, result.problem.snapshot, edited)
         jobfiles.write_json(out / "diff.json", diff)
 
 

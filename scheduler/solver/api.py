@@ -25,7 +25,7 @@ from scheduler.scenario import ScenarioConfig
 from scheduler.solver.config import SolveOptions
 from scheduler.solver.engine import Job, Outcome
 from scheduler.solver.options import blocking_reason, make_pools
-from scheduler.solver.output import interviewer_load, schedule_rows
+from scheduler.solver.output import interviewer_load, schedule_rows, write_outputs
 from scheduler.solver.problem import Problem, build_problem, snapshot_day
 from scheduler.solver.registry import get_solver
 from scheduler.solver.replan import (
@@ -49,6 +49,12 @@ class SolveResult:
     """The previous schedule as read (for the calendar's SEQUENCE), if any."""
     cancelled: dict[str, Event] = field(default_factory=dict)
     """The cancelled events of the previous calendar (``previous_calendar``), by id."""
+
+    def write(self, out_dir: Path) -> list[str]:
+        """``write_outputs`` of this result into ``out_dir``: the names written."""
+        snapshot = self.problem.snapshot
+        return write_outputs(out_dir, self.schedule, self.report, snapshot, self.previous,
+                             self.cancelled)  # fmt: skip
 
 
 def _moved_confirmed(
