@@ -55,7 +55,8 @@ class SlotNet(nn.Module):
     features are encoded; a context (season encoding, mean and max over the slot
     encodings) is added to every slot's encoding, and one head scores the verbs of each
     slot; another scores ending the day from the context. A candidate's value then does
-    not depend on the slot it happens to occupy.
+    not depend on the slot it happens to occupy. ``slot_features`` widens each slot row
+    beyond the env's (a study's extra per-slot inputs, ``experiments.price_features``).
     """
 
     def __init__(
@@ -65,16 +66,18 @@ class SlotNet(nn.Module):
         hidden: tuple[int, ...] = (128, 128),
         obs_mean: np.ndarray | None = None,
         obs_std: np.ndarray | None = None,
+        slot_features: int | None = None,
     ) -> None:
         super().__init__()
         from envs.layout import GLOBAL_FEATURES, N_VERBS, SLOT_FEATURES, WINDOW
 
-        if in_size != GLOBAL_FEATURES + WINDOW * SLOT_FEATURES or out_size != WINDOW * N_VERBS + 1:
+        f = SLOT_FEATURES if slot_features is None else slot_features
+        if in_size != GLOBAL_FEATURES + WINDOW * f or out_size != WINDOW * N_VERBS + 1:
             raise ValueError("SlotNet needs the season env's observation and action layout")
-        self.layout = (GLOBAL_FEATURES, WINDOW, SLOT_FEATURES, N_VERBS)
+        self.layout = (GLOBAL_FEATURES, WINDOW, f, N_VERBS)
         mean = np.zeros(in_size) if obs_mean is None else np.asarray(obs_mean, np.float64)
         std = np.ones(in_size) if obs_std is None else np.asarray(obs_std, np.float64)
-        g, w, f = GLOBAL_FEATURES, WINDOW, SLOT_FEATURES
+        g, w = GLOBAL_FEATURES, WINDOW
         slot_mean = mean[g:].reshape(w, f)  # one normalisation for all slots
         slot_var = (std[g:].reshape(w, f) ** 2).mean(0) + slot_mean.var(0)
         mean = np.concatenate([mean[:g], np.tile(slot_mean.mean(0), w)])
