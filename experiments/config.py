@@ -15,6 +15,11 @@ A config is a YAML mapping (schema in CLI.md, "Experiment config")::
       - {name: cql, kind: offline, scenario: tiny, behaviors: [greedy_fit],
          episodes: 10, seed: 0, algo: cql, steps: 500}
       - {name: ppo, kind: ppo, scenario: tiny, steps: 20000, seed: 0}
+      - {name: iql, kind: offline, algo: iql, training_seeds: [0, 1, 2]}
+
+A step with ``training_seeds`` builds one model per training seed (an offline step
+collects its data once); its policy (``rl:@iql``) plays every member on every season,
+and reports show the mean over the members, season by season, with their spread.
 
 Every problem is a ``ConfigError`` whose message is one line naming the file and key;
 the first problem of each section (train, scenarios, policies, bounds, seeds) is reported
@@ -67,6 +72,8 @@ class PolicySpec:
     options: dict[str, Any] = field(default_factory=dict)
     model_step: str | None = None
     """The train step whose model this policy loads (``rl:@STEP``, ``ppo:@STEP``)."""
+    training_seeds: tuple[int, ...] = ()
+    """The step's training seeds when it builds several models (one member each)."""
     seed_count: int | None = None
     """Play only the first this many test seeds (a slow policy); None: all of them."""
 
@@ -78,6 +85,25 @@ class TrainStep:
     name: str
     kind: str
     settings: dict[str, Any]
+
+    @property
+    def training_seeds(self) -> tuple[int, ...]:
+        """The seeds of the step's members; () for a step that builds one model."""
+        return tuple(self.settings.get("training_seeds") or ())
+
+    def member_settings(self, seed: int) -> dict[str, Any]:
+        """The settings that build the member of training seed ``seed``."""
+        key = "train_seed" if self.kind == "offline" else "seed"
+        return {k: v for k, v in self.settings.items() if k != "training_seeds"} | {key: seed}
+
+
+def member_label(group: str, seed: int) -> str:
+    """The label of training seed ``seed``'s member of the policy ``group``."""
+    return f"{group}#{seed}"
+
+
+MEMBER_DIR = "seed{}"
+"""The folder of a member's model inside its step's folder."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +156,7 @@ OFFLINE_DEFAULTS: dict[str, Any] = {
     "train_seed": 0,
 }
 PPO_DEFAULTS: dict[str, Any] = asdict(PpoSettings())
+MAX_TRAINING_SEEDS = 10
 
 
 def load_config(path: str | Path) -> ExperimentConfig:
@@ -169,11 +196,12 @@ def load_config(path: str | Path) -> ExperimentConfig:
         _train_steps, raw.get("train") or [], where, default=None
     )
     step_kinds = {t.name: t.kind for t in train or ()}
+    step_seeds = {t.name: t.training_seeds for t in train or ()}
     scenarios: tuple[ScenarioSpec, ...] = section(
         _scenarios, raw["scenarios"], base, where, default=()
     )
     policies: tuple[PolicySpec, ...] | None = section(
-        _policies, raw.get("policies") or [], step_kinds, where, default=None
+        _policies, raw.get("policies") or [], step_kinds, step_seeds, where, default=None
     )
     bounds: tuple[str, ...] = section(_bounds, raw.get("bounds") or [], where, default=())
     seeds: tuple[int, int] | None = section(_seeds, raw["seeds"], where, default=None)
@@ -275,7 +303,9 @@ def scenario_spec(item: str, base: Path, context: str) -> ScenarioSpec:
     return ScenarioSpec(label=label, source=str(found.resolve()), text=found.read_text())
 
 
-def _policies(raw: Any, steps: dict[str, str], where: str) -> tuple[PolicySpec, ...]:
+def _policies(
+    raw: Any, steps: dict[str, str], step_seeds: dict[str, tuple[int, ...]], where: str
+) -> tuple[PolicySpec, ...]:
     from policies import make_policy
 
     if not isinstance(raw, list):
@@ -318,7 +348,8 @@ def _policies(raw: Any, steps: dict[str, str], where: str) -> tuple[PolicySpec, 
         ):
             raise ConfigError(f"{where}: '{key}.seeds': expected a whole number >= 1")
         label = item.get("label") or _label(name, options)
-        out.append(PolicySpec(str(label), name, options, model_step, count))
+        seeds = step_seeds.get(model_step or "", ())
+        out.append(PolicySpec(str(label), name, options, model_step, seeds, count))
     _unique([p.label for p in out], where, "policies")
     return tuple(out)
 
@@ -375,6 +406,9 @@ def _train_steps(raw: Any, where: str) -> tuple[TrainStep, ...]:
         for option, value in item.items():
             if option in ("name", "kind"):
                 continue
+            if option == "training_seeds":
+                settings[option] = _training_seeds(value, item, kind, f"{where}: '{key}")
+                continue
             if option not in defaults:
                 raise ConfigError(f"{where}: '{key}.{option}': unknown setting of a {kind} step")
             settings[option] = value
@@ -382,6 +416,26 @@ def _train_steps(raw: Any, where: str) -> tuple[TrainStep, ...]:
         out.append(TrainStep(name=name, kind=kind, settings=settings))
     _unique([t.name for t in out], where, "train")
     return tuple(out)
+
+
+def _training_seeds(value: Any, item: dict[str, Any], kind: str, context: str) -> list[int]:
+    """A step's ``training_seeds``: distinct whole numbers >= 0, instead of its one seed."""
+    if (
+        not isinstance(value, list)
+        or not 1 <= len(value) <= MAX_TRAINING_SEEDS
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
+        or len(set(value)) < len(value)
+    ):
+        raise ConfigError(
+            f"{context}.training_seeds': expected a list of 1 to {MAX_TRAINING_SEEDS} "
+            "distinct whole numbers >= 0"
+        )
+    single = "train_seed" if kind == "offline" else "seed"
+    if single in item:
+        raise ConfigError(
+            f"{context}.training_seeds': give '{single}' or 'training_seeds', not both"
+        )
+    return list(value)
 
 
 def _check_step(settings: dict[str, Any], kind: str, context: str) -> None:

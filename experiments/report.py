@@ -13,13 +13,20 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from experiments import plots
-from experiments.config import ExperimentConfig, seeds_role
+from experiments.config import MEMBER_DIR, ExperimentConfig, member_label, seeds_role
 from experiments.files import write_atomic
 from experiments.stats import Estimate
-from experiments.summary import ScenarioSummary, normalized_scores, summarize
+from experiments.summary import (
+    PolicyLine,
+    ScenarioSummary,
+    TrainingSpread,
+    normalized_scores,
+    summarize,
+)
 
 
 @dataclass
@@ -76,7 +83,14 @@ def make_plots(
     scores = normalized_scores(frame, summaries)
     if scores:
         figures += plots.performance_profiles(scores, where)
-    models = {step.name: out_dir / "models" / step.name for step in config.train}
+    models = {}
+    for step in config.train:
+        folder = out_dir / "models" / step.name
+        if step.training_seeds:
+            for seed in step.training_seeds:
+                models[member_label(step.name, seed)] = folder / MEMBER_DIR.format(seed)
+        else:
+            models[step.name] = folder
     logged = {n: d for n, d in models.items() if (d / "train_log.csv").is_file()}
     if logged:
         figures += plots.learning_curves(logged, where)
@@ -94,7 +108,36 @@ def summary_blocks(summaries: list[ScenarioSummary], command: str) -> list[Block
     for s in summaries:
         blocks.append(Block("heading", f"{s.scenario} (baseline {s.baseline})", 3))
         blocks.append(results_table(s))
+        if s.training:
+            blocks.append(Block("text", f"Trained with several seeds ({s.scenario}): each "
+                                "member's mean return and its paired difference to "
+                                f"{s.baseline}; the line above is their mean, season by "
+                                "season."))  # fmt: skip
+            blocks.append(training_table(s))
     return blocks
+
+
+def shown(line: PolicyLine) -> str:
+    """A policy's name in tables and sentences (a trained group says over how many seeds)."""
+    if line.training_seeds:
+        return f"{line.policy} (mean of {line.training_seeds} training seeds)"
+    return line.policy
+
+
+def training_table(s: ScenarioSummary) -> Block:
+    header = ["policy", "training seeds", "mean return per seed", "mean (sd over seeds)",
+              f"each seed minus {s.baseline} (paired)"]  # fmt: skip
+    rows = [
+        [
+            t.policy,
+            ", ".join(str(x) for x in t.seeds),
+            " / ".join(f"{m:.2f}" for m in t.means),
+            f"{np.mean(t.means):.2f} ({t.sd:.2f})",
+            " / ".join(_signed(v) for v in t.versus_baseline),
+        ]
+        for t in s.training
+    ]
+    return Block("table", (header, rows))
 
 
 def results_table(s: ScenarioSummary) -> Block:
@@ -114,7 +157,7 @@ def results_table(s: ScenarioSummary) -> Block:
     for line in s.lines:
         rows.append(
             [
-                line.policy,
+                shown(line),
                 str(line.seasons),
                 str(line.iqm),
                 str(line.mean),
@@ -172,7 +215,7 @@ def reading(summaries: list[ScenarioSummary]) -> list[str]:
         most = max(line.seasons for line in s.lines)
         ranked = [line for line in s.lines if line.seasons == most]  # the same seasons
         best = max(ranked, key=lambda line: line.iqm.value)
-        sentence = f"On {s.scenario}, {best.policy} has the highest IQM return, {best.iqm}"
+        sentence = f"On {s.scenario}, {shown(best)} has the highest IQM return, {best.iqm}"
         if len(ranked) < len(s.lines):
             sentence += f", of the policies that played all {most} seasons"
         if best.gap is not None:
@@ -190,15 +233,25 @@ def reading(summaries: list[ScenarioSummary]) -> list[str]:
                 out.append(f"{s.scenario}: {line.policy} has {line.paired} season paired with "
                            f"{s.baseline}: too few to compare.")  # fmt: skip
                 continue
+            name = shown(line)
             if d.low > 0 or d.high < 0:
-                verdict = f"{line.policy} {'beats' if d.low > 0 else 'loses to'} {s.baseline}"
+                verdict = f"{name} {'beats' if d.low > 0 else 'loses to'} {s.baseline}"
             else:
-                verdict = f"{line.policy} and {s.baseline} are not distinguishable"
+                verdict = f"{name} and {s.baseline} are not distinguishable"
             out.append(
                 f"{s.scenario}: {verdict}: {_signed(d)} per season (paired over "
                 f"{line.paired} seasons), probability of improvement {_prob(p)}."
             )
+        out += [spread_sentence(s.scenario, t) for t in s.training]
     return out
+
+
+def spread_sentence(scenario: str, t: TrainingSpread) -> str:
+    """How far a trained group's members lie apart."""
+    seeds = ", ".join(str(x) for x in t.seeds)
+    means = " / ".join(f"{m:.2f}" for m in t.means)
+    return (f"{scenario}: {t.policy} over training seeds {seeds} returns {means} "
+            f"(sd {t.sd:.2f} over seeds).")  # fmt: skip
 
 
 def _signed(e: Estimate | None) -> str:

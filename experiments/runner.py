@@ -27,7 +27,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.config import ExperimentConfig, ScenarioSpec, short_hash
+from experiments.config import (
+    MEMBER_DIR,
+    ExperimentConfig,
+    PolicySpec,
+    ScenarioSpec,
+    member_label,
+    short_hash,
+)
 from experiments.files import write_atomic
 from scheduler.processes import process_pool
 
@@ -67,6 +74,11 @@ class Task:
     seed: int
     task_id: str
     config_hash: str
+    group: str = ""
+    """The config's policy label when this is one member of a policy trained with several
+    seeds (``label`` is then the member's, ``experiments.config.member_label``)."""
+    training_seed: int = -1
+    """The member's training seed (-1 outside a group)."""
 
 
 def model_fingerprint(policy: str) -> str:
@@ -81,6 +93,14 @@ def model_fingerprint(policy: str) -> str:
             digest.update(str(file.relative_to(path) if file != path else "").encode())
             digest.update(hashlib.sha256(file.read_bytes()).digest())
     return digest.hexdigest()[:16]
+
+
+def members(p: PolicySpec) -> list[tuple[str, str, int]]:
+    """(label, group, training seed) of what plays for ``p``: itself, or one member per
+    training seed of its step."""
+    if not p.training_seeds:
+        return [(p.label, "", -1)]
+    return [(member_label(p.label, s), p.label, s) for s in p.training_seeds]
 
 
 def plan_tasks(config: ExperimentConfig, out_dir: Path) -> list[Task]:
@@ -99,6 +119,9 @@ def plan_tasks(config: ExperimentConfig, out_dir: Path) -> list[Task]:
                 prefix, _, path = name.partition(":")
                 if p.model_step is not None:
                     name = f"{prefix}:{(out_dir / 'models' / p.model_step).resolve()}"
+                    if p.training_seeds:
+                        tasks += _member_tasks(p, name, where, steps, scenario, seed, digest)
+                        continue
                 elif prefix == "rl" and path:  # a model path: the same in every worker
                     from policies.offline.checkpoint import model_dir_of
 
@@ -134,6 +157,33 @@ def plan_tasks(config: ExperimentConfig, out_dir: Path) -> list[Task]:
     return tasks
 
 
+def _member_tasks(
+    p: PolicySpec,
+    step_model: str,
+    where: dict[str, str],
+    steps: dict[str, Any],
+    scenario: ScenarioSpec,
+    seed: int,
+    digest: str,
+) -> list[Task]:
+    """One task per training seed of ``p``'s step, each loading its member's model."""
+    out = []
+    for label, group, training_seed in members(p):
+        identity = {
+            "scenario": where,
+            "policy": p.name,
+            "options": p.options,
+            "step": steps.get(p.model_step or ""),
+            "training_seed": training_seed,
+            "seed": seed,
+        }
+        name = f"{step_model}/{MEMBER_DIR.format(training_seed)}"
+        options = tuple(sorted(p.options.items()))
+        out.append(Task(scenario, label, "policy", name, options, seed, short_hash(identity),
+                        digest, group, training_seed))  # fmt: skip
+    return out
+
+
 @cache
 def package_versions() -> str:
     """``name=version`` of the packages that decide the numbers, ``;``-separated."""
@@ -152,12 +202,14 @@ def run_task(task: Task) -> dict[str, Any]:
     """Play (or bound) one season; its row. Runs in a worker process or a Ray task."""
     from policies.rollout import code_version
 
-    head = {
+    head: dict[str, Any] = {
         "scenario": task.scenario.label,
         "policy": task.label,
         "kind": task.kind,
         "seed": task.seed,
     }
+    if task.group:
+        head.update(group=task.group, training_seed=task.training_seed)
     started = time.perf_counter()
     if task.kind == "bound":
         from experiments.bounds import bound_row
@@ -310,7 +362,7 @@ def run_experiment(
     tasks = plan_tasks(config, out_dir)
     store = RowStore(out_dir)
     for t in tasks:
-        if t.label in again:
+        if t.label in again or t.group in again:
             store.forget(t.task_id)
     finished = store.done()
     todo = [t for t in tasks if t.task_id not in finished]

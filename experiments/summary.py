@@ -1,4 +1,10 @@
-"""From ``results.parquet`` to the numbers a report shows, per scenario and policy."""
+"""From ``results.parquet`` to the numbers a report shows, per scenario and policy.
+
+A policy trained with several seeds (a train step's ``training_seeds``) has one row per
+member and season; it is summarised as one policy whose return on a season is the mean
+over its members (``with_groups``), and its members' means give the spread
+(``TrainingSpread``).
+"""
 
 from __future__ import annotations
 
@@ -33,6 +39,25 @@ class PolicyLine:
     """Seasons played by both this policy and the baseline (what ``versus_baseline`` uses)."""
     baseline_time_ratio: Estimate | None = None
     """The baseline's decision time per working day over this policy's, paired by season."""
+    training_seeds: int = 0
+    """Members averaged season by season (a policy trained with several seeds), else 0."""
+
+
+@dataclass
+class TrainingSpread:
+    """A policy trained with several seeds: each member's mean return on one scenario."""
+
+    policy: str
+    seeds: list[int]
+    means: list[float]
+    """Mean return of each member over the seasons every member played, seed by seed."""
+    versus_baseline: list[Estimate | None]
+    """Each member's paired difference to the baseline."""
+
+    @property
+    def sd(self) -> float:
+        """Standard deviation of the members' means (0 with one member)."""
+        return float(np.std(self.means, ddof=1)) if len(self.means) > 1 else 0.0
 
 
 @dataclass
@@ -47,6 +72,8 @@ class ScenarioSummary:
     floor: float
     ceiling: float
     """Means that normalised scores map to 0 and 1 (random or worst; tightest bound or best)."""
+    training: list[TrainingSpread] = field(default_factory=list)
+    """The policies trained with several seeds, member by member."""
 
 
 KPI_COLUMNS = (
@@ -70,6 +97,65 @@ def returns_table(
     return table[list(dict.fromkeys(part["policy"]))]
 
 
+def is_member(frame: pd.DataFrame) -> pd.Series:
+    """Rows that are one member of a policy trained with several seeds."""
+    if "group" not in frame:
+        return pd.Series(False, index=frame.index)
+    return frame["group"].notna() & (frame["group"] != "")
+
+
+def with_groups(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with each trained group's member rows replaced by one row per season: the
+    mean of every numeric column over the members, on the seasons all of them played
+    (``training_seeds`` says how many)."""
+    member = is_member(frame)
+    if not member.any():
+        return frame
+    key = frame["group"].where(member, frame["policy"])
+    parts = []
+    for (scenario, kind, name), part in frame.groupby(
+        [frame["scenario"], frame["kind"], key], sort=False
+    ):
+        if not member[part.index].any():
+            parts.append(part)
+            continue
+        n = part["training_seed"].nunique()
+        numeric = [c for c in part.select_dtypes("number").columns
+                   if c not in ("seed", "training_seed")]  # fmt: skip
+        by_season = part.groupby("seed", sort=True)
+        means = by_season[numeric].mean()[by_season.size() == n].reset_index()
+        parts.append(means.assign(scenario=scenario, kind=kind, policy=name, training_seeds=n))
+    out = pd.concat(parts, ignore_index=True)
+    return out.drop(columns=[c for c in ("group", "training_seed") if c in out])
+
+
+def training_spread(
+    frame: pd.DataFrame, scenario: str, base: str, seed: int = 0
+) -> list[TrainingSpread]:
+    """Member by member, each group of ``scenario``: mean return and paired difference to
+    the baseline ``base`` (an ungrouped policy, or a group's mean), over the seasons every
+    member played."""
+    member = is_member(frame)
+    rows = frame[member & (frame["scenario"] == scenario) & (frame["kind"] == "policy")]
+    if rows.empty:
+        return []
+    baseline = returns_table(with_groups(frame), scenario).get(base)
+    out = []
+    for group, part in rows.groupby("group", sort=False):
+        table = part.pivot(index="seed", columns="training_seed", values="return").dropna()
+        versus: list[Estimate | None] = []
+        for s in table.columns:
+            if baseline is None or group == base:
+                versus.append(None)
+                continue
+            both = pd.concat([table[s], baseline], axis=1, join="inner").dropna().to_numpy()
+            versus.append(stats.paired_difference(both[:, 0], both[:, 1], seed=seed)
+                          if len(both) else None)  # fmt: skip
+        out.append(TrainingSpread(str(group), [int(s) for s in table.columns],
+                                  [float(m) for m in table.mean()], versus))  # fmt: skip
+    return out
+
+
 def pick_baseline(table: pd.DataFrame, named: str | None) -> str:
     """The named baseline, else the rule with the best mean, else the first policy."""
     if named is not None and named in table.columns:
@@ -84,7 +170,9 @@ def summarize(
     frame: pd.DataFrame, baseline: str | None = None, seed: int = 0
 ) -> list[ScenarioSummary]:
     """Per scenario: every policy's mean, IQM, paired difference and PoI against the baseline,
-    and the gap to the tightest bound (all with seeded bootstrap intervals)."""
+    and the gap to the tightest bound (all with seeded bootstrap intervals). A policy trained
+    with several seeds is one line (the members' mean, season by season) and a spread."""
+    raw, frame = frame, with_groups(frame)
     out = []
     for scenario in dict.fromkeys(frame["scenario"]):
         table = returns_table(frame, scenario)
@@ -109,7 +197,8 @@ def summarize(
         # minimum of several kinds need not be a bound of anything
         tight = bound_table.mean().min() if len(bound_table.columns) else float("nan")
         ceiling = float(tight) if np.isfinite(tight) else float(means.max())
-        out.append(ScenarioSummary(str(scenario), base, lines, bounds, floor, ceiling))
+        spread = training_spread(raw, str(scenario), base, seed)
+        out.append(ScenarioSummary(str(scenario), base, lines, bounds, floor, ceiling, spread))
     return out
 
 
@@ -143,6 +232,8 @@ def _line(
         (frame["scenario"] == scenario) & (frame["policy"] == policy) & (frame["kind"] == "policy")
     ]
     kpis = {k: float(rows[k].mean()) for k in KPI_COLUMNS if k in rows}
+    most = rows["training_seeds"].max() if "training_seeds" in rows else float("nan")
+    members = int(most) if most == most else 0  # NaN outside a group
     ratio = None
     if policy != base and times is not None:
         both = times[[policy, base]].dropna()
@@ -159,6 +250,7 @@ def _line(
         kpis=kpis,
         paired=paired,
         baseline_time_ratio=ratio,
+        training_seeds=members,
     )
 
 
@@ -166,6 +258,7 @@ def normalized_scores(
     frame: pd.DataFrame, summaries: list[ScenarioSummary]
 ) -> dict[str, np.ndarray]:
     """Per policy, its normalised returns as runs x scenarios (seeds common to all scenarios)."""
+    frame = with_groups(frame)
     out: dict[str, np.ndarray] = {}
     tables = {s.scenario: returns_table(frame, s.scenario) for s in summaries}
     policies = [

@@ -2,7 +2,10 @@
 
 A step writes ``DIR/models/NAME`` (built under a temporary name, then renamed)
 with ``step.json`` holding the step's hash last; a step whose directory holds
-the same hash is done and is skipped when the experiment runs again.
+the same hash is done and is skipped when the experiment runs again. A step with
+``training_seeds`` writes one model per seed, ``DIR/models/NAME/seedS`` (an offline
+step collects its data once, into ``DIR/models/NAME/data``), trained side by side
+on the experiment's workers.
 """
 
 from __future__ import annotations
@@ -13,8 +16,16 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
-from experiments.config import ExperimentConfig, TrainStep, scenario_spec, short_hash
+from experiments.config import (
+    MEMBER_DIR,
+    ExperimentConfig,
+    TrainStep,
+    scenario_spec,
+    short_hash,
+)
+from scheduler.processes import process_pool
 
 
 def build_models(
@@ -40,10 +51,12 @@ def build_models(
         shutil.rmtree(building, ignore_errors=True)
         say(f"train step {step.name} ({step.kind}) ...")
         started = time.perf_counter()
-        if step.kind == "offline":
+        if step.training_seeds:
+            _members(step, scenario, building, workers)
+        elif step.kind == "offline":
             _offline(step, scenario, building, workers)
         else:
-            _ppo(step, scenario, building)
+            _ppo(step.settings, scenario, building)
         seconds = time.perf_counter() - started
         (building / "step.json").write_text(
             json.dumps({"hash": digest, **asdict(step), "seconds": round(seconds, 1)}, indent=2)
@@ -55,18 +68,57 @@ def build_models(
 
 def _offline(step: TrainStep, scenario: str, out: Path, workers: int) -> None:
     """Collect the behaviour seasons, then train the offline model on them."""
+    _collect(step, scenario, out, workers)
+    _train_offline(step.settings, out / "data", out)
+
+
+def _collect(step: TrainStep, scenario: str, out: Path, workers: int) -> None:
     from policies.offline.dataset import collect, write_dataset
-    from policies.offline.train import train_model
 
     s = step.settings
     data, manifest = collect(
         scenario, s["behaviors"], s["episodes"], s["seed"], s["epsilons"], jobs=workers
     )
     write_dataset(out / "data", data, manifest)
-    train_model(out / "data", s["algo"], out, steps=s["steps"], seed=s["train_seed"], threads=1)
 
 
-def _ppo(step: TrainStep, scenario: str, out: Path) -> None:
+def _train_offline(settings: dict[str, Any], data: Path, out: Path) -> None:
+    from policies.offline.train import train_model
+
+    s = settings
+    train_model(data, s["algo"], out, steps=s["steps"], seed=s["train_seed"], threads=1)
+
+
+def _ppo(settings: dict[str, Any], scenario: str, out: Path) -> None:
     from policies.ppo import PpoSettings, train_ppo
 
-    train_ppo(PpoSettings(**{**step.settings, "scenario": scenario}), out)
+    train_ppo(PpoSettings(**{**settings, "scenario": scenario}), out)
+
+
+def _members(step: TrainStep, scenario: str, out: Path, workers: int) -> None:
+    """One model per training seed under ``out/seedS``, up to ``workers`` at a time (an
+    offline step's data collected once, before them)."""
+    if step.kind == "offline":
+        _collect(step, scenario, out, workers)
+    jobs = [
+        (step.kind, step.member_settings(seed), scenario, out, out / MEMBER_DIR.format(seed))
+        for seed in step.training_seeds
+    ]
+    if workers <= 1 or len(jobs) == 1:
+        for job in jobs:
+            _member(*job)
+        return
+    with process_pool(min(workers, len(jobs))) as pool:
+        for done in [pool.submit(_member, *job) for job in jobs]:
+            done.result()
+
+
+def _member(kind: str, settings: dict[str, Any], scenario: str, step_dir: Path, out: Path) -> None:
+    """Train one member (in a worker process: one torch thread)."""
+    import torch
+
+    torch.set_num_threads(1)
+    if kind == "offline":
+        _train_offline(settings, step_dir / "data", out)
+    else:
+        _ppo(settings, scenario, out)
