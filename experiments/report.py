@@ -120,7 +120,7 @@ def summary_blocks(summaries: list[ScenarioSummary], command: str) -> list[Block
 def shown(line: PolicyLine) -> str:
     """A policy's name in tables and sentences (a trained group says over how many seeds)."""
     if line.training_seeds:
-        return f"{line.policy} (mean of {line.training_seeds} training seeds)"
+        return f"{line.policy} (mean of {_count(line.training_seeds, 'training seed')})"
     return line.policy
 
 
