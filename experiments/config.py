@@ -102,8 +102,9 @@ def member_label(group: str, seed: int) -> str:
     return f"{group}#{seed}"
 
 
-MEMBER_DIR = "seed{}"
-"""The folder of a member's model inside its step's folder."""
+def member_dir(step_dir: Path, seed: int) -> Path:
+    """The folder of training seed ``seed``'s model inside its step's folder."""
+    return step_dir / f"seed{seed}"
 
 
 @dataclass(frozen=True)

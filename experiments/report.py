@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from experiments import plots
-from experiments.config import MEMBER_DIR, ExperimentConfig, member_label, seeds_role
+from experiments.config import ExperimentConfig, member_dir, member_label, seeds_role
 from experiments.files import write_atomic
 from experiments.stats import Estimate
 from experiments.summary import (
@@ -88,7 +88,7 @@ def make_plots(
         folder = out_dir / "models" / step.name
         if step.training_seeds:
             for seed in step.training_seeds:
-                models[member_label(step.name, seed)] = folder / MEMBER_DIR.format(seed)
+                models[member_label(step.name, seed)] = member_dir(folder, seed)
         else:
             models[step.name] = folder
     logged = {n: d for n, d in models.items() if (d / "train_log.csv").is_file()}

@@ -28,10 +28,10 @@ import numpy as np
 import pandas as pd
 
 from experiments.config import (
-    MEMBER_DIR,
     ExperimentConfig,
     PolicySpec,
     ScenarioSpec,
+    member_dir,
     member_label,
     short_hash,
 )
@@ -117,18 +117,16 @@ def plan_tasks(config: ExperimentConfig, out_dir: Path) -> list[Task]:
                     continue
                 name = p.name
                 prefix, _, path = name.partition(":")
+                step_dir = (out_dir / "models" / (p.model_step or "")).resolve()
                 if p.model_step is not None:
-                    name = f"{prefix}:{(out_dir / 'models' / p.model_step).resolve()}"
-                    if p.training_seeds:
-                        tasks += _member_tasks(p, name, where, steps, scenario, seed, digest)
-                        continue
+                    name = f"{prefix}:{step_dir}"
                 elif prefix == "rl" and path:  # a model path: the same in every worker
                     from policies.offline.checkpoint import model_dir_of
 
                     name = f"rl:{model_dir_of(path).resolve()}"  # models/default from anywhere
                 elif prefix == "ppo" and path:
                     name = f"ppo:{Path(path).resolve()}"
-                identity = {
+                identity: dict[str, Any] = {
                     "scenario": where,
                     "policy": p.name,
                     "options": p.options,
@@ -137,51 +135,21 @@ def plan_tasks(config: ExperimentConfig, out_dir: Path) -> list[Task]:
                 }
                 if prefix in ("rl", "ppo") and path and p.model_step is None:  # a model file
                     identity["model"] = fingerprints.setdefault(name, model_fingerprint(name))
-                tasks.append(
-                    Task(
-                        scenario,
-                        p.label,
-                        "policy",
-                        name,
-                        tuple(sorted(p.options.items())),
-                        seed,
-                        short_hash(identity),
-                        digest,
-                    )
-                )
+                options = tuple(sorted(p.options.items()))
+                for label, group, training_seed in members(p):
+                    played, task_identity = name, identity
+                    if group:  # one member of the step's models
+                        played = f"{prefix}:{member_dir(step_dir, training_seed)}"
+                        task_identity = {**identity, "training_seed": training_seed}
+                    task_id = short_hash(task_identity)
+                    tasks.append(Task(scenario, label, "policy", played, options, seed, task_id,
+                                      digest, group, training_seed))  # fmt: skip
             for kind in config.bounds:
                 identity = {"scenario": where, "bound": kind, "seed": seed}
                 tasks.append(
                     Task(scenario, kind, "bound", "", (), seed, short_hash(identity), digest)
                 )
     return tasks
-
-
-def _member_tasks(
-    p: PolicySpec,
-    step_model: str,
-    where: dict[str, str],
-    steps: dict[str, Any],
-    scenario: ScenarioSpec,
-    seed: int,
-    digest: str,
-) -> list[Task]:
-    """One task per training seed of ``p``'s step, each loading its member's model."""
-    out = []
-    for label, group, training_seed in members(p):
-        identity = {
-            "scenario": where,
-            "policy": p.name,
-            "options": p.options,
-            "step": steps.get(p.model_step or ""),
-            "training_seed": training_seed,
-            "seed": seed,
-        }
-        name = f"{step_model}/{MEMBER_DIR.format(training_seed)}"
-        options = tuple(sorted(p.options.items()))
-        out.append(Task(scenario, label, "policy", name, options, seed, short_hash(identity),
-                        digest, group, training_seed))  # fmt: skip
-    return out
 
 
 @cache

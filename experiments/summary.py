@@ -130,16 +130,15 @@ def with_groups(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def training_spread(
-    frame: pd.DataFrame, scenario: str, base: str, seed: int = 0
+    frame: pd.DataFrame, scenario: str, base: str, baseline: pd.Series | None, seed: int = 0
 ) -> list[TrainingSpread]:
-    """Member by member, each group of ``scenario``: mean return and paired difference to
-    the baseline ``base`` (an ungrouped policy, or a group's mean), over the seasons every
-    member played."""
+    """Member by member, each group of ``scenario`` in the rows ``frame``: mean return and
+    paired difference to the baseline ``base`` (its returns by season, ``baseline``: an
+    ungrouped policy's, or a group's mean), over the seasons every member played."""
     member = is_member(frame)
     rows = frame[member & (frame["scenario"] == scenario) & (frame["kind"] == "policy")]
     if rows.empty:
         return []
-    baseline = returns_table(with_groups(frame), scenario).get(base)
     out = []
     for group, part in rows.groupby("group", sort=False):
         table = part.pivot(index="seed", columns="training_seed", values="return").dropna()
@@ -197,7 +196,7 @@ def summarize(
         # minimum of several kinds need not be a bound of anything
         tight = bound_table.mean().min() if len(bound_table.columns) else float("nan")
         ceiling = float(tight) if np.isfinite(tight) else float(means.max())
-        spread = training_spread(raw, str(scenario), base, seed)
+        spread = training_spread(raw, str(scenario), base, table.get(base), seed)
         out.append(ScenarioSummary(str(scenario), base, lines, bounds, floor, ceiling, spread))
     return out
 

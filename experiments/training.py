@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from experiments.config import (
-    MEMBER_DIR,
     ExperimentConfig,
     TrainStep,
+    member_dir,
     scenario_spec,
     short_hash,
 )
@@ -101,7 +101,7 @@ def _members(step: TrainStep, scenario: str, out: Path, workers: int) -> None:
     if step.kind == "offline":
         _collect(step, scenario, out, workers)
     jobs = [
-        (step.kind, step.member_settings(seed), scenario, out, out / MEMBER_DIR.format(seed))
+        (step.kind, step.member_settings(seed), scenario, out, member_dir(out, seed))
         for seed in step.training_seeds
     ]
     if workers <= 1 or len(jobs) == 1:
@@ -114,10 +114,7 @@ def _members(step: TrainStep, scenario: str, out: Path, workers: int) -> None:
 
 
 def _member(kind: str, settings: dict[str, Any], scenario: str, step_dir: Path, out: Path) -> None:
-    """Train one member (in a worker process: one torch thread)."""
-    import torch
-
-    torch.set_num_threads(1)
+    """Train one member (one torch thread, as the trainers set it)."""
     if kind == "offline":
         _train_offline(settings, step_dir / "data", out)
     else:
