@@ -100,11 +100,20 @@ class PlannerConfig:
     stuck_days: int = 5
     """Reject a candidate whose next interview could not be booked for this many days
     without contact (0: never); it frees the window slot for the queue."""
+    booked_waits: bool = False
+    """Time a candidate's next interview by its earliest bookable slot: the offer moves
+    later by the wait, and the value is scaled by the chance (from the scenario's
+    patience law) that the candidate is still there on the interview's day."""
+    queue_price: float = 0.0
+    """Charge a loop this much per day its team's first bookable panel is beyond
+    tomorrow (the delay it passes on to the candidates booked after it)."""
 
     def __post_init__(self) -> None:
         counts = ("futures", "screen_bins", "loop_bins", "decision_bins")
         rest = ("max_future", "defer_margin", "screen_lead_days", "loop_lead_days",
-                "future_weight", "hold_margin", "stuck_days")  # fmt: skip
+                "future_weight", "hold_margin", "stuck_days", "queue_price")  # fmt: skip
+        if not isinstance(self.booked_waits, bool):
+            raise ValueError(f"booked_waits: {self.booked_waits!r} is not true or false")
         check_settings(self, {**dict.fromkeys(counts, 1), **dict.fromkeys(rest, 0)},
                        above={"time_limit": 0})  # fmt: skip
 
@@ -114,6 +123,14 @@ class _Future:
     candidate: Candidate
     areas: tuple[int, ...]
     form_day: int
+
+
+def patience_survival(patience_mean_days: float, wait: int) -> float:
+    """P(a candidate booked today is still there ``wait`` days later): patience is
+    ``floor(2 + Exp(mean - 2))`` days and they leave on its morning."""
+    if wait <= 1:
+        return 1.0
+    return math.exp(-(wait - 1) / max(1e-6, patience_mean_days - 2))
 
 
 class BidPricePlanner:
@@ -187,6 +204,11 @@ class BidPricePlanner:
             target = k.target_posting(c)
             team = k.p_team[target] if target >= 0 else -1
         form = k.form_day(c)
+        stays = 1.0
+        if self.cfg.booked_waits and stage in (NEW, SCREENED):
+            wait = self._booked_wait(c, stage)
+            offer_day += max(0, wait - 1)
+            stays = patience_survival(k.config.patience_mean_days, wait)
         offers = offer_terms(k, k.candidates[c], k.c_areas[c], form, offer_day, team, seated)
         return Prospect(
             stage=stage,
@@ -194,8 +216,19 @@ class BidPricePlanner:
             precision=float(k.post_prec[c]),
             offers=offers,
             team=team,
-            survival=deadline_survival(k, form, k.day, offer_day),
+            survival=stays * deadline_survival(k, form, k.day, offer_day),
         )
+
+    def _booked_wait(self, c: int, stage: int) -> int:
+        """Days from today to the earliest bookable next interview of ``c`` (1 if none is
+        bookable now: the candidate waits in the queue, as without ``booked_waits``)."""
+        k = self.known
+        assert k is not None
+        if stage == NEW:
+            slot = k.screen_search(c)
+            return slot[0] - k.day if slot is not None else 1
+        found = k.loop_search(c)
+        return found[1][0] - k.day if found is not None else 1
 
     def _forecast(self, seated: list[int]) -> list[Prospect]:
         """Forecast arrivals after today, an even subsample with weights scaled up."""
@@ -289,6 +322,8 @@ class BidPricePlanner:
             return self._keep_or_reject(value, needs_offer=True)
         if pr.stage == SCREENED:
             value = float(self._loop_value(pr, np.array([pr.mean]), pr.precision)[0])
+            if self.cfg.queue_price > 0:
+                value -= self.cfg.queue_price * max(0, self._booked_wait(c, SCREENED) - 1)
             verb = int(Verb.LOOP)
         else:
             value = self._screen_value(pr)

@@ -20,13 +20,16 @@ import envs
 from envs.export import export_season
 from envs.season_env import season_state
 from policies import make_policy
+from policies.planner import patience_survival
 from policies.rollout import run_episode
 from scheduler.validator import check_schedule
 
 SHIFTED = Path(__file__).resolve().parents[1] / "experiments" / "scenarios" / "outage.yaml"
 
 
-def first_day(scenario: str, seed: int, scramble: bool) -> tuple[list[int], list[float]]:
+def first_day(
+    scenario: str, seed: int, scramble: bool, **options: object
+) -> tuple[list[int], list[float]]:
     """The planner's actions and prices on the first day, hidden draws scrambled or not."""
     env = gym.make(envs.ENV_ID, scenario=scenario)
     obs, info = env.reset(seed=seed)
@@ -47,7 +50,7 @@ def first_day(scenario: str, seed: int, scramble: bool) -> tuple[list[int], list
             )
             for t in state.truths
         ]
-    policy = make_policy("cpsat", seed=seed)
+    policy = make_policy("cpsat", seed=seed, **options)
     policy.reset(env)
     actions: list[int] = []
     end_day = env.action_space.n - 1
@@ -66,6 +69,27 @@ def test_the_planner_never_reads_hidden_draws(scenario: str, seed: int) -> None:
     assert len(actions) > 1, "the planner decided nothing on the first day"
     assert any(prices), "no resource is priced"
     assert first_day(scenario, seed, scramble=True) == (actions, prices)
+
+
+def test_booked_waits_read_only_calendars_and_the_patience_law() -> None:
+    """Timing each next interview by its earliest bookable slot reads the calendars (known)
+    and the scenario's patience law, never a candidate's own patience."""
+    actions, prices = first_day("default", 1, scramble=False, booked_waits=True)
+    assert len(actions) > 1
+    assert first_day("default", 1, scramble=True, booked_waits=True) == (actions, prices)
+
+
+@pytest.mark.parametrize("wait", [0, 1, 2, 4, 9])
+def test_patience_survival_is_the_generators_law(wait: int) -> None:
+    """P(patience > wait) for patience drawn as the generator draws it."""
+    mean = 8.0
+    draws = generator_patience(mean, np.random.default_rng(wait), 200_000)
+    assert patience_survival(mean, wait) == pytest.approx(float((draws > wait).mean()), abs=0.005)
+
+
+def generator_patience(mean: float, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Patience in whole days, as ``scheduler.generator`` draws it."""
+    return (2 + rng.exponential(mean - 2, n)).astype(np.int64)
 
 
 def play(scenario: str | Path, seed: int, where: Path) -> tuple[dict[str, float], Path]:
