@@ -107,6 +107,14 @@ def deadline_survival(known: KnownState, form_day: int, now: int, later: int) ->
     return math.exp(-(b - a) / scale)
 
 
+def patience_survival(patience_mean_days: float, wait: int) -> float:
+    """P(a candidate booked today is still there ``wait`` days later): patience is
+    ``floor(2 + Exp(mean - 2))`` days and they leave on its morning."""
+    if wait <= 1:
+        return 1.0
+    return math.exp(-(wait - 1) / max(1e-6, patience_mean_days - 2))
+
+
 def offer_terms(
     known: KnownState, cand: Candidate, c_areas: tuple[int, ...], form_day: int, offer_day: int,
     team: int, postings_with_seats: list[int],

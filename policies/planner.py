@@ -56,6 +56,7 @@ from policies.bid_prices import (
     Prospect,
     deadline_survival,
     offer_terms,
+    patience_survival,
 )
 from policies.gaussian_bounds import equiprobable_bins
 from policies.settings_check import check_settings
@@ -123,14 +124,6 @@ class _Future:
     candidate: Candidate
     areas: tuple[int, ...]
     form_day: int
-
-
-def patience_survival(patience_mean_days: float, wait: int) -> float:
-    """P(a candidate booked today is still there ``wait`` days later): patience is
-    ``floor(2 + Exp(mean - 2))`` days and they leave on its morning."""
-    if wait <= 1:
-        return 1.0
-    return math.exp(-(wait - 1) / max(1e-6, patience_mean_days - 2))
 
 
 class BidPricePlanner:

@@ -20,7 +20,7 @@ import envs
 from envs.export import export_season
 from envs.season_env import season_state
 from policies import make_policy
-from policies.planner import patience_survival
+from policies.bid_prices import patience_survival
 from policies.rollout import run_episode
 from scheduler.validator import check_schedule
 
