@@ -388,8 +388,8 @@ def _candidates(
         quality=prior + rng.normal(size=n),
         screen_noise=rng.normal(0.0, config.screen_noise_sd, n),
         loop_noise=rng.normal(0.0, config.loop_noise_sd, n),
-        patience_days=_days(2 + rng.exponential(config.patience_mean_days - 2, n)),
-        deadline_days=_days(8 + rng.exponential(config.deadline_mean_days - 8, n)),
+        patience_days=patience_draw(rng, config.patience_mean_days, n),
+        deadline_days=deadline_draw(rng, config.deadline_mean_days, n),
         no_show_screen=rng.random(n) < config.no_show_p,
         no_show_loop=rng.random(n) < config.no_show_p,
         accept_draw=rng.random(n),
@@ -461,6 +461,16 @@ def busy_blocks_from_masks(
 MAX_DRAWN_DAYS = 100_000
 """Patience and deadline draws are capped here (far beyond any season), so that a huge
 mean cannot overflow a day count."""
+
+
+def patience_draw(rng: np.random.Generator, mean_days: float, n: int) -> np.ndarray:
+    """Days without contact each of ``n`` candidates waits: ``floor(2 + Exp(mean - 2))``."""
+    return _days(2 + rng.exponential(mean_days - 2, n))
+
+
+def deadline_draw(rng: np.random.Generator, mean_days: float, n: int) -> np.ndarray:
+    """Days from the form to a competing offer's deadline: ``floor(8 + Exp(mean - 8))``."""
+    return _days(8 + rng.exponential(mean_days - 8, n))
 
 
 def _days(drawn: np.ndarray) -> np.ndarray:

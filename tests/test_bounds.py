@@ -19,9 +19,14 @@ from scipy.stats import norm
 
 from policies.gaussian_bounds import chord_upper, chord_weights, expect_max_lines
 from policies.hindsight import hindsight_bound
-from policies.information_bound import InformationOptions, information_bound, season_for
+from policies.information_bound import (
+    InformationOptions,
+    deadline_survival,
+    information_bound,
+    season_for,
+)
 from policies.rollout import mean_ci, simulate
-from scheduler.generator import Season
+from scheduler.generator import Season, deadline_draw
 from scheduler.rules import acceptance_probability, quality_prior
 from scheduler.scenario import NAMED
 from tests.cli_runner import isched
@@ -249,3 +254,11 @@ def test_a_candidate_whose_hours_hold_no_loop_is_never_looped_nor_counted() -> N
             break
     assert screened_seen > 0  # the rule was put to the test
     assert not never & {b.candidate for b in state.bookings if b.stage == "loop"}
+
+
+@pytest.mark.parametrize("days", [0, 7, 8, 12, 30])
+def test_deadline_survival_is_the_generators_law(days: int) -> None:
+    """P(deadline > days) for deadlines drawn as the generator draws them."""
+    mean = 20.0
+    draws = deadline_draw(np.random.default_rng(days), mean, 200_000)
+    assert deadline_survival(days, mean) == pytest.approx(float((draws > days).mean()), abs=0.005)

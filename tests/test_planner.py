@@ -22,6 +22,7 @@ from envs.season_env import season_state
 from policies import make_policy
 from policies.bid_prices import patience_survival
 from policies.rollout import run_episode
+from scheduler.generator import patience_draw
 from scheduler.validator import check_schedule
 
 SHIFTED = Path(__file__).resolve().parents[1] / "experiments" / "scenarios" / "outage.yaml"
@@ -83,13 +84,8 @@ def test_booked_waits_read_only_calendars_and_the_patience_law() -> None:
 def test_patience_survival_is_the_generators_law(wait: int) -> None:
     """P(patience > wait) for patience drawn as the generator draws it."""
     mean = 8.0
-    draws = generator_patience(mean, np.random.default_rng(wait), 200_000)
+    draws = patience_draw(np.random.default_rng(wait), mean, 200_000)
     assert patience_survival(mean, wait) == pytest.approx(float((draws > wait).mean()), abs=0.005)
-
-
-def generator_patience(mean: float, rng: np.random.Generator, n: int) -> np.ndarray:
-    """Patience in whole days, as ``scheduler.generator`` draws it."""
-    return (2 + rng.exponential(mean - 2, n)).astype(np.int64)
 
 
 def play(scenario: str | Path, seed: int, where: Path) -> tuple[dict[str, float], Path]:
