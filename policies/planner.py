@@ -109,14 +109,35 @@ class PlannerConfig:
     """Charge a loop this much per day its team's first bookable panel is beyond
     tomorrow (the delay it passes on to the candidates booked after it)."""
 
+    new_target_team: bool = False
+    """Value a new candidate with the offers of the team the env would loop them with
+    today (their target posting's), not of every team in their areas."""
+
     def __post_init__(self) -> None:
         counts = ("futures", "screen_bins", "loop_bins", "decision_bins")
         rest = ("max_future", "defer_margin", "screen_lead_days", "loop_lead_days",
                 "future_weight", "hold_margin", "stuck_days", "queue_price")  # fmt: skip
-        if not isinstance(self.booked_waits, bool):
-            raise ValueError(f"booked_waits: {self.booked_waits!r} is not true or false")
+        for flag in ("booked_waits", "new_target_team"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ValueError(f"{flag}: {getattr(self, flag)!r} is not true or false")
         check_settings(self, {**dict.fromkeys(counts, 1), **dict.fromkeys(rest, 0)},
                        above={"time_limit": 0})  # fmt: skip
+
+
+FORECAST_STREAM = 0x5EA5
+"""Spawn key of the forecast seasons' random stream (see ``forecast_rng``)."""
+
+
+def forecast_rng(seed: int) -> np.random.Generator:
+    """The stream the forecast seasons are drawn from, independent of the env's.
+
+    ``env.reset(seed=s)`` draws its season's generator seed from
+    ``SeedSequence(s)``, the stream ``np.random.default_rng(s)`` gives too; a planner
+    seeded with ``s`` that drew its forecasts from that stream would forecast the very
+    season in play, its arrivals included. A spawn key gives an independent stream.
+    """
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed,
+                               spawn_key=(FORECAST_STREAM,))))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -156,7 +177,7 @@ class BidPricePlanner:
         self.day = -1
         self.plan = {}
         self.solve_seconds, self.days_planned, self.statuses = 0.0, 0, {}
-        rng = np.random.default_rng(self.seed)
+        rng = forecast_rng(self.seed)
         self.futures = []
         for _ in range(self.cfg.futures):
             season = generate_season(
@@ -193,7 +214,7 @@ class BidPricePlanner:
         team = -1
         if stage == LOOPED:
             team = k.p_team[k.loop_posting[c]]
-        elif stage == SCREENED:
+        elif stage == SCREENED or self.cfg.new_target_team:
             target = k.target_posting(c)
             team = k.p_team[target] if target >= 0 else -1
         form = k.form_day(c)

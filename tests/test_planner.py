@@ -72,6 +72,25 @@ def test_the_planner_never_reads_hidden_draws(scenario: str, seed: int) -> None:
     assert first_day(scenario, seed, scramble=True) == (actions, prices)
 
 
+@pytest.mark.parametrize("seed", [0, 1100, 500000])
+def test_the_planner_never_forecasts_the_season_in_play(seed: int) -> None:
+    """Seeded as ``isched compare`` seeds it (the season's own seed), the planner's forecast
+    seasons are other seasons: none of its forecast candidates is one of the season's."""
+    env = gym.make(envs.ENV_ID, scenario="default")
+    env.reset(seed=seed)
+    season = season_state(env).season
+    real = {
+        (int(season.form_day[c]), cand)
+        for c, cand in enumerate(season.snapshot.candidates)
+        if season.form_day[c] >= 0
+    }
+    policy = make_policy("cpsat", seed=seed)
+    policy.reset(env)
+    forecast = {(f.form_day, f.candidate) for f in policy.futures}  # type: ignore[attr-defined]
+    assert len(forecast) > len(real)
+    assert len(real & forecast) <= 0.01 * len(real)
+
+
 def test_booked_waits_read_only_calendars_and_the_patience_law() -> None:
     """Timing each next interview by its earliest bookable slot reads the calendars (known)
     and the scenario's patience law, never a candidate's own patience."""
