@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import gymnasium as gym
@@ -112,3 +115,41 @@ def test_models_are_not_ignored_by_git() -> None:
     for name in ("model.pt", "config.json", "README.md"):
         result = subprocess.run(["git", "check-ignore", "-q", str(MODEL / name)], cwd=root)
         assert result.returncode == 1, f"models/default/{name} is ignored by git"
+
+
+FORKED_LOADS = """
+import sys
+from concurrent.futures import wait
+from policies import make_policy
+from scheduler.processes import process_pool
+
+def load(path):
+    return make_policy("rl:" + path).model.n_actions
+
+make_policy("rl:models/default")  # as `isched compare` checks its policies, before forking
+with process_pool(2) as pool:
+    futures = [pool.submit(load, path) for path in sys.argv[1:]]
+    done, pending = wait(futures, timeout=60)
+    print(len(done), len(pending), flush=True)
+    if pending:  # hung workers: leave without joining them
+        import os
+        os._exit(1)
+"""
+
+
+def test_workers_forked_after_a_model_load_load_other_models(tmp_path: Path) -> None:
+    """A model loaded before a pool forks leaves no lock behind for the workers: each
+    loads another model (not in the cache) and returns. They used to hang in torch."""
+    copies = []
+    for k in range(4):
+        copy = tmp_path / f"copy{k}"
+        shutil.copytree(MODEL, copy)
+        copies.append(str(copy))
+    script = tmp_path / "forked_loads.py"
+    script.write_text(FORKED_LOADS)
+    root = MODEL.parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    out = subprocess.run([sys.executable, str(script), *copies], capture_output=True, text=True,
+                         timeout=180, cwd=root, env=env, check=False)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["4", "0"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -38,6 +40,23 @@ class Model(NamedTuple):
 _CACHE: dict[tuple[str, float], Model] = {}
 
 
+@contextlib.contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Torch on one thread inside, as before outside.
+
+    Copying weights of this size runs in parallel on torch's OpenMP pool, and a process
+    forked after that pool exists hangs in its own first parallel call: loading a model
+    in ``isched compare`` (which checks its policies before forking workers) left a
+    worker loading another model stuck for ever. On one thread no pool is started.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def load_model(model_dir: str | Path) -> Model:
     """The model in ``model_dir`` (cached by path and modification time of ``model.pt``)."""
     path = model_dir_of(model_dir).resolve()
@@ -48,10 +67,11 @@ def load_model(model_dir: str | Path) -> Model:
         ckpt = load_checkpoint(path)
         algorithm = get_algorithm(ckpt.algo)
         settings = algorithm.settings_from(ckpt.settings)
-        networks = algorithm.load_networks(
-            ckpt.state_dicts, settings, ckpt.obs_size, ckpt.n_actions
-        )
-        actor = algorithm.numpy_actor(ckpt.state_dicts, settings)
+        with one_torch_thread():
+            networks = algorithm.load_networks(
+                ckpt.state_dicts, settings, ckpt.obs_size, ckpt.n_actions
+            )
+            actor = algorithm.numpy_actor(ckpt.state_dicts, settings)
         _CACHE[key] = Model(ckpt.algo, settings, networks, actor, ckpt.obs_size, ckpt.n_actions)
     return _CACHE[key]
 
